@@ -1,0 +1,1 @@
+"""The DCAT-AP record model, vocabularies and RDF in/out. No I/O here."""

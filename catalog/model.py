@@ -1,0 +1,152 @@
+"""The canonical DCAT-AP 3 dataset record every connector normalizes to.
+
+Text that can be multilingual is a ``LocalizedText``: a mapping from a language tag
+(``"fr"``, ``"en"``, any BCP 47 tag) to the text, with ``""`` for an untagged literal.
+Controlled values are stored as the short codes of the EU authority tables
+(frequency ``"MONTHLY"``, language ``"FRA"``, file type ``"CSV"``, access right ``"PUBLIC"``);
+:mod:`catalog.vocab` turns codes into URIs and back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LocalizedText = dict[str, str]
+"""Language tag → text; ``""`` is the untagged literal."""
+
+LocalizedList = dict[str, list[str]]
+"""Language tag → list of terms (keywords); ``""`` is untagged."""
+
+
+class PartnerKind(StrEnum):
+    """The kinds of organization in the partnership (DESIGN §4)."""
+
+    municipality = "municipality"
+    ministry = "ministry"
+    public_body = "public_body"
+    civil_society = "civil_society"
+    other = "other"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Agent(_Model):
+    """A publisher or creator (foaf:Agent)."""
+
+    name: LocalizedText = Field(default_factory=dict)
+    uri: str | None = None
+    identifier: str | None = None
+    email: str | None = None
+    homepage: str | None = None
+    kind: PartnerKind | None = None
+
+
+class ContactPoint(_Model):
+    """A vcard:Kind contact point."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None
+
+
+class LicenceRef(_Model):
+    """A licence: canonical id (SPDX-like, e.g. ``CC-BY-4.0``) when known, its URI and title."""
+
+    id: str | None = None
+    uri: str | None = None
+    title: str | None = None
+    open: bool | None = None
+
+
+class PeriodOfTime(_Model):
+    """dct:PeriodOfTime; either bound may be missing."""
+
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+
+
+class SpatialCoverage(_Model):
+    """dct:Location: a bounding box (west, south, east, north in WGS 84), geometry, URI, label."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    geometry: dict[str, Any] | None = None
+    uri: str | None = None
+    label: LocalizedText = Field(default_factory=dict)
+
+
+class Checksum(_Model):
+    algorithm: str
+    value: str
+
+
+class Distribution(_Model):
+    """dcat:Distribution. ``api_access`` marks an endpoint that answers queries on the data
+    (CKAN datastore, Socrata SODA, ArcGIS FeatureServer, OpenDataSoft records)."""
+
+    identifier: str | None = None
+    uri: str | None = None
+    title: LocalizedText = Field(default_factory=dict)
+    description: LocalizedText = Field(default_factory=dict)
+    access_url: str | None = None
+    download_url: str | None = None
+    format: str | None = None
+    file_type: str | None = None
+    media_type: str | None = None
+    byte_size: int | None = None
+    licence: LicenceRef | None = None
+    rights: str | None = None
+    issued: date | datetime | None = None
+    modified: date | datetime | None = None
+    language: list[str] = Field(default_factory=list)
+    checksum: Checksum | None = None
+    api_access: bool = False
+    endpoint_url: str | None = None
+    conforms_to: list[str] = Field(default_factory=list)
+
+
+class Provenance(_Model):
+    """Where a record came from."""
+
+    source_id: str
+    remote_id: str
+    platform: str
+    original_url: str | None = None
+    api_url: str | None = None
+    harvested_at: datetime | None = None
+
+
+class DatasetRecord(_Model):
+    """dcat:Dataset in the central index (DCAT-AP 3)."""
+
+    identifier: str
+    uri: str | None = None
+    title: LocalizedText
+    description: LocalizedText = Field(default_factory=dict)
+    keywords: LocalizedList = Field(default_factory=dict)
+    themes: list[str] = Field(default_factory=list)
+    publisher: Agent | None = None
+    creators: list[Agent] = Field(default_factory=list)
+    contact_points: list[ContactPoint] = Field(default_factory=list)
+    licence: LicenceRef | None = None
+    access_rights: str | None = None
+    issued: date | datetime | None = None
+    modified: date | datetime | None = None
+    temporal: list[PeriodOfTime] = Field(default_factory=list)
+    spatial: list[SpatialCoverage] = Field(default_factory=list)
+    landing_page: str | None = None
+    accrual_periodicity: str | None = None
+    language: list[str] = Field(default_factory=list)
+    version: str | None = None
+    documentation: list[str] = Field(default_factory=list)
+    conforms_to: list[str] = Field(default_factory=list)
+    hvd_categories: list[str] = Field(default_factory=list)
+    is_series: bool = False
+    distributions: list[Distribution] = Field(default_factory=list)
+    provenance: Provenance

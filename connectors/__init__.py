@@ -1,0 +1,1 @@
+"""Platform connectors: fetch remote catalogues and map them to DCAT-AP records."""

@@ -1,0 +1,99 @@
+"""The connector interface (DESIGN §3) and the values connectors exchange with a run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.model import DatasetRecord, PartnerKind
+
+
+class SourceSpec(BaseModel):
+    """What a connector needs to know about the source it harvests (no DB object)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str
+    platform: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    partner_name: str | None = None
+    partner_kind: PartnerKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One remote record as fetched: JSON-able ``payload`` kept so normalization can replay."""
+
+    remote_id: str
+    payload: Any
+    fetched_at: datetime
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What ``probe()`` recognized behind a bare URL."""
+
+    platform: str
+    api_url: str
+    title: str | None = None
+    dataset_count: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FetchStats:
+    """Counters a connector fills while it pages (read by the run for its report)."""
+
+    pages: int = 0
+    bytes: int = 0
+    complete: bool = False
+    expected: int | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+class NoOptions(BaseModel):
+    """Options model for a connector that takes none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A platform connector: pages a remote catalogue and maps its records."""
+
+    platform: ClassVar[str]
+    Options: ClassVar[type[BaseModel]]
+    stats: FetchStats
+
+    def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None: ...
+
+    def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]: ...
+
+    def normalize(self, raw: RawRecord) -> DatasetRecord: ...
+
+    @classmethod
+    async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None: ...
+
+
+class BaseConnector:
+    """Shared plumbing: keeps the source, the client, parsed options and fetch stats.
+
+    ``stats.complete`` must be set to True by ``fetch()`` only when the whole remote
+    listing was enumerated successfully: the run withdraws missing records only then.
+    """
+
+    platform: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
+        self.source = source
+        self.client = client
+        self.options = self.Options.model_validate(source.options)
+        self.stats = FetchStats()

@@ -1,0 +1,1 @@
+"""Settings, store, search index, harvest runs, scheduling and the command line."""
