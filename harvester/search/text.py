@@ -1,0 +1,91 @@
+"""Text analysis shared by indexing and querying: fold case and accents, then stem.
+
+Every text is analysed twice, as French and as English, whatever its language tag, so a
+query in either language finds a record described in either. Accents are removed *before*
+stemming on both sides, so "energie" finds "Énergie" and "donnees" finds "données".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import snowballstemmer
+
+from catalog.model import DatasetRecord
+
+Language = Literal["fr", "en"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+STOPWORDS: dict[Language, frozenset[str]] = {
+    "fr": frozenset(
+        "a au aux avec ce ces d dans de des du elle en et il l la le les leur lui m ma mais "
+        "me mes n ne ni nos notre nous on ou par pas pour qu que qui s sa se ses son sur t ta "
+        "te tes toi ton tu un une vos votre vous y est sont".split()
+    ),
+    "en": frozenset(
+        "a an and are as at be by for from has have in is it its of on or that the this to "
+        "was were will with".split()
+    ),
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip its diacritics ("Énergie" → "energie")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: Language) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("french" if language == "fr" else "english")
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``, in order."""
+    return _WORD.findall(fold(text))
+
+
+def stems(text: str, language: Language) -> list[str]:
+    """Folded, stemmed words of ``text`` without stop words, in order."""
+    stop = STOPWORDS[language]
+    kept = [word for word in words(text) if word not in stop]
+    return list(_stemmer(language).stemWords(kept))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDocument:
+    """What the full-text index stores for one dataset."""
+
+    title_fr: str
+    title_en: str
+    body_fr: str
+    body_en: str
+
+
+def _analysed(texts: Iterable[str], language: Language) -> str:
+    return " ".join(" ".join(stems(text, language)) for text in texts if text)
+
+
+def search_document(record: DatasetRecord) -> SearchDocument:
+    """The searchable text of a record: titles apart from the rest (weighted higher)."""
+    titles = list(record.title.values())
+    body: list[str] = [*record.description.values()]
+    for terms in record.keywords.values():
+        body.extend(terms)
+    if record.publisher:
+        body.extend(record.publisher.name.values())
+    for distribution in record.distributions:
+        body.extend(distribution.title.values())
+    return SearchDocument(
+        title_fr=_analysed(titles, "fr"),
+        title_en=_analysed(titles, "en"),
+        body_fr=_analysed(body, "fr"),
+        body_en=_analysed(body, "en"),
+    )

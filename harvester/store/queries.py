@@ -1,0 +1,74 @@
+"""Read queries used by the API and the CLI (no SQL in route functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from harvester.search.backend import search_backend
+from harvester.search.query import parse_query
+from harvester.store.tables import Dataset, HarvestRun, Partner, Source
+
+
+@dataclass(slots=True)
+class DatasetPage:
+    total: int
+    datasets: list[Dataset]
+
+
+async def search_datasets(
+    session: AsyncSession, q: str | None, *, limit: int, offset: int = 0
+) -> DatasetPage:
+    """Visible datasets matching ``q`` (all when empty), best or newest first."""
+    parsed = parse_query(q or "")
+    hits = await search_backend(session.bind.dialect.name).search(
+        session, parsed, limit=limit, offset=offset
+    )
+    rows = {
+        row.pk: row
+        for row in (
+            await session.scalars(sa.select(Dataset).where(Dataset.pk.in_(hits.pks)))  # type: ignore[union-attr]
+        )
+    }
+    return DatasetPage(total=hits.total, datasets=[rows[pk] for pk in hits.pks if pk in rows])
+
+
+async def get_dataset(session: AsyncSession, dataset_id: str) -> Dataset | None:
+    """One dataset by public id, withdrawn ones included."""
+    return await session.scalar(sa.select(Dataset).where(Dataset.id == dataset_id))  # type: ignore[arg-type]
+
+
+async def get_source(session: AsyncSession, source_id: str) -> Source | None:
+    return await session.get(Source, source_id)
+
+
+async def list_sources(session: AsyncSession) -> Sequence[tuple[Source, Partner | None, int]]:
+    """Every source with its partner and its count of visible datasets."""
+    counts = (
+        sa.select(Dataset.source_id, sa.func.count().label("n"))
+        .where(Dataset.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        .group_by(Dataset.source_id)
+        .subquery()
+    )
+    statement = (
+        sa.select(Source, Partner, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(Partner, Partner.id == Source.partner_id)  # type: ignore[arg-type]
+        .outerjoin(counts, counts.c.source_id == Source.id)
+        .order_by(Source.id)
+    )
+    return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]
+
+
+async def list_runs(session: AsyncSession, source_id: str, limit: int = 20) -> Sequence[HarvestRun]:
+    """The latest runs of a source, newest first."""
+    return (
+        await session.scalars(
+            sa.select(HarvestRun)
+            .where(HarvestRun.source_id == source_id)  # type: ignore[arg-type]
+            .order_by(HarvestRun.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        )
+    ).all()

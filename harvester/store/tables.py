@@ -1,0 +1,121 @@
+"""The SQLModel tables of DESIGN §4. Migrations in ``harvester/migrations`` create them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from harvester.store.types import JSONDocument, UTCDateTime, utcnow
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Partner(SQLModel, table=True):
+    """An organization of the partnership."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    kind: str = Field(index=True, max_length=32)
+    region: str | None = None
+    website: str | None = None
+    joined_at: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Source(SQLModel, table=True):
+    """A remote catalogue that Moisson harvests."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    partner_id: str | None = Field(default=None, foreign_key="partner.id", index=True)
+    url: str
+    platform: str = Field(max_length=32)
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+    schedule: str | None = None
+    status: str = Field(default="approved", max_length=16, index=True)
+    origin: str = Field(default="config", max_length=16)
+    contact_email: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_complete_harvest_at: datetime | None = _utc_column()
+
+
+class Dataset(SQLModel, table=True):
+    """One harvested dataset: the canonical DCAT-AP record plus indexed columns."""
+
+    __table_args__ = (sa.UniqueConstraint("source_id", "remote_id", name="uq_dataset_source_remote"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=32)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    remote_id: str
+    content_hash: str = Field(max_length=64)
+    record: dict[str, Any] = Field(sa_type=JSONDocument)
+    title: str
+    publisher_name: str | None = None
+    licence_id: str | None = Field(default=None, max_length=64)
+    modified: datetime | None = _utc_column(index=True)
+    first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    withdrawn_at: datetime | None = _utc_column()
+
+
+class RawRecord(SQLModel, table=True):
+    """The payload as fetched, so normalization can be replayed without refetching."""
+
+    __tablename__ = "raw_record"
+    __table_args__ = (sa.UniqueConstraint("source_id", "remote_id", name="uq_raw_source_remote"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id")
+    remote_id: str
+    payload_hash: str = Field(max_length=64)
+    payload: Any = Field(sa_type=JSONDocument)
+    content_type: str = Field(default="application/json", max_length=100)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class HarvestRun(SQLModel, table=True):
+    """One harvest of one source, with its counters."""
+
+    __tablename__ = "harvest_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    status: str = Field(default="running", max_length=16, index=True)
+    full: bool = False
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = _utc_column()
+    heartbeat_at: datetime | None = _utc_column()
+    seen: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    failed: int = 0
+    skipped: int = 0
+    pages: int = 0
+    bytes: int = 0
+    complete: bool = False
+    message: str | None = None
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+
+
+class HarvestError(SQLModel, table=True):
+    """A per-record (or per-run) error of a harvest run."""
+
+    __tablename__ = "harvest_error"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="harvest_run.id", index=True)
+    remote_id: str | None = None
+    kind: str = Field(max_length=64)
+    message: str
+    detail: str | None = None
+    url: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,92 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL for every DB test.
+
+``database_url`` is parametrized over both backends. PostgreSQL comes from
+``MOISSON_TEST_POSTGRES_URL`` (scripts/test.sh prepares it); without it the PostgreSQL
+variant is skipped with the reason, except under ``MOISSON_REQUIRE_POSTGRES=1`` (CI), where
+it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from harvester.store.db import create_engine, session_factory
+from harvester.store.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("MOISSON_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("MOISSON_REQUIRE_POSTGRES") == "1"
+POSTGRES_SKIP = os.environ.get(
+    "MOISSON_TEST_POSTGRES_SKIP",
+    "MOISSON_TEST_POSTGRES_URL is not set (run the suite with scripts/test.sh)",
+)
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        await connection.execute(sa.text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL test database, migrated once per session."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required here but unavailable: {POSTGRES_SKIP}")
+        pytest.skip(POSTGRES_SKIP)
+    asyncio.run(_reset_postgres(POSTGRES_URL))
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+TABLES = ("harvest_error", "harvest_run", "raw_record", "search_doc", "dataset", "source", "partner")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "moisson.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate(url))
+    yield url
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
