@@ -13,6 +13,7 @@ from datetime import datetime
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from catalog.model import PartnerKind
 from connectors.base import Connector, SourceSpec
@@ -185,7 +186,7 @@ async def _finish(
         if run.complete and run.full:
             await session.execute(
                 sa.update(Source)
-                .where(Source.id == run.source_id)  # type: ignore[arg-type]
+                .where(col(Source.id) == run.source_id)
                 .values(last_complete_harvest_at=run.finished_at)
             )
     return run
@@ -203,8 +204,8 @@ def _tell(progress: RunProgress | None, seen: int, connector: Connector) -> None
 async def _last_success_start(session: AsyncSession, source_id: str) -> datetime | None:
     """Start of the last run that ended without a fatal error: the incremental cut-off."""
     return await session.scalar(
-        sa.select(sa.func.max(HarvestRun.started_at)).where(
-            HarvestRun.source_id == source_id,  # type: ignore[arg-type]
-            HarvestRun.status.in_(("succeeded", "partial")),  # type: ignore[attr-defined]
+        sa.select(sa.func.max(col(HarvestRun.started_at))).where(
+            col(HarvestRun.source_id) == source_id,
+            col(HarvestRun.status).in_(("succeeded", "partial")),
         )
     )

@@ -13,6 +13,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from catalog.hashing import content_hash
 from catalog.model import DatasetRecord
@@ -20,6 +21,7 @@ from catalog.text import pick
 from connectors.base import RawRecord as FetchedRecord
 from harvester.search.backend import search_backend
 from harvester.search.text import search_document
+from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset, RawRecord
 
 DATASET_NAMESPACE = uuid.UUID("6d6f6973-736f-6e00-8000-646174617365")
@@ -81,25 +83,28 @@ def _insert(dialect: str, table: sa.Table) -> Any:
 
 async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     table = Dataset.__table__  # type: ignore[attr-defined]
-    statement = _insert(session.bind.dialect.name, table)
+    statement = _insert(dialect_name(session), table)
     keep_first_seen = {
         column: getattr(statement.excluded, column)
         for column in rows[0]
         if column not in ("id", "source_id", "remote_id", "first_seen")
     }
     await session.execute(
-        statement.on_conflict_do_update(index_elements=["source_id", "remote_id"], set_=keep_first_seen),
+        statement.on_conflict_do_update(
+            index_elements=["source_id", "remote_id"], set_=keep_first_seen
+        ),
         rows,
     )
 
 
 async def _write_raw(session: AsyncSession, source_id: str, items: Sequence[Harvested]) -> None:
     by_remote = {item.raw.remote_id: item.raw for item in items}
-    known = dict(
+    known: dict[str, str] = dict(
         (
             await session.execute(
-                sa.select(RawRecord.remote_id, RawRecord.payload_hash).where(
-                    RawRecord.source_id == source_id, RawRecord.remote_id.in_(by_remote)  # type: ignore[attr-defined]
+                sa.select(col(RawRecord.remote_id), col(RawRecord.payload_hash)).where(
+                    col(RawRecord.source_id) == source_id,
+                    col(RawRecord.remote_id).in_(by_remote),
                 )
             )
         ).all()
@@ -121,11 +126,14 @@ async def _write_raw(session: AsyncSession, source_id: str, items: Sequence[Harv
     if not rows:
         return
     table = RawRecord.__table__  # type: ignore[attr-defined]
-    statement = _insert(session.bind.dialect.name, table)
+    statement = _insert(dialect_name(session), table)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["source_id", "remote_id"],
-            set_={c: getattr(statement.excluded, c) for c in ("payload_hash", "payload", "content_type", "fetched_at")},
+            set_={
+                c: getattr(statement.excluded, c)
+                for c in ("payload_hash", "payload", "content_type", "fetched_at")
+            },
         ),
         rows,
     )
@@ -144,8 +152,8 @@ async def write_batch(
     existing = {
         row.id: (row.content_hash, row.withdrawn_at)
         for row in await session.execute(
-            sa.select(Dataset.id, Dataset.content_hash, Dataset.withdrawn_at).where(
-                Dataset.id.in_(ids)  # type: ignore[attr-defined]
+            sa.select(col(Dataset.id), col(Dataset.content_hash), col(Dataset.withdrawn_at)).where(
+                col(Dataset.id).in_(ids)
             )
         )
     }
@@ -166,13 +174,21 @@ async def write_batch(
     await _write_raw(session, source_id, list(latest.values()))
     if rows:
         await _upsert_datasets(session, rows)
-        await _reindex(session, [row["id"] for row in rows], {row["id"]: latest[ids[row["id"]]].record for row in rows})
+        await _reindex(
+            session,
+            [row["id"] for row in rows],
+            {row["id"]: latest[ids[row["id"]]].record for row in rows},
+        )
     return result
 
 
-async def _reindex(session: AsyncSession, uids: list[str], records: dict[str, DatasetRecord]) -> None:
+async def _reindex(
+    session: AsyncSession, uids: list[str], records: dict[str, DatasetRecord]
+) -> None:
     pks = (
-        await session.execute(sa.select(Dataset.pk, Dataset.id).where(Dataset.id.in_(uids)))  # type: ignore[attr-defined]
+        await session.execute(
+            sa.select(col(Dataset.pk), col(Dataset.id)).where(col(Dataset.id).in_(uids))
+        )
     ).all()
     docs = [(pk, search_document(records[uid])) for pk, uid in pks if pk is not None]
-    await search_backend(session.bind.dialect.name).index(session, docs)
+    await search_backend(dialect_name(session)).index(session, docs)

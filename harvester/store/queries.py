@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from harvester.search.backend import search_backend
 from harvester.search.query import parse_query
+from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset, HarvestRun, Partner, Source
 
 
@@ -24,21 +26,19 @@ async def search_datasets(
 ) -> DatasetPage:
     """Visible datasets matching ``q`` (all when empty), best or newest first."""
     parsed = parse_query(q or "")
-    hits = await search_backend(session.bind.dialect.name).search(
+    hits = await search_backend(dialect_name(session)).search(
         session, parsed, limit=limit, offset=offset
     )
     rows = {
         row.pk: row
-        for row in (
-            await session.scalars(sa.select(Dataset).where(Dataset.pk.in_(hits.pks)))  # type: ignore[union-attr]
-        )
+        for row in (await session.scalars(sa.select(Dataset).where(col(Dataset.pk).in_(hits.pks))))
     }
     return DatasetPage(total=hits.total, datasets=[rows[pk] for pk in hits.pks if pk in rows])
 
 
 async def get_dataset(session: AsyncSession, dataset_id: str) -> Dataset | None:
     """One dataset by public id, withdrawn ones included."""
-    return await session.scalar(sa.select(Dataset).where(Dataset.id == dataset_id))  # type: ignore[arg-type]
+    return await session.scalar(sa.select(Dataset).where(col(Dataset.id) == dataset_id))
 
 
 async def get_source(session: AsyncSession, source_id: str) -> Source | None:
@@ -48,18 +48,18 @@ async def get_source(session: AsyncSession, source_id: str) -> Source | None:
 async def list_sources(session: AsyncSession) -> Sequence[tuple[Source, Partner | None, int]]:
     """Every source with its partner and its count of visible datasets."""
     counts = (
-        sa.select(Dataset.source_id, sa.func.count().label("n"))
-        .where(Dataset.withdrawn_at.is_(None))  # type: ignore[union-attr]
+        sa.select(col(Dataset.source_id), sa.func.count().label("n"))
+        .where(col(Dataset.withdrawn_at).is_(None))
         .group_by(Dataset.source_id)
         .subquery()
     )
     statement = (
         sa.select(Source, Partner, sa.func.coalesce(counts.c.n, 0))
-        .outerjoin(Partner, Partner.id == Source.partner_id)  # type: ignore[arg-type]
-        .outerjoin(counts, counts.c.source_id == Source.id)
-        .order_by(Source.id)
+        .outerjoin(Partner, col(Partner.id) == col(Source.partner_id))
+        .outerjoin(counts, counts.c.source_id == col(Source.id))
+        .order_by(col(Source.id))
     )
-    return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]
+    return [tuple(row) for row in (await session.execute(statement)).all()]
 
 
 async def list_runs(session: AsyncSession, source_id: str, limit: int = 20) -> Sequence[HarvestRun]:
@@ -67,8 +67,8 @@ async def list_runs(session: AsyncSession, source_id: str, limit: int = 20) -> S
     return (
         await session.scalars(
             sa.select(HarvestRun)
-            .where(HarvestRun.source_id == source_id)  # type: ignore[arg-type]
-            .order_by(HarvestRun.id.desc())  # type: ignore[union-attr]
+            .where(col(HarvestRun.source_id) == source_id)
+            .order_by(col(HarvestRun.id).desc())
             .limit(limit)
         )
     ).all()

@@ -47,7 +47,9 @@ class Source(SQLModel, table=True):
 class Dataset(SQLModel, table=True):
     """One harvested dataset: the canonical DCAT-AP record plus indexed columns."""
 
-    __table_args__ = (sa.UniqueConstraint("source_id", "remote_id", name="uq_dataset_source_remote"),)
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "remote_id", name="uq_dataset_source_remote"),
+    )
 
     pk: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True, max_length=32)

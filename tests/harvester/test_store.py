@@ -90,7 +90,7 @@ async def test_title_matches_rank_first(sessions, source):
         await write_batch(session, source, CORPUS, now=NOW)
     async with sessions() as session:
         page = await search_datasets(session, "bibliothèques", limit=10)
-    assert [row.remote_id for row in page.datasets][0] == "b"
+    assert page.datasets[0].remote_id == "b"
 
 
 async def test_updated_record_is_reindexed(sessions, source):
