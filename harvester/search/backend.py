@@ -26,7 +26,9 @@ class Hits:
 
 
 class SearchBackend(Protocol):
-    async def index(self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]) -> None:
+    async def index(
+        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+    ) -> None:
         """Add or replace the documents of these datasets."""
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
@@ -54,7 +56,9 @@ def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, ob
 class SqliteSearch:
     """FTS5 table ``search_fts`` whose rowid is ``dataset.pk``."""
 
-    async def index(self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]) -> None:
+    async def index(
+        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+    ) -> None:
         if not docs:
             return
         await self.remove(session, [pk for pk, _ in docs])
@@ -91,9 +95,13 @@ class SqliteSearch:
         else:
             source, order = "dataset d", "d.modified DESC, d.pk"
         where = " AND ".join(conditions)
-        total = await session.scalar(sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params)
+        total = await session.scalar(
+            sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+        )
         rows = await session.execute(
-            sa.text(f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+            sa.text(
+                f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
             params,
         )
         return Hits(total=int(total or 0), pks=[row[0] for row in rows])
@@ -102,7 +110,9 @@ class SqliteSearch:
 class PostgresSearch:
     """Table ``search_doc`` with a stored generated ``tsvector`` and a GIN index."""
 
-    async def index(self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]) -> None:
+    async def index(
+        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+    ) -> None:
         if docs:
             await session.execute(
                 sa.text(
@@ -127,16 +137,24 @@ class PostgresSearch:
         expression = tsquery(query)
         params: dict[str, object] = {"limit": limit, "offset": offset}
         if expression is None:
-            source, where, order = "dataset d", "d.withdrawn_at IS NULL", "d.modified DESC NULLS LAST, d.pk"
+            source, where, order = (
+                "dataset d",
+                "d.withdrawn_at IS NULL",
+                "d.modified DESC NULLS LAST, d.pk",
+            )
         else:
             params["q"] = expression
             weights = f"'{{{BODY_WEIGHT / TITLE_WEIGHT}, {BODY_WEIGHT / TITLE_WEIGHT}, 1, 1}}'"
             source = "search_doc s JOIN dataset d ON d.pk = s.dataset_pk"
             where = "s.vector @@ to_tsquery('simple', :q) AND d.withdrawn_at IS NULL"
             order = f"ts_rank({weights}, s.vector, to_tsquery('simple', :q)) DESC, d.pk"
-        total = await session.scalar(sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params)
+        total = await session.scalar(
+            sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+        )
         rows = await session.execute(
-            sa.text(f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+            sa.text(
+                f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ),
             params,
         )
         return Hits(total=int(total or 0), pks=[row[0] for row in rows])
