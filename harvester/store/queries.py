@@ -12,7 +12,7 @@ from sqlmodel import col
 from harvester.search.backend import search_backend
 from harvester.search.query import parse_query
 from harvester.store.db import dialect_name
-from harvester.store.tables import Dataset, HarvestRun, Partner, Source
+from harvester.store.tables import Dataset, HarvestError, HarvestRun, Partner, Source
 
 
 @dataclass(slots=True)
@@ -72,3 +72,17 @@ async def list_runs(session: AsyncSession, source_id: str, limit: int = 20) -> S
             .limit(limit)
         )
     ).all()
+
+
+async def run_error_summary(
+    session: AsyncSession, run_id: int, limit: int = 10
+) -> Sequence[tuple[str, str, int]]:
+    """The run's errors grouped by (kind, message), most frequent first."""
+    statement = (
+        sa.select(HarvestError.kind, HarvestError.message, sa.func.count().label("n"))
+        .where(HarvestError.run_id == run_id)  # type: ignore[arg-type]
+        .group_by(HarvestError.kind, HarvestError.message)
+        .order_by(sa.desc("n"), sa.func.min(HarvestError.id))
+        .limit(limit)
+    )
+    return [(kind, message, n) for kind, message, n in (await session.execute(statement)).all()]
