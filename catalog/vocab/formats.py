@@ -1,0 +1,372 @@
+"""Distribution formats → a display label, an IANA media type and an EU file-type code.
+
+Portals describe formats loosely: CKAN ``format`` strings in any case (``".csv"``,
+``"CSV "``, ``"zip+csv"``, ``"Esri REST"``), media types with parameters
+(``"text/csv; charset=utf-8"``), EU file-type or IANA URIs, or nothing at all but a
+download URL. :func:`normalize_format` maps all of these to one :class:`FormatInfo`.
+
+File-type codes are those of the EU authority table
+``http://publications.europa.eu/resource/authority/file-type``; media types are IANA
+registrations (``None`` where a format has no registered type, e.g. Shapefile).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import parse_qs, urlsplit
+
+FILE_TYPE_BASE = "http://publications.europa.eu/resource/authority/file-type/"
+MEDIA_TYPE_BASE = "https://www.iana.org/assignments/media-types/"
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """A normalized format: display label, IANA media type, EU file-type code."""
+
+    label: str
+    media_type: str | None
+    file_type: str | None
+
+
+# One row per format: label, IANA media type, EU file-type code, then "|"-separated
+# aliases. An alias starting with "." is also a file extension; one shaped like a media
+# type is also looked up as one. The first row claiming an alias wins (TIFF before GeoTIFF).
+# fmt: off
+_ROWS: tuple[tuple[str, str | None, str | None, str], ...] = (
+    ("CSV", "text/csv", "CSV",
+     ".csv|comma separated values|comma-separated values|csv file|text/comma-separated-values"
+     "|application/csv|text/x-csv|application/x-csv|text/x-comma-separated-values"),
+    ("TSV", "text/tab-separated-values", "TSV", ".tsv|.tab|tab separated values"),
+    ("JSON", "application/json", "JSON", ".json|text/json|application/x-json"),
+    ("GeoJSON", "application/geo+json", "GEOJSON",
+     ".geojson|geo json|application/vnd.geo+json|geo+json"),
+    ("XML", "application/xml", "XML", ".xml|text/xml"),
+    ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
+     ".xlsx|xslx|excel xlsx|ms excel xlsx|excel 2007"),
+    ("XLS", "application/vnd.ms-excel", "XLS", ".xls|excel|ms excel|excel xls|microsoft excel"),
+    ("ODS", "application/vnd.oasis.opendocument.spreadsheet", "ODS", ".ods"),
+    ("ODT", "application/vnd.oasis.opendocument.text", "ODT", ".odt"),
+    ("DOC", "application/msword", "DOC", ".doc|word|ms word"),
+    ("DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+     "DOCX", ".docx"),
+    ("PPT", "application/vnd.ms-powerpoint", "PPT", ".ppt|powerpoint"),
+    ("PPTX", "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+     "PPTX", ".pptx"),
+    ("PDF", "application/pdf", "PDF", ".pdf|pdf file|application/x-pdf"),
+    ("RTF", "application/rtf", "RTF", ".rtf|text/rtf"),
+    ("ZIP", "application/zip", "ZIP", ".zip|zip archive|application/x-zip-compressed"
+     "|application/x-zip"),
+    ("7Z", None, "7Z", ".7z|7zip|7-zip|application/x-7z-compressed"),
+    ("GZIP", "application/gzip", "GZIP", ".gz|gz|gzip|application/x-gzip"),
+    ("TAR", None, "TAR", ".tar|application/x-tar"),
+    ("TAR.GZ", None, "TAR_GZ", ".tgz|tar.gz|tar gz|tgz"),
+    ("RAR", None, "RAR", ".rar|application/vnd.rar|application/x-rar-compressed"),
+    ("KML", "application/vnd.google-earth.kml+xml", "KML", ".kml"),
+    ("KMZ", "application/vnd.google-earth.kmz", "KMZ", ".kmz"),
+    ("Shapefile", None, "SHP",
+     ".shp|shape|shapefile|esri shapefile|shape file|shp zip|zipped shapefile"
+     "|x-gis/x-shapefile|application/x-shapefile|application/x-esri-shape"),
+    ("GPKG", "application/geopackage+sqlite3", "GPKG",
+     ".gpkg|geopackage|geo package|application/x-gpkg"),
+    ("GML", "application/gml+xml", "GML", ".gml"),
+    ("TIFF", "image/tiff", "TIFF", ".tif|.tiff|tif"),
+    ("GeoTIFF", "image/tiff", "GEOTIFF", ".geotiff|geotif|geo tiff|cog"),
+    ("JPEG", "image/jpeg", "JPEG", ".jpg|.jpeg|jpg"),
+    ("PNG", "image/png", "PNG", ".png"),
+    ("GIF", "image/gif", "GIF", ".gif"),
+    ("SVG", "image/svg+xml", "SVG", ".svg"),
+    ("ECW", None, "ECW", ".ecw|application/x-raster-ecw"),
+    ("GDB", None, "GDB", ".gdb|file geodatabase|esri file geodatabase|fgdb"),
+    ("LAS", "application/vnd.las", "LAS", ".las|lidar"),
+    ("LAZ", None, "LAZ", ".laz"),
+    ("DXF", "image/vnd.dxf", "DXF", ".dxf"),
+    ("DWG", "image/vnd.dwg", "DWG", ".dwg"),
+    ("DBF", "application/vnd.dbf", "DBF", ".dbf"),
+    ("MDB", None, "MDB", ".mdb|ms access|access"),
+    ("NetCDF", None, "NETCDF", ".nc|netcdf|cdf|application/x-netcdf"),
+    ("HDF", None, "HDF", ".hdf|.h5|hdf5|application/x-hdf"),
+    ("WMS", None, "WMS_SRVC", "ogc:wms|ogc wms|wms|web map service|application/vnd.ogc.wms_xml"),
+    ("WFS", None, "WFS_SRVC", "ogc:wfs|ogc wfs|wfs|web feature service"),
+    ("WCS", None, "WCS_SRVC", "ogc:wcs|ogc wcs|wcs|web coverage service"),
+    ("WMTS", None, "WMTS_SRVC", "ogc:wmts|ogc wmts|wmts"),
+    ("Esri REST", None, "REST",
+     "esri rest|esri:rest|arcgis rest|arcgis geoservices rest api|arcgis server|geoservice"
+     "|geoservices|feature service|featureserver|mapserver|arcgis map service|esri rest api"),
+    ("API", None, None, "api|rest api|web api|json api"),
+    ("HTML", "text/html", "HTML",
+     ".html|.htm|htm|web page|webpage|web site|website|page web|site web"
+     "|application/xhtml+xml|xhtml"),
+    ("TXT", "text/plain", "TXT", ".txt|text|plain text|texte|plain"),
+    ("RDF", "application/rdf+xml", "RDF", "rdf"),
+    ("RDF/XML", "application/rdf+xml", "RDF_XML", ".rdf|.owl|rdf xml|rdf+xml"),
+    ("Turtle", "text/turtle", "RDF_TURTLE", ".ttl|ttl|rdf turtle|rdf/turtle|application/x-turtle"),
+    ("JSON-LD", "application/ld+json", "JSON_LD", ".jsonld|jsonld|json ld"),
+    ("N-Triples", "application/n-triples", "RDF_N_TRIPLES", ".nt|nt|ntriples|n triples"),
+    ("N3", "text/n3", "N3", ".n3|notation3"),
+    ("SPARQL", "application/sparql-query", "SPARQLQ", "sparql|sparql endpoint"),
+    ("Parquet", "application/vnd.apache.parquet", "PARQUET",
+     ".parquet|apache parquet|application/x-parquet"),
+    ("GeoParquet", "application/vnd.apache.parquet", "PARQUET", "geo parquet"),
+    ("SQL", "application/sql", "SQL", ".sql"),
+    ("YAML", "application/yaml", "YAML", ".yaml|.yml|yml|text/yaml"),
+    ("RSS", "application/rss+xml", "RSS", ".rss|georss|rss feed"),
+    ("Atom", "application/atom+xml", "ATOM", ".atom|atom feed"),
+    ("GTFS", None, "GTFS", "gtfs static"),
+    ("GTFS-RT", None, None, "gtfs rt|gtfs realtime|gtfs-realtime"),
+    ("ICS", "text/calendar", "ICS", ".ics|ical|icalendar"),
+    ("MP4", "video/mp4", "MPEG4", ".mp4|mpeg4"),
+    ("Stata", "application/x-stata-dta", None, ".dta|dta|stata dta"),
+)
+# fmt: on
+_TABLE: tuple[tuple[FormatInfo, tuple[str, ...]], ...] = tuple(
+    (FormatInfo(label, media, code), tuple(aliases.split("|")))
+    for label, media, code, aliases in _ROWS
+)
+
+_GENERIC_MEDIA_TYPES = frozenset(
+    {
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/binary",
+        "application/download",
+        "application/force-download",
+        "application/unknown",
+        "application/x-download",
+    }
+)
+_MEDIA_RE = re.compile(
+    r"^(?:application|text|image|audio|video|model|font|multipart|message|chemical|x-[\w.-]+)"
+    r"/[\w.+!#$&^-]+$"
+)
+_PACKAGED_RE = re.compile(r"^(?P<inner>.+) \(ZIP\)$")
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9.+-]+")
+_PACKAGE_SEP = re.compile(r"\s*[+:]\s*")
+_PAREN = re.compile(r"^(?P<outer>[^()]+?)\s*\((?P<inner>[^()]+)\)$")
+_URL_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"/(?:featureserver|mapserver|imageserver)(?:/|$)", re.I), "esri rest"),
+    (re.compile(r"/arcgis/rest/services", re.I), "esri rest"),
+)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no accents, single spaces, no leading dot."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(text.split()).lstrip(".").strip()
+
+
+def _build() -> tuple[
+    dict[str, FormatInfo], dict[str, FormatInfo], dict[str, FormatInfo], dict[str, FormatInfo]
+]:
+    names: dict[str, FormatInfo] = {}
+    media: dict[str, FormatInfo] = {}
+    exts: dict[str, FormatInfo] = {}
+    codes: dict[str, FormatInfo] = {}
+    for info, aliases in _TABLE:
+        for name in (info.label, *((info.file_type,) if info.file_type else ()), *aliases):
+            names.setdefault(_fold(name), info)
+            names.setdefault(_fold(name).replace("_", " "), info)
+        if info.media_type:
+            media.setdefault(info.media_type, info)
+        if info.file_type:
+            codes.setdefault(info.file_type, info)
+        for alias in aliases:
+            if alias.startswith("."):
+                exts.setdefault(alias, info)
+            elif _MEDIA_RE.match(alias):
+                media.setdefault(alias, info)
+    return names, media, exts, codes
+
+
+_BY_NAME, _BY_MEDIA, _BY_EXT, _BY_CODE = _build()
+_ZIP = _BY_CODE["ZIP"]
+_BY_MEDIA["application/rdf+xml"] = _BY_CODE["RDF_XML"]  # the type names the syntax
+
+
+def file_type_uri(code: str) -> str:
+    """The EU file-type authority URI of ``code`` (e.g. ``"CSV"``)."""
+    return FILE_TYPE_BASE + code
+
+
+def media_type_uri(media_type: str) -> str:
+    """The IANA URI of ``media_type`` (e.g. ``"text/csv"``)."""
+    return MEDIA_TYPE_BASE + media_type
+
+
+def _clean_media_type(value: str) -> str | None:
+    """``"Text/CSV; charset=utf-8"`` → ``"text/csv"``; ``None`` when not a media type."""
+    value = value.strip()
+    for prefix in (MEDIA_TYPE_BASE, "http://www.iana.org/assignments/media-types/"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    value = value.split(";", 1)[0].strip().lower()
+    return value if _MEDIA_RE.match(value) else None
+
+
+def _packaged(inner: FormatInfo) -> FormatInfo:
+    if inner.file_type in {"ZIP", "SHP"}:  # shapefiles travel zipped by nature
+        return inner
+    return FormatInfo(f"{inner.label} (ZIP)", _ZIP.media_type, _ZIP.file_type)
+
+
+def _by_name(text: str) -> FormatInfo | None:
+    """Look a format string up, trying its compound and multi-word forms."""
+    key = _fold(text)
+    if not key:
+        return None
+    for candidate in (key, key.replace(" ", ""), key.replace("_", " ")):
+        if candidate in _BY_NAME:
+            return _BY_NAME[candidate]
+    parts = [p for p in _PACKAGE_SEP.split(key) if p]
+    if match := _PAREN.match(key):
+        parts = [match["outer"], match["inner"]]
+    if len(parts) == 2:
+        found = [_BY_NAME.get(p) for p in parts]
+        if all(found) and _ZIP in found:
+            other = found[0] if found[1] is _ZIP else found[1]
+            return _packaged(other) if other else None
+        if found[0]:
+            return found[0]
+    tokens = [t for t in _TOKEN_SPLIT.split(key) if len(t) > 1]
+    if len(tokens) <= 5:
+        for token in tokens:
+            if token in _BY_NAME and _BY_NAME[token] is not _ZIP:
+                return _BY_NAME[token]
+    return None
+
+
+def _by_eu_uri(text: str) -> FormatInfo | None:
+    lowered = text.strip()
+    for base in (FILE_TYPE_BASE, FILE_TYPE_BASE.replace("http:", "https:")):
+        if lowered.startswith(base):
+            code = lowered[len(base) :].strip("/").upper()
+            return _BY_CODE.get(code) or (FormatInfo(code, None, code) if code else None)
+    return None
+
+
+def _from_string(text: str) -> FormatInfo | None:
+    if info := _by_eu_uri(text):
+        return info
+    media = _clean_media_type(text)
+    if media:
+        return _BY_MEDIA.get(media)
+    return _by_name(text)
+
+
+def _from_url(url: str) -> FormatInfo | None:
+    parts = urlsplit(url.strip())
+    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
+    for key in ("f", "format", "outputformat", "service"):
+        for value in query.get(key, ()):
+            if info := _from_string(value):
+                return info
+    for pattern, name in _URL_HINTS:
+        if pattern.search(parts.path):
+            return _BY_NAME[name]
+    suffixes = [s.lower() for s in PurePosixPath(parts.path).suffixes[-2:]]
+    if len(suffixes) == 2 and "".join(suffixes) == ".tar.gz":
+        return _BY_NAME["tar.gz"]
+    if suffixes and suffixes[-1] in _BY_EXT:
+        info = _BY_EXT[suffixes[-1]]
+        if info is _ZIP and len(suffixes) == 2 and suffixes[0] in _BY_EXT:
+            return _packaged(_BY_EXT[suffixes[0]])
+        return info
+    return None
+
+
+def _label(text: str) -> str:
+    return " ".join(text.split()).lstrip(".")[:100]
+
+
+def normalize_format(
+    fmt: str | None = None, *, media_type: str | None = None, url: str | None = None
+) -> FormatInfo | None:
+    """Normalize a format string, media type or URL to a :class:`FormatInfo`.
+
+    ``fmt`` wins over ``media_type``, which wins over a guess from ``url``'s extension;
+    an unrecognized non-empty ``fmt`` keeps its cleaned text as label. ``None`` when
+    nothing usable is given.
+    """
+    fmt = (fmt or "").strip()
+    raw_media = (media_type or "").strip()
+    media = _clean_media_type(raw_media) if raw_media else None
+    if media in _GENERIC_MEDIA_TYPES:
+        media = None
+    if fmt and (info := _from_string(fmt)):
+        if info.media_type is None and media:
+            return FormatInfo(info.label, media, info.file_type)
+        return info
+    if raw_media and not media and "/" not in raw_media and (info := _by_name(raw_media)):
+        return info  # a format name stored in a mimetype field ("xlsx")
+    if media and (info := _BY_MEDIA.get(media)):
+        return info if info.media_type else FormatInfo(info.label, media, info.file_type)
+    if fmt:
+        fmt_media = _clean_media_type(fmt)
+        return FormatInfo(_label(fmt), media or fmt_media, None)
+    if url and (info := _from_url(url)):
+        return info
+    if media:
+        return FormatInfo(media, media, None)
+    return None
+
+
+_OPEN_FILE_TYPES = frozenset(
+    {
+        "CSV",
+        "TSV",
+        "JSON",
+        "GEOJSON",
+        "XML",
+        "ODS",
+        "ODT",
+        "TXT",
+        "KML",
+        "KMZ",
+        "GPKG",
+        "GML",
+        "PARQUET",
+        "RDF",
+        "RDF_XML",
+        "RDF_TURTLE",
+        "JSON_LD",
+        "RDF_N_TRIPLES",
+        "N3",
+        "NETCDF",
+        "HDF",
+        "LAS",
+        "LAZ",
+        "GEOTIFF",
+        "GTFS",
+        "YAML",
+        "RSS",
+        "ATOM",
+        "ICS",
+        "WMS_SRVC",
+        "WFS_SRVC",
+        "WCS_SRVC",
+        "WMTS_SRVC",
+        "SPARQLQ",
+    }
+)
+_TABULAR_FILE_TYPES = frozenset({"CSV", "TSV", "XLS", "XLSX", "ODS", "PARQUET", "DBF"})
+
+
+def _unpack(info: FormatInfo) -> FormatInfo:
+    """The format inside a ``"CSV (ZIP)"`` package, else ``info`` itself."""
+    match = _PACKAGED_RE.match(info.label)
+    if info.file_type == "ZIP" and match:
+        return _BY_NAME.get(_fold(match["inner"]), info)
+    return info
+
+
+def is_open_format(info: FormatInfo | None) -> bool:
+    """Machine-readable and non-proprietary (CSV, JSON, GeoJSON, RDF, ODS…; not XLS/PDF)."""
+    return info is not None and _unpack(info).file_type in _OPEN_FILE_TYPES
+
+
+def is_tabular(info: FormatInfo | None) -> bool:
+    """Rows and columns: CSV, TSV, spreadsheets, Parquet, DBF."""
+    return info is not None and _unpack(info).file_type in _TABULAR_FILE_TYPES

@@ -1,0 +1,224 @@
+"""CKAN connector: pages ``package_search``, maps packages with :mod:`connectors.ckan_mapping`.
+
+Paging is offset based (``start``/``rows``) on a stable sort: ``id asc`` for a full harvest
+(edits during the run do not reorder), ``metadata_modified asc, id asc`` for an incremental
+one. The enumeration is *complete* only when it reaches ``count`` (or, when the portal gives no
+count, an empty or short page); an empty page before ``count``, a repeated page, the page
+cap, a count that changed underneath us or any error leave ``stats.complete`` False, so
+nothing is withdrawn (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.model import DatasetRecord
+from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.ckan_api import api_url_for, ckan_error, remote_id, search_page, unwrap
+from connectors.ckan_mapping import normalize_package
+from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
+from connectors.http import get_json
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PAGES = 10_000
+FULL_SORT = "id asc"
+INCREMENTAL_SORT = "metadata_modified asc,id asc"
+
+
+class CkanOptions(BaseModel):
+    """Per-source options for a CKAN portal (``[sources.options]`` in sources.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization: str | None = None
+    """Harvest only this CKAN organization (its name)."""
+    fq: str | None = None
+    """An extra Solr filter query, e.g. ``res_format:CSV``."""
+    rows: int = Field(default=100, ge=1, le=1000)
+    api_path: str | None = None
+    """Action API path under the site root when not ``/api/3/action``."""
+    include_private: bool = False
+    max_pages: int = Field(default=DEFAULT_MAX_PAGES, ge=1)
+
+
+def solr_quote(value: str) -> str:
+    """``value`` as a quoted Solr term."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def solr_datetime(value: datetime) -> str:
+    """``value`` in UTC as Solr wants it (``2024-01-31T12:00:00Z``); naive means UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_fq(*, organization: str | None, fq: str | None, since: datetime | None) -> str | None:
+    """The ``fq`` combining the organization, the configured filter and ``since``."""
+    parts: list[str] = []
+    if organization:
+        parts.append(f"organization:{solr_quote(organization)}")
+    if fq and fq.strip():
+        parts.append(f"({fq.strip()})")
+    if since is not None:
+        parts.append(f"metadata_modified:[{solr_datetime(since)} TO *]")
+    return " AND ".join(parts) or None
+
+
+class CkanConnector(BaseConnector):
+    """Harvests a CKAN (or CKAN-compatible: DKAN, facades) Action API."""
+
+    platform: ClassVar[str] = "ckan"
+    Options: ClassVar[type[BaseModel]] = CkanOptions
+    options: CkanOptions
+
+    def __init__(
+        self, source: SourceSpec, client: httpx.AsyncClient, *, max_pages: int | None = None
+    ) -> None:
+        super().__init__(source, client)
+        self.api_url = api_url_for(source.url, self.options.api_path)
+        self.max_pages = max_pages or self.options.max_pages
+
+    def _params(self, since: datetime | None, start: int) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "q": "*:*",
+            "rows": self.options.rows,
+            "start": start,
+            "sort": INCREMENTAL_SORT if since else FULL_SORT,
+        }
+        fq = build_fq(organization=self.options.organization, fq=self.options.fq, since=since)
+        if fq:
+            params["fq"] = fq
+        if self.options.include_private:
+            params["include_private"] = "true"
+        return params
+
+    async def _page(self, since: datetime | None, start: int, number: int) -> Any:
+        url = f"{self.api_url}/package_search"
+        body = await get_json(
+            self.client,
+            url,
+            params=self._params(since, start),
+            what=f"page {number}",
+            describe_error=ckan_error,
+            on_body=self._count_bytes,
+        )
+        return search_page(unwrap(body, action="package_search", url=url), url=url)
+
+    def _count_bytes(self, size: int) -> None:
+        self.stats.bytes += size
+
+    def _stop(self, reason: str, **context: Any) -> None:
+        self.stats.cursor["stopped"] = reason
+        log.warning("ckan %s: paging stopped (%s) %s", self.source.id, reason, context)
+
+    async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
+        """Yield every package of the portal (modified since ``since`` when given)."""
+        self.stats = FetchStats()
+        rows = self.options.rows
+        start = 0
+        previous: list[str] | None = None
+        first_count: int | None = None
+        seen: set[str] = set()
+        while True:
+            if self.stats.pages >= self.max_pages:
+                self._stop("page cap", pages=self.stats.pages, start=start)
+                return
+            packages, count = await self._page(since, start, self.stats.pages + 1)
+            self.stats.pages += 1
+            if self.stats.pages == 1:
+                first_count = count
+                self.stats.expected = count
+            ids = [remote_id(p) or "" for p in packages]
+            if not packages:
+                if count != first_count:
+                    self._stop("count changed", first=first_count, now=count)
+                    return
+                if count is not None and start < count:
+                    self._stop("short listing", served=start, count=count)
+                    return
+                break
+            if ids == previous:
+                self._stop("repeated page", start=start)
+                return
+            previous = ids
+            fetched_at = datetime.now(UTC)
+            for package, key in zip(packages, ids, strict=True):
+                if not key:
+                    log.warning("ckan %s: package without id or name skipped", self.source.id)
+                    continue
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield RawRecord(remote_id=key, payload=package, fetched_at=fetched_at)
+            start += len(packages)
+            self.stats.cursor["start"] = start
+            if count is not None:
+                if count != first_count:
+                    self._stop("count changed", first=first_count, now=count)
+                    return
+                if start >= count:
+                    break
+            elif len(packages) < rows:
+                break
+        self.stats.complete = True
+
+    def normalize(self, raw: RawRecord) -> DatasetRecord:
+        """Map one fetched package to the canonical record."""
+        if not isinstance(raw.payload, dict):
+            raise RecordInvalid(f"record {raw.remote_id} is not a CKAN package object")
+        return normalize_package(
+            raw.payload,
+            self.source,
+            api_url=self.api_url,
+            fetched_at=raw.fetched_at,
+            include_private=self.options.include_private,
+        )
+
+    @classmethod
+    async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None:
+        """Recognize a CKAN Action API behind ``url`` (site root or API URL)."""
+        base = url.strip().rstrip("/")
+        candidates = [api_url_for(base)]
+        if not base.endswith(("/api/3/action", "/api/action", "/api/3", "/api")):
+            candidates.append(base + "/api/action")
+        for api_url in candidates:
+            status = await _try_json(client, f"{api_url}/status_show", "status_show")
+            if not isinstance(status, dict) or "ckan_version" not in status:
+                continue
+            title = status.get("site_title")
+            count = await _dataset_count(client, api_url)
+            version = status.get("ckan_version")
+            return ProbeResult(
+                platform=cls.platform,
+                api_url=api_url,
+                title=title if isinstance(title, str) and title else None,
+                dataset_count=count,
+                notes=[f"CKAN {version}"] if version else [],
+            )
+        return None
+
+
+async def _try_json(client: httpx.AsyncClient, url: str, action: str) -> Any:
+    """The ``result`` at ``url``, or None when it is not a CKAN answer (SSRF refusals
+    propagate)."""
+    try:
+        body = await get_json(client, url, attempts=1, max_bytes=4 * 1024 * 1024, what=action)
+        if not isinstance(body, dict) or "success" not in body:
+            return None
+        return unwrap(body, action=action, url=url)
+    except (SourceProtocolError, SourceUnavailable):
+        return None
+
+
+async def _dataset_count(client: httpx.AsyncClient, api_url: str) -> int | None:
+    result = await _try_json(client, f"{api_url}/package_search?rows=0", "package_search")
+    count = result.get("count") if isinstance(result, dict) else None
+    return count if isinstance(count, int) else None

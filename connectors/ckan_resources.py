@@ -1,0 +1,207 @@
+"""CKAN resources → DCAT distributions.
+
+``url`` is always the access URL; it is also the download URL when it looks like a file
+(an upload, or a path ending in a data file extension). Queryable endpoints get
+``api_access``: the CKAN DataStore (``datastore_active``), OGC/Esri services and API
+resources, and ckanext-dcat ``access_services``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from catalog.model import Checksum, Distribution
+from catalog.vocab import language_code, normalize_format, normalize_licence
+from connectors.ckan_values import Package, blank, decoded, strings, text, translated, url, when
+
+FILE_EXTENSIONS = frozenset(
+    "csv tsv txt json geojson jsonld xml xls xlsx ods odt pdf doc docx zip gz tgz bz2 7z tar "
+    "shp dbf kml kmz gml gpkg gpx tif tiff geotiff png jpg jpeg svg parquet sqlite rdf ttl nt "
+    "n3 xsd dwg dxf las laz nc hdf h5 sav dta sas7bdat rds".split()
+)
+API_FORMATS = frozenset(
+    {
+        "api",
+        "wms",
+        "wfs",
+        "wmts",
+        "wcs",
+        "esri rest",
+        "arcgis rest",
+        "arcgis geoservices rest api",
+        "ogc api",
+        "ogc api features",
+        "sparql",
+        "odata",
+        "rest",
+        "soap",
+        "graphql",
+    }
+)
+_HASH_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_SIZE = re.compile(
+    r"^\s*(\d+(?:[.,]\d+)?)\s*(b|bytes?|octets?|o|k|kb|kio|kib|ko|m|mb|mio|mib|mo|g|gb|gio|gib|go"
+    r"|t|tb|tio|tib|to)?\s*$",
+    re.I,
+)
+_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4}
+
+
+def byte_size(value: Any) -> int | None:
+    """Bytes from an int or strings like "1955", "42 octets", "1.2 MB", "3,5 Mo"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value >= 0 else None
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    unit = (match.group(2) or "b").lower()
+    power = _UNITS.get(unit[0], 0)  # b, bytes, o, octets: 0
+    return round(number * 1024**power)
+
+
+def looks_like_file(resource: dict[str, Any], address: str | None) -> bool:
+    """Whether the resource URL downloads a file (upload, or a data file extension)."""
+    if text(resource.get("url_type")) == "upload" or text(resource.get("resource_type")) in (
+        "file.upload",
+        "file",
+    ):
+        return True
+    if not address:
+        return False
+    suffix = PurePosixPath(urlsplit(address).path).suffix.lower().lstrip(".")
+    return suffix in FILE_EXTENSIONS
+
+
+def is_service(raw_format: str | None, file_type: str | None) -> bool:
+    """Whether a format names a queryable service (WMS, WFS, "OGC:WMS", Esri REST, API…)."""
+    if file_type and file_type.upper().endswith("_SRVC"):
+        return True
+    if not raw_format:
+        return False
+    folded = raw_format.lower().strip()
+    return folded in API_FORMATS or folded.removeprefix("ogc:") in API_FORMATS
+
+
+def checksum(resource: dict[str, Any]) -> Checksum | None:
+    """The resource hash, with its algorithm from ``hash_algorithm``, a prefix or length."""
+    value = text(resource.get("hash"))
+    if not value:
+        return None
+    algorithm = text(resource.get("hash_algorithm"))
+    if algorithm:
+        algorithm = re.split(r"[#_/]", algorithm)[-1].lower()
+    elif ":" in value:
+        algorithm, _, value = value.partition(":")
+    else:
+        algorithm = _HASH_ALGORITHMS.get(len(value))
+    if not algorithm or not re.fullmatch(r"[0-9a-fA-F]+", value):
+        return None
+    return Checksum(algorithm=algorithm.lower(), value=value.lower())
+
+
+def _api(
+    resource: dict[str, Any], has_file_format: bool, api_url: str | None
+) -> tuple[bool, str | None]:
+    identifier = text(resource.get("id"))
+    if resource.get("datastore_active") is True and identifier and api_url:
+        return True, f"{api_url.rstrip('/')}/datastore_search?resource_id={quote(identifier)}"
+    services = decoded(resource.get("access_services"))
+    for service in services if isinstance(services, list) else []:
+        endpoints = strings(service.get("endpoint_url")) if isinstance(service, dict) else []
+        if endpoints:
+            return True, endpoints[0]
+    address = url(resource.get("url"))
+    raw_format = (text(resource.get("format")) or "").lower()
+    kind = (text(resource.get("resource_type")) or "").lower()
+    # HDX marks every *link* "api"; only a resource without a file format is an API there.
+    if raw_format in API_FORMATS or (
+        kind in ("api", "web") and not has_file_format and not looks_like_file({}, address)
+    ):
+        return True, address
+    return False, None
+
+
+def _languages(value: Any) -> list[str]:
+    codes = [language_code(item) for item in strings(value)]
+    return list(dict.fromkeys(code for code in codes if code))
+
+
+def distribution(
+    resource: dict[str, Any], *, api_url: str | None, default_lang: str = ""
+) -> Distribution:
+    """One CKAN resource as a Distribution (bad fields dropped)."""
+    address = url(resource.get("access_url")) or url(resource.get("url"))
+    download = url(resource.get("download_url")) or (
+        url(resource.get("url")) if looks_like_file(resource, url(resource.get("url"))) else None
+    )
+    mimetype = text(resource.get("mimetype"))
+    info = normalize_format(
+        text(resource.get("format")),
+        media_type=mimetype if mimetype and "/" in mimetype else None,
+        url=download or address,
+    )
+    service = is_service(text(resource.get("format")), info.file_type if info else None)
+    has_file_format = bool(info and info.file_type) and not service
+    api_access, endpoint = _api(resource, has_file_format, api_url)
+    if service and not api_access:
+        api_access, endpoint = True, address
+    licence_value = resource.get("license") or resource.get("license_id")
+    licence = None
+    if not blank(licence_value):
+        licence = (
+            normalize_licence(url=text(licence_value))
+            if url(licence_value)
+            else normalize_licence(text(licence_value))
+        )
+    rights = translated(resource.get("rights"), default_lang)
+    return Distribution(
+        identifier=text(resource.get("id")),
+        uri=url(resource.get("uri")),
+        title=translated(resource.get("name_translated"), default_lang)
+        or translated(resource.get("name") or resource.get("title"), default_lang),
+        description=translated(resource.get("description_translated"), default_lang)
+        or translated(resource.get("description"), default_lang),
+        access_url=address,
+        download_url=download,
+        format=info.label if info else text(resource.get("format")),
+        file_type=info.file_type if info else None,
+        media_type=(info.media_type if info else None)
+        or (mimetype if mimetype and "/" in mimetype else None),
+        byte_size=byte_size(resource.get("size")),
+        licence=licence,
+        rights=rights.get(default_lang) or next(iter(rights.values()), None),
+        issued=when(resource.get("issued") or resource.get("created")),
+        modified=when(
+            resource.get("modified")
+            or resource.get("last_modified")
+            or resource.get("metadata_modified")
+        ),
+        language=_languages(resource.get("language")),
+        checksum=checksum(resource),
+        api_access=api_access,
+        endpoint_url=endpoint,
+        conforms_to=strings(resource.get("conforms_to")),
+    )
+
+
+def distributions(
+    package: Package, *, api_url: str | None, default_lang: str = ""
+) -> list[Distribution]:
+    """The package's resources that are not deleted, in CKAN's order."""
+    resources = package.get("resources")
+    found: list[Distribution] = []
+    for resource in resources if isinstance(resources, list) else []:
+        if not isinstance(resource, dict):
+            continue
+        if (text(resource.get("state")) or "active").lower() == "deleted":
+            continue
+        found.append(distribution(resource, api_url=api_url, default_lang=default_lang))
+    return found

@@ -1,0 +1,152 @@
+"""Harvest runs end to end: real recorded CKAN packages, real databases."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.client import build_client
+from harvester.runs import SourceNotFound, run_harvest
+from harvester.store.queries import search_datasets
+from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
+from tests.connectors.ckan_replay import PagedSearch, load_lines, search_results
+from tests.paths import fixture
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _packages() -> list[dict[str, Any]]:
+    """Real packages: Brazilian, UNHCR and data.gov searches plus bilingual open.canada ones."""
+    packages = search_results(
+        "ridl-unhcr_package_search_start0_rows5.json",
+        "datagov_catalog-dev_package_search.json",
+        "dadosgovbr_package_search_rows2.json",
+    )
+    return packages + list(load_lines("open-canada_packages_fluent.jsonl"))
+
+
+@pytest.fixture
+async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="portail", name="Portail", kind="public_body"))
+        session.add(
+            Source(id="portail", partner_id="portail", url="https://portal.example.org",
+                   platform="ckan", options={"rows": 4})
+        )
+    return "portail"
+
+
+def _client(handler: Handler) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+async def _harvest(sessions, source: str, handler: Handler, **kwargs: Any):
+    async with _client(handler) as client:
+        return await run_harvest(sessions, source, client, batch_size=5, **kwargs)
+
+
+async def _rows(sessions, table: type) -> list[Any]:
+    async with sessions() as session:
+        return list(await session.scalars(sa.select(table)))
+
+
+async def test_first_harvest_adds_every_package_and_second_rewrites_nothing(sessions, source):
+    packages = _packages()
+    run = await _harvest(sessions, source, PagedSearch(packages))
+    assert run.status == "succeeded", run.message
+    assert (run.seen, run.added, run.updated, run.failed) == (len(packages), len(packages), 0, 0)
+    assert run.complete and run.pages == -(-len(packages) // 4)
+
+    before = {row.id: (row.updated_at, row.content_hash) for row in await _rows(sessions, Dataset)}
+    raw_before = {row.remote_id: row.fetched_at for row in await _rows(sessions, RawRecord)}
+    assert len(before) == len(packages) == len(raw_before)
+
+    again = await _harvest(sessions, source, PagedSearch(packages), full=True)
+    assert again.status == "succeeded"
+    assert (again.added, again.updated, again.unchanged) == (0, 0, len(packages))
+    after = {row.id: (row.updated_at, row.content_hash) for row in await _rows(sessions, Dataset)}
+    assert after == before, "an unchanged harvest must not rewrite any dataset row"
+    raw_after = {row.remote_id: row.fetched_at for row in await _rows(sessions, RawRecord)}
+    assert raw_after == raw_before, "nor any raw record"
+
+
+async def test_harvested_datasets_are_searchable_in_french_and_english(sessions, source):
+    packages = _packages()
+    await _harvest(sessions, source, PagedSearch(packages))
+    bilingual = next(p for p in packages if p.get("title_translated"))
+    async with sessions() as session:
+        for language in ("fr", "en"):
+            title = bilingual["title_translated"][language]
+            page = await search_datasets(session, f'"{title}"', limit=5)
+            assert bilingual["id"] in {row.remote_id for row in page.datasets}, title
+            stored = next(row for row in page.datasets if row.remote_id == bilingual["id"])
+            assert stored.record["title"][language] == title
+
+
+async def test_changed_package_is_updated(sessions, source):
+    packages = _packages()
+    await _harvest(sessions, source, PagedSearch(packages))
+    changed = copy.deepcopy(packages)
+    changed[0]["title"] = "Titre modifié"
+    changed[0].pop("title_translated", None)
+    run = await _harvest(sessions, source, PagedSearch(changed), full=True)
+    assert (run.added, run.updated, run.unchanged) == (0, 1, len(packages) - 1)
+
+
+async def test_a_bad_record_fails_alone(sessions, source):
+    packages = _packages()
+    broken = copy.deepcopy(packages)
+    for key in ("title", "title_translated", "name"):
+        broken[2].pop(key, None)
+    run = await _harvest(sessions, source, PagedSearch(broken))
+    assert run.status == "partial"
+    assert (run.failed, run.added) == (1, len(packages) - 1)
+    errors = await _rows(sessions, HarvestError)
+    assert [e.remote_id for e in errors] == [broken[2]["id"]]
+    assert errors[0].kind == "RecordInvalid" and errors[0].message
+
+
+async def test_a_failing_page_keeps_what_was_stored(sessions, source):
+    packages = _packages()
+    first = await _harvest(sessions, source, PagedSearch(packages))
+    assert first.status == "succeeded"
+    html = fixture("ckan", "bad_html_503_maintenance_catalog-data-gov.html").read_bytes()
+    search = PagedSearch(packages)
+
+    def maintenance_on_page_3(request: httpx.Request) -> httpx.Response:
+        if len(search.requests) == 2:
+            search.requests.append(request)
+            return httpx.Response(200, content=html, headers={"content-type": "text/html"})
+        return search(request)
+
+    run = await _harvest(sessions, source, maintenance_on_page_3, full=True)
+    assert run.status == "failed" and not run.complete
+    assert "page 3" in (run.message or "") and "HTML" in (run.message or "")
+    assert len(await _rows(sessions, Dataset)) == len(packages), "nothing already harvested is lost"
+    errors = await _rows(sessions, HarvestError)
+    assert any(e.remote_id is None and "page 3" in e.message for e in errors)
+
+
+async def test_a_private_address_is_refused_and_loses_nothing(sessions, source):
+    await _harvest(sessions, source, PagedSearch(_packages()))
+    async with sessions() as session, session.begin():
+        row = await session.get(Source, source)
+        assert row is not None
+        row.url = "http://10.0.0.1/"
+    async with build_client() as client:
+        run = await run_harvest(sessions, source, client)
+    assert run.status == "failed"
+    assert "10.0.0.1" in (run.message or "")
+    assert len(await _rows(sessions, Dataset)) == len(_packages())
+
+
+async def test_unknown_source_is_a_clear_error(sessions):
+    async with _client(PagedSearch([])) as client:
+        with pytest.raises(SourceNotFound, match="no source with id 'nope'"):
+            await run_harvest(sessions, "nope", client)
