@@ -286,9 +286,10 @@ def normalize_format(
 ) -> FormatInfo | None:
     """Normalize a format string, media type or URL to a :class:`FormatInfo`.
 
-    ``fmt`` wins over ``media_type``, which wins over a guess from ``url``'s extension;
-    an unrecognized non-empty ``fmt`` keeps its cleaned text as label. ``None`` when
-    nothing usable is given.
+    A recognized ``fmt`` wins over ``media_type``, which wins over a guess from ``url``
+    (extension, ``?f=``/``?service=``, ArcGIS paths). An unrecognized ``fmt`` whose media
+    type says nothing more keeps its cleaned text as label. ``None`` when nothing usable
+    is given.
     """
     fmt = (fmt or "").strip()
     raw_media = (media_type or "").strip()

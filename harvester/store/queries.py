@@ -79,10 +79,10 @@ async def run_error_summary(
 ) -> Sequence[tuple[str, str, int]]:
     """The run's errors grouped by (kind, message), most frequent first."""
     statement = (
-        sa.select(HarvestError.kind, HarvestError.message, sa.func.count().label("n"))
-        .where(HarvestError.run_id == run_id)  # type: ignore[arg-type]
-        .group_by(HarvestError.kind, HarvestError.message)
-        .order_by(sa.desc("n"), sa.func.min(HarvestError.id))
+        sa.select(col(HarvestError.kind), col(HarvestError.message), sa.func.count().label("n"))
+        .where(col(HarvestError.run_id) == run_id)
+        .group_by(col(HarvestError.kind), col(HarvestError.message))
+        .order_by(sa.desc("n"), sa.func.min(col(HarvestError.id)))
         .limit(limit)
     )
     return [(kind, message, n) for kind, message, n in (await session.execute(statement)).all()]

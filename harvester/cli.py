@@ -1,0 +1,118 @@
+"""The ``moisson`` command line (DESIGN §6b).
+
+Every command reads its settings when it runs (never at import), applies the migrations
+before it touches the database, and reports bad input as one line on stderr with a
+non-zero exit code: 1 for a refusal or a failed run, 2 for an unknown id or bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from harvester.cli_common import (
+    database,
+    err,
+    fail,
+    load_settings,
+    out,
+    run,
+    safe_url,
+    sync_from_file,
+)
+from harvester.cli_harvest import harvest, runs
+from harvester.cli_sources import sources_app
+from harvester.config import check_config, format_problems, load_config
+from harvester.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="moisson",
+    help="Moisson: harvest open-data catalogues into one federated index.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Check config/sources.toml.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.command()(harvest)
+app.command()(runs)
+
+APP_FACTORY = "api.app:create_app"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Do not run the embedded scheduler.")
+    ] = False,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes.")] = False,
+) -> None:
+    """Serve the API and web pages (migrations and config sync first)."""
+    settings = load_settings()
+    report = run(_prepare(settings))
+    if report is not None:
+        err().print(f"{settings.config}: {report}", markup=False, highlight=False)
+    if no_scheduler:
+        os.environ["MOISSON_SCHEDULER"] = "false"  # read by the app's settings (and reloads)
+        get_settings.cache_clear()
+    import uvicorn
+
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload)
+
+
+async def _prepare(settings: Settings) -> str | None:
+    async with database(settings) as sessions:
+        report = await sync_from_file(sessions, settings)
+    return report.summary() if report else None
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Config file (default: MOISSON_CONFIG).")
+    ] = None,
+) -> None:
+    """Report every problem of the config file; exit 1 if there is any error."""
+    path = file if file is not None else load_settings().config
+    problems = check_config(path)
+    if problems:
+        err().print(format_problems(problems), markup=False, highlight=False, soft_wrap=True)
+    errors = sum(1 for p in problems if p.severity == "error")
+    if errors:
+        fail(f"{path}: {errors} error(s)")
+    config = load_config(path)
+    out().print(
+        f"{path}: OK ({len(config.partners)} partners, {len(config.sources)} sources)",
+        markup=False,
+        highlight=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations and print the current revision."""
+    settings = load_settings()
+    revision = run(_upgrade(settings))
+    out().print(
+        f"{safe_url(settings.database_url)}: at revision {revision}", markup=False, highlight=False
+    )
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def _upgrade(settings: Settings) -> str | None:
+    forced = settings.model_copy(update={"auto_migrate": True})
+    async with database(forced) as sessions, sessions() as session:
+        connection = await session.connection()
+        return await connection.run_sync(_revision)

@@ -1,0 +1,244 @@
+"""Licence recognition: CKAN ids, English/French titles, URLs, HTML, real fixture values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog.model import LicenceRef
+from catalog.vocab import licence_title, normalize_licence
+from tests.paths import FIXTURES
+
+
+def _load(path: Path) -> Iterator[Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".jsonl":
+            yield from (json.loads(line) for line in text.splitlines() if line.strip())
+        else:
+            yield json.loads(text)
+    except json.JSONDecodeError:
+        return  # the bad_* fixtures are deliberately broken
+
+
+def _dicts(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _dicts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _dicts(item)
+
+
+def _ckan_licences() -> list[tuple[str, str, str]]:
+    """Every distinct (license_id, license_title, license_url) of the CKAN fixtures."""
+    found = set()
+    for path in sorted((FIXTURES / "ckan").glob("*.json*")):
+        for doc in _load(path):
+            for d in _dicts(doc):
+                if "license_id" in d or "license_title" in d:
+                    found.add(
+                        tuple(
+                            str(d.get(k) or "")
+                            for k in ("license_id", "license_title", "license_url")
+                        )
+                    )
+    return sorted(found)  # type: ignore[arg-type]
+
+
+def _dcat_us_licences() -> list[str]:
+    found = set()
+    for platform in ("dcat-us", "arcgis", "socrata"):
+        for path in sorted((FIXTURES / platform).glob("*.json")):
+            for doc in _load(path):
+                for d in _dicts(doc):
+                    value = d.get("license")
+                    if isinstance(value, str) and value.strip():
+                        found.add(value)
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("value", "spdx", "is_open"),
+    [
+        ("cc-by", "CC-BY-4.0", True),
+        ("cc-by-sa", "CC-BY-SA-4.0", True),
+        ("cc-zero", "CC0-1.0", True),
+        ("cc-nc", "CC-BY-NC-2.0", False),
+        ("cc-by-nc", "CC-BY-NC-4.0", False),  # Données Québec / Montréal scheming
+        ("odc-by", "ODC-By-1.0", True),
+        ("odc-odbl", "ODbL-1.0", True),
+        ("odc-pddl", "PDDL-1.0", True),
+        ("uk-ogl", "OGL-UK-3.0", True),
+        ("gfdl", "GFDL-1.3", True),
+        ("ca-ogl-lgo", "OGL-Canada-2.0", True),
+        ("OGL-Canada-2.0", "OGL-Canada-2.0", True),
+        ("lov2", "etalab-2.0", True),
+        ("cc-by-igo", "CC-BY-3.0-IGO", True),
+        ("CC-BY-4.0", "CC-BY-4.0", True),
+        ("cc-by-4.0", "CC-BY-4.0", True),
+        ("CC BY-NC-ND 4.0", "CC-BY-NC-ND-4.0", False),
+        ("CC0 1.0", "CC0-1.0", True),
+    ],
+)
+def test_ckan_ids_and_short_names(value: str, spdx: str, is_open: bool) -> None:
+    ref = normalize_licence(value)
+    assert ref is not None
+    assert (ref.id, ref.open) == (spdx, is_open)
+    assert ref.uri and ref.uri.startswith("https://")
+    assert ref.title
+
+
+@pytest.mark.parametrize(
+    ("value", "title", "is_open"),
+    [
+        ("other-open", "Other (Open)", True),
+        ("other-pd", "Other (Public Domain)", True),
+        ("other-at", "Other (Attribution)", True),
+        ("other-nc", "Other (Non-Commercial)", False),
+        ("other-closed", "Other (Not Open)", False),
+        ("notspecified", "License not specified", None),
+    ],
+)
+def test_ckan_generic_choices(value: str, title: str, is_open: bool | None) -> None:
+    assert normalize_licence(value) == LicenceRef(id=None, uri=None, title=title, open=is_open)
+
+
+@pytest.mark.parametrize(
+    ("title", "spdx"),
+    [
+        ("Creative Commons Attribution 4.0", "CC-BY-4.0"),
+        ("Attribution 4.0 International (CC BY 4.0)", "CC-BY-4.0"),
+        ("Creative Commons Attribution-ShareAlike 4.0 International", "CC-BY-SA-4.0"),
+        ("Creative Commons Attribution 3.0 Unported", "CC-BY-3.0"),
+        ("Creative Commons Attribution", "CC-BY-4.0"),
+        ("Creative Commons CCZero", "CC0-1.0"),
+        ("Licence ouverte / Open Licence 2.0", "etalab-2.0"),
+        ("Licence Ouverte", "etalab-2.0"),
+        ("Licence Ouverte (Etalab)", "etalab-2.0"),
+        ("Open Government Licence - Canada", "OGL-Canada-2.0"),
+        ("Licence du gouvernement ouvert - Canada", "OGL-Canada-2.0"),
+        ("Licence du gouvernement ouvert – Canada", "OGL-Canada-2.0"),
+        ("Open Data Commons Open Database License (ODbL)", "ODbL-1.0"),
+        ("UK Open Government Licence (OGL)", "OGL-UK-3.0"),
+    ],
+)
+def test_titles(title: str, spdx: str) -> None:
+    ref = normalize_licence(title=title)
+    assert ref is not None and ref.id == spdx
+
+
+@pytest.mark.parametrize(
+    ("url", "spdx"),
+    [
+        ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0"),
+        ("http://creativecommons.org/licenses/by/4.0", "CC-BY-4.0"),
+        ("https://www.creativecommons.org/licenses/by/4.0/legalcode", "CC-BY-4.0"),
+        ("https://creativecommons.org/licenses/by/4.0/legalcode.fr", "CC-BY-4.0"),
+        ("https://creativecommons.org/licenses/by/4.0/deed.fr", "CC-BY-4.0"),
+        ("creativecommons.org/licenses/by-sa/4.0/", "CC-BY-SA-4.0"),
+        ("http://creativecommons.org/licenses/by/3.0/", "CC-BY-3.0"),
+        ("http://creativecommons.org/licenses/by/3.0/igo/legalcode", "CC-BY-3.0-IGO"),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
+        ("http://opendatacommons.org/licenses/odbl/1.0/", "ODbL-1.0"),
+        ("https://opendatacommons.org/licenses/by/1-0/", "ODC-By-1.0"),
+        ("https://www.etalab.gouv.fr/licence-ouverte-open-licence/", "etalab-2.0"),
+        ("http://open.canada.ca/en/open-government-licence-canada", "OGL-Canada-2.0"),
+        ("https://open.canada.ca/fr/licence-du-gouvernement-ouvert-canada", "OGL-Canada-2.0"),
+        ("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/", "OGL-UK-3.0"),
+        ("http://reference.data.gov.uk/id/open-government-licence", "OGL-UK-3.0"),
+        ("http://www.opendefinition.org/licenses/cc-by", "CC-BY-4.0"),
+        ("http://www.opendefinition.org/licenses/cc-zero", "CC0-1.0"),
+    ],
+)
+def test_urls(url: str, spdx: str) -> None:
+    for ref in (normalize_licence(url), normalize_licence(url=url)):
+        assert ref is not None and ref.id == spdx
+
+
+def test_old_etalab_url_is_version_one() -> None:
+    ref = normalize_licence(
+        title="http://www.etalab.gouv.fr/pages/Licence_ouverte_Open_licence-5899923.html"
+    )
+    assert ref is not None
+    assert (ref.id, ref.title, ref.open) == (
+        None,
+        "Licence Ouverte / Open Licence version 1.0",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "spdx"),
+    [
+        ('<a href="https://creativecommons.org/licenses/by/4.0/">CC BY</a>', "CC-BY-4.0"),
+        ("<a href='https://opendatacommons.org/licenses/odbl/'>ODbL</a>", "ODbL-1.0"),
+        (
+            '<DIV STYLE="text-align:Left;"><DIV><DIV><P><SPAN>Soumis à la licence Etalab : '
+            "https://www.etalab.gouv.fr/licence-ouverte-open-licence/</SPAN></P></DIV></DIV></DIV>",
+            "etalab-2.0",
+        ),
+        ("<p>Licence&nbsp;Ouverte&nbsp;2.0</p>", "etalab-2.0"),
+    ],
+)
+def test_html_values(html: str, spdx: str) -> None:
+    ref = normalize_licence(html)
+    assert ref is not None and ref.id == spdx
+
+
+def test_unknown_keeps_title_and_url() -> None:
+    ref = normalize_licence("cmm", title="CMM", url="https://cmquebec.qc.ca/licence")
+    assert ref == LicenceRef(id=None, uri="https://cmquebec.qc.ca/licence", title="CMM", open=None)
+
+
+def test_unknown_url_value() -> None:
+    url = "https://project-open-data.cio.gov/unknown-license"
+    assert normalize_licence(url) == LicenceRef(id=None, uri=url, title=url, open=None)
+
+
+def test_unknown_long_html_terms_are_shortened() -> None:
+    html = "<p>OPEN DATA TERMS OF USE AGREEMENT</p>" + "<p>You agree to many things.</p>" * 50
+    ref = normalize_licence(html)
+    assert ref is not None
+    assert ref.id is None and ref.uri is None and ref.open is None
+    assert ref.title and ref.title.startswith("OPEN DATA TERMS") and len(ref.title) <= 300
+    assert "<p>" not in ref.title
+
+
+@pytest.mark.parametrize("args", [(None,), ("",), ("   ",)])
+def test_empty(args: tuple[str | None]) -> None:
+    assert normalize_licence(*args, title="", url=None) is None
+
+
+def test_licence_title() -> None:
+    assert (
+        licence_title(normalize_licence("cc-by"))
+        == "Creative Commons Attribution 4.0 International"
+    )
+    assert licence_title(LicenceRef(uri="https://x.org/l")) == "https://x.org/l"
+    assert licence_title(None) is None
+
+
+@pytest.mark.parametrize(("license_id", "title", "url"), _ckan_licences())
+def test_every_ckan_fixture_licence_has_a_title(license_id: str, title: str, url: str) -> None:
+    ref = normalize_licence(license_id, title=title, url=url)
+    if not (license_id or title or url):
+        assert ref is None
+        return
+    assert ref is not None and ref.title
+    if license_id != "notspecified":
+        assert ref.open is True, ref  # every licence in these fixtures is an open one
+
+
+@pytest.mark.parametrize("value", _dcat_us_licences())
+def test_every_dcat_us_fixture_licence_has_a_title(value: str) -> None:
+    ref = normalize_licence(value)
+    assert ref is not None and ref.title
+    assert "<" not in ref.title
+    if "creativecommons.org" in value or "Etalab" in value or "opendatacommons" in value:
+        assert ref.id is not None, value
