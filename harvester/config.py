@@ -78,15 +78,19 @@ def format_problems(problems: Iterable[ConfigProblem]) -> str:
     return "\n".join(out)
 
 
+def _named(problems: list[ConfigProblem], path: Path) -> list[ConfigProblem]:
+    return [ConfigProblem(p.message, p.line, p.context, p.severity, str(path)) for p in problems]
+
+
 def _check(path: Path) -> tuple[list[ConfigProblem], MoissonConfig | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return [ConfigProblem(f"cannot read config file: {error}")], None
+        return _named([ConfigProblem(f"cannot read config file: {error}")], path), None
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        return [syntax_problem(error, text.splitlines())], None
+        return _named([syntax_problem(error, text.splitlines())], path), None
     locator = KeyLocator(text)
     config = None
     try:
@@ -96,8 +100,7 @@ def _check(path: Path) -> tuple[list[ConfigProblem], MoissonConfig | None]:
         problems = pydantic_problems(error, data, locator)
     problems += file_problems(data, locator)
     problems.sort(key=lambda p: (p.line is None, p.line or 0, p.severity != "error"))
-    named = [ConfigProblem(p.message, p.line, p.context, p.severity, str(path)) for p in problems]
-    return named, config
+    return _named(problems, path), config
 
 
 def check_config(path: Path) -> list[ConfigProblem]:

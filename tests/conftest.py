@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from harvester.store.db import create_engine, session_factory
@@ -29,11 +30,12 @@ POSTGRES_SKIP = os.environ.get(
 )
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        await connection.execute(sa.text("CREATE SCHEMA public"))
+async def _recreate_database(base_url: str, name: str, *, drop_only: bool = False) -> None:
+    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop_only:
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
 
 
@@ -46,15 +48,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The PostgreSQL test database, migrated once per session."""
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test process (concurrent runs do not collide), migrated
+    once per session and dropped at the end."""
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required here but unavailable: {POSTGRES_SKIP}")
         pytest.skip(POSTGRES_SKIP)
-    asyncio.run(_reset_postgres(POSTGRES_URL))
-    upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{os.getpid()}"
+    asyncio.run(_recreate_database(POSTGRES_URL, name))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    asyncio.run(_recreate_database(POSTGRES_URL, name, drop_only=True))
 
 
 TABLES = ("harvest_error", "harvest_run", "raw_record", "search_doc", "dataset", "source", "partner")

@@ -275,6 +275,7 @@ def test_toml_syntax_error_has_its_line(tmp_path: Path) -> None:
     assert problem.message.startswith("TOML syntax error: ")
     assert problem.line == line_of(text, "url =")
     assert problem.context == "url ="
+    assert problem.file == str(tmp_path / "sources.toml"), "the file is named, not <config>"
     with pytest.raises(ConfigError, match="TOML syntax error"):
         load_config(tmp_path / "sources.toml")
 
