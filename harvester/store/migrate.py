@@ -21,12 +21,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` (blocking; call from a thread inside an event loop)."""
     ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
     """``upgrade`` from async code, in a worker thread so Alembic can run its own loop."""
     await asyncio.to_thread(upgrade, database_url, revision)
