@@ -24,9 +24,11 @@ class Problem(Exception):
         *,
         title: str | None = None,
         type_: str | None = None,
+        headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
+        self.headers = headers
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
@@ -57,7 +59,12 @@ def problem_response(
 async def _problem(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, Problem)
     return problem_response(
-        error.status, error.detail, title=error.title, type_=error.type, **error.extra
+        error.status,
+        error.detail,
+        title=error.title,
+        type_=error.type,
+        headers=error.headers,
+        **error.extra,
     )
 
 

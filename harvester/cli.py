@@ -27,6 +27,7 @@ from harvester.cli_common import (
 )
 from harvester.cli_harvest import harvest, runs
 from harvester.cli_sources import sources_app
+from harvester.cli_tokens import tokens_app
 from harvester.config import check_config, format_problems, load_config
 from harvester.settings import Settings, get_settings
 
@@ -41,6 +42,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
 app.command()(harvest)
 app.command()(runs)
 

@@ -64,7 +64,6 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(_recreate_database(POSTGRES_URL, name, drop_only=True))
 
 
-TABLES = ("harvest_error", "harvest_run", "raw_record", "search_doc", "dataset", "source", "partner")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -81,9 +80,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 async def _truncate(url: str) -> None:
+    """Empty every table but Alembic's, whatever later migrations add."""
     engine = create_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        tables = (
+            await connection.execute(
+                sa.text(
+                    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        await connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     await engine.dispose()
 
 

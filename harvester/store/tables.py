@@ -121,3 +121,33 @@ class HarvestError(SQLModel, table=True):
     detail: str | None = None
     url: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token: operator (everything) or partner (its own sources). Stored hashed."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str = Field(max_length=16)
+    partner_id: str | None = Field(default=None, foreign_key="partner.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = _utc_column()
+    revoked_at: datetime | None = _utc_column()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who approved, rejected, triggered or edited what, and when."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64, index=True)
+    target_type: str = Field(max_length=32)
+    target_id: str = Field(max_length=200, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)

@@ -348,3 +348,21 @@ def test_harvest_failure_exits_1(env: dict[str, Any], portal: str) -> None:
     assert _summary(result)["status"] == "failed"
     assert "SourceForbidden" in result.stdout and "private or reserved" in result.stdout
     assert _scalar(env["database_url"], "SELECT count(*) FROM dataset") == 0
+
+
+def test_tokens_create_list_revoke(env: dict[str, Any]) -> None:
+    created = invoke("tokens", "create", "--role", "operator", "--name", "ops")
+    assert created.exit_code == 0, created.output
+    assert "moi_" in created.stdout
+    listed = invoke("tokens", "list")
+    assert listed.exit_code == 0 and "ops" in listed.stdout
+    assert "moi_" in listed.stdout and created.stdout.split("moi_")[1][:20] not in listed.stdout
+    revoked = invoke("tokens", "revoke", "1")
+    assert revoked.exit_code == 0 and "revoked" in revoked.stdout
+    missing = invoke("tokens", "revoke", "99")
+    assert missing.exit_code == 2 and "no token with id 99" in missing.stderr
+
+
+def test_partner_token_needs_a_partner(env: dict[str, Any]) -> None:
+    result = invoke("tokens", "create", "--role", "partner")
+    assert result.exit_code == 1 and "needs --partner" in result.stderr
