@@ -1,0 +1,296 @@
+"""DCAT-US (Project Open Data 1.1) ``data.json`` connector, streaming.
+
+One GET of the catalogue (the source URL when it ends in ``.json``, else ``{url}/data.json``),
+read as it arrives by :mod:`connectors.json_stream`: each element of ``"dataset"`` is yielded
+as soon as it is complete, so a several-hundred-MB file never sits in memory. The body is
+capped (``max_bytes``, 1 GiB by default, compressed and decompressed). Connection errors,
+timeouts and 429/502/503/504 *before the body starts* are retried like
+:func:`connectors.http.get_json`; once datasets have been yielded a failure is final.
+
+``stats.complete`` is True only when the document was read to its end and had a
+``"dataset"`` list: invalid or truncated JSON, a cap, a dropped connection or HTML instead
+of JSON raise after the datasets read so far were yielded, and nothing is withdrawn.
+``since`` is ignored: data.json has no server-side filter, and unchanged records cost no
+write anyway.
+
+:func:`iter_datasets` is the reusable part (the ArcGIS Hub and Socrata connectors read their
+``data.json`` feeds with it, and map with
+:func:`connectors.dcat_us_mapping.normalize_dcat_us`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.model import DatasetRecord
+from connectors import http
+from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.dcat_us_mapping import normalize_dcat_us, part_of, remote_id
+from connectors.errors import (
+    RecordInvalid,
+    SourceForbidden,
+    SourceProtocolError,
+    SourceUnavailable,
+)
+from connectors.json_stream import ArrayItems, JsonStreamError, iter_items
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+PROBE_MAX_BYTES = 4 * 1024 * 1024
+"""probe() reads at most this much of a data.json (enough to see ``"dataset": [``)."""
+POD_SCHEMA = "project-open-data.cio.gov"
+
+
+class DcatUsOptions(BaseModel):
+    """Per-source options for a DCAT-US ``data.json`` catalogue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url_path: str | None = None
+    """Path of the catalogue under the source URL when not ``/data.json``."""
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    """Largest catalogue accepted (bytes, after decompression)."""
+
+
+def data_json_url(url: str, url_path: str | None = None) -> str:
+    """The catalogue URL: ``url`` itself when it names a ``.json`` file, else ``url`` plus
+    ``url_path`` (default ``/data.json``)."""
+    base = url.strip()
+    if url_path:
+        return base.rstrip("/") + "/" + url_path.strip().lstrip("/")
+    if base.split("?", 1)[0].lower().endswith(".json"):
+        return base
+    return base.rstrip("/") + "/data.json"
+
+
+@asynccontextmanager
+async def _open(
+    client: httpx.AsyncClient, url: str, *, attempts: int = 4
+) -> AsyncIterator[httpx.Response]:
+    """A streaming successful response for ``url``, retrying like ``get_json`` does."""
+    request = client.build_request("GET", url, headers={"Accept": "application/json"})
+    for attempt in range(1, max(attempts, 1) + 1):
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.UnsupportedProtocol as error:
+            raise SourceProtocolError(f"{url} is not an http(s) URL", detail=str(error)) from None
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
+            failure = SourceUnavailable(f"{url} {kind}", detail=repr(error), url=url)
+        else:
+            if response.is_success:
+                try:
+                    yield response
+                finally:
+                    await response.aclose()
+                return
+            outcome = await http._status_error(response, url, None)
+            await response.aclose()
+            if not isinstance(outcome, http._Retryable):
+                raise outcome
+            failure = outcome.error
+        if attempt >= attempts:
+            if attempts > 1:
+                failure.detail = f"{failure.detail}\n(after {attempts} attempts)"
+            raise failure
+        await http.sleep(http.backoff(attempt, getattr(failure, "retry_after", None)))
+
+
+async def _body(
+    response: httpx.Response, url: str, max_bytes: int, stats: FetchStats | None
+) -> AsyncGenerator[bytes, None]:
+    """The decompressed body under the cap; HTML, caps and dropped connections as errors."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise SourceForbidden(
+            f"{url} exceeds {http._size(max_bytes)}", detail=f"Content-Length: {length}", url=url
+        )
+    total = 0
+    first = True
+    chunks = response.aiter_bytes()
+    try:
+        async for chunk in chunks:
+            total += len(chunk)
+            if stats is not None:
+                stats.bytes = total
+            if total > max_bytes:
+                raise SourceForbidden(
+                    f"{url} exceeds {http._size(max_bytes)}",
+                    detail=f"more than {max_bytes} bytes after decompression",
+                    url=url,
+                )
+            if first and chunk.strip():
+                first = False
+                if chunk.lstrip()[:1] == b"<":
+                    await _refuse_markup(response, url, chunk, chunks)
+            yield chunk
+    except httpx.HTTPError as error:
+        kind = "timed out" if isinstance(error, httpx.TimeoutException) else "broke off"
+        raise SourceUnavailable(
+            f"{url} {kind} after {total} bytes", detail=repr(error), url=url
+        ) from None
+
+
+async def _refuse_markup(
+    response: httpx.Response, url: str, head: bytes, rest: AsyncIterator[bytes]
+) -> None:
+    """Raise the "returned HTML instead of JSON" error with an excerpt of the page."""
+    body = head
+    async for chunk in rest:
+        body += chunk
+        if len(body) >= http.ERROR_BODY_BYTES:
+            break
+    content_type = response.headers.get("content-type", "").lower()
+    is_html = "html" in content_type or b"<html" in body[:4096].lower()
+    kind = (
+        "XML"
+        if not is_html and ("xml" in content_type or body.lstrip()[:5] == b"<?xml")
+        else "HTML"
+    )
+    raise SourceProtocolError(
+        f"{url} returned {kind} (status {response.status_code}) instead of JSON",
+        detail=f"GET {url}\n{http.excerpt(body)}",
+        url=url,
+    )
+
+
+def _invalid(url: str, error: JsonStreamError, read: int) -> SourceProtocolError:
+    return SourceProtocolError(
+        f"{url}: {error}",
+        detail=f"GET {url}\nbyte offset {error.offset}; {read} datasets read before",
+        url=url,
+    )
+
+
+async def iter_datasets(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stats: FetchStats | None = None,
+    attempts: int = 4,
+    series_ids: set[str] | None = None,
+) -> AsyncIterator[RawRecord]:
+    """Stream the datasets of the ``data.json`` at ``url`` as RawRecords, in order.
+
+    ``stats`` (when given) counts bytes and gets ``complete = True`` only after the whole
+    document was read and had a ``dataset`` list. ``series_ids`` (when given) collects the
+    ``isPartOf`` parents met so far. A repeated remote id is yielded once.
+    """
+    parser = ArrayItems("dataset")
+    seen: set[str] = set()
+    fetched_at = datetime.now(UTC)
+    async with _open(client, url, attempts=attempts) as response:
+        if stats is not None:
+            stats.pages += 1
+        try:
+            async for item in iter_items(_body(response, url, max_bytes, stats), parser):
+                value = item.value
+                key = remote_id(value) if isinstance(value, dict) else None
+                key = key or f"dataset[{item.index}]"
+                if key in seen:
+                    log.warning("%s: dataset %s listed twice (line %d)", url, key, item.line)
+                    continue
+                seen.add(key)
+                if series_ids is not None and isinstance(value, dict):
+                    series_ids.update(part_of(value))
+                if stats is not None:
+                    stats.cursor["datasets"] = item.index + 1
+                yield RawRecord(remote_id=key, payload=value, fetched_at=fetched_at)
+        except JsonStreamError as error:
+            if parser.count == 0 and error.reason == "the document is empty":
+                raise SourceProtocolError(
+                    f"{url} returned an empty body (status {response.status_code}) instead of JSON",
+                    detail=f"GET {url}",
+                    url=url,
+                ) from None
+            raise _invalid(url, error, parser.count) from None
+    if not parser.found:
+        kind = type(parser.header.get("dataset")).__name__ if "dataset" in parser.header else None
+        said = f" ('dataset' is a {kind})" if kind else ""
+        raise SourceProtocolError(
+            f"{url} has no 'dataset' list{said}",
+            detail=f"top-level members: {', '.join(parser.header) or 'none'}",
+            url=url,
+        )
+    if stats is not None:
+        stats.expected = parser.count
+        stats.complete = True
+
+
+class DcatUsConnector(BaseConnector):
+    """Harvests a DCAT-US 1.1 ``data.json`` (US agencies, ArcGIS Hub, Socrata, DKAN…)."""
+
+    platform: ClassVar[str] = "dcat_us"
+    Options: ClassVar[type[BaseModel]] = DcatUsOptions
+    options: DcatUsOptions
+
+    def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
+        super().__init__(source, client)
+        self.url = data_json_url(source.url, self.options.url_path)
+        self.series_ids: set[str] = set()
+
+    async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
+        """Yield every dataset of the catalogue (``since`` is ignored, see module doc)."""
+        self.stats = FetchStats()
+        async for raw in iter_datasets(
+            self.client,
+            self.url,
+            max_bytes=self.options.max_bytes,
+            stats=self.stats,
+            series_ids=self.series_ids,
+        ):
+            yield raw
+        self.stats.cursor["collections"] = sorted(self.series_ids)
+
+    def normalize(self, raw: RawRecord) -> DatasetRecord:
+        """Map one fetched dataset; parents named by an ``isPartOf`` seen so far (or listed
+        in ``stats.cursor["collections"]``) are marked as series."""
+        if not isinstance(raw.payload, dict):
+            raise RecordInvalid(f"{raw.remote_id} in {self.url} is not a JSON object")
+        known = self.series_ids | set(self.stats.cursor.get("collections") or [])
+        return normalize_dcat_us(
+            raw.payload,
+            self.source,
+            catalog_url=self.url,
+            fetched_at=raw.fetched_at,
+            platform=self.platform,
+            series_ids=known,
+        )
+
+    @classmethod
+    async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None:
+        """Recognize a data.json at ``url`` (or ``{url}/data.json``): POD ``conformsTo`` or a
+        ``dataset`` list. Reads at most :data:`PROBE_MAX_BYTES`."""
+        target = data_json_url(url)
+        parser = ArrayItems("dataset")
+        try:
+            async with (
+                _open(client, target, attempts=1) as response,
+                aclosing(_body(response, target, 1 << 62, None)) as chunks,
+            ):
+                async for chunk in chunks:
+                    parser.feed(chunk)
+                    if parser.finished or response.num_bytes_downloaded > PROBE_MAX_BYTES:
+                        break
+        except (SourceProtocolError, SourceUnavailable, JsonStreamError):
+            return None
+        conforms = str(parser.header.get("conformsTo") or "")
+        if not parser.found and POD_SCHEMA not in conforms:
+            return None
+        title = parser.header.get("title")
+        return ProbeResult(
+            platform=cls.platform,
+            api_url=target,
+            title=title if isinstance(title, str) and title else None,
+            dataset_count=parser.count if parser.finished and parser.found else None,
+            notes=["DCAT-US 1.1" if POD_SCHEMA in conforms else "data.json"],
+        )
