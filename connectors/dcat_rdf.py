@@ -1,0 +1,315 @@
+"""DCAT RDF connector: pages a Turtle / RDF/XML / JSON-LD / N-Triples catalogue.
+
+Each page is parsed safely (:mod:`connectors.rdf_parse`), cut into one small graph per
+dataset (:mod:`connectors.dcat_rdf_graphs`) and dropped before the next page is fetched, so a
+catalogue is never held whole in memory. A record's payload is its small graph as sorted
+N-Triples, replayed by :meth:`DcatRdfConnector.normalize`.
+
+Paging follows, in this order:
+
+* Hydra: ``hydra:next`` (``hydra:PartialCollectionView``) or the legacy ``hydra:nextPage``
+  (``hydra:PagedCollection``); ``hydra:totalItems`` is the expected count;
+* CSW ``GetRecords`` answers with embedded DCAT: ``nextRecord`` becomes the
+  ``startPosition`` of the next request (KVP GET on the source URL); 0 ends the listing.
+
+The enumeration is *complete* only when a page without a next link is reached without error
+(and, with Hydra, when at least ``totalItems`` datasets were seen). A repeated page URL, a
+page repeating the previous page's datasets, the page cap or any error leave
+``stats.complete`` False, so nothing is withdrawn (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar, Literal
+from urllib.parse import urljoin
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from rdflib import Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import RDF
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from catalog.model import DatasetRecord
+from connectors import http
+from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.dcat_rdf_graphs import (
+    dataset_graphs,
+    dataset_subjects,
+    from_payload,
+    remote_id,
+    to_payload,
+)
+from connectors.dcat_rdf_mapping import normalize_dataset_graph
+from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, pick_label
+from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
+from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PAGES = 10_000
+PROBE_MAX_BYTES = 16 * 1024 * 1024
+WELL_KNOWN_PATHS = ("/catalog.ttl", "/catalog.rdf", "/catalog.jsonld")
+NEXT_TERMS = (HYDRA.next, HYDRA.nextPage)
+
+
+class DcatRdfOptions(BaseModel):
+    """Per-source options for a DCAT RDF catalogue (``[sources.options]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_pages: int = Field(default=DEFAULT_MAX_PAGES, ge=1)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    """Cap on one page's body (decompressed)."""
+    format: Literal["auto", "turtle", "xml", "json-ld", "nt"] = "auto"
+    """Force a syntax instead of trusting Content-Type and sniffing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One fetched page: its body, declared type and URL."""
+
+    body: bytes
+    content_type: str | None
+    url: str
+
+
+async def get_page(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    attempts: int = 4,
+    what: str | None = None,
+) -> Page:
+    """GET an RDF document with the retry, cap and error rules of :func:`http.get_json`."""
+    subject = f"{what} of {url}" if what else url
+
+    async def attempt() -> Page:
+        try:
+            async with client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+                if not response.is_success:
+                    raise await http._status_error(response, subject, None)
+                body = await http._read(response, max_bytes, subject)
+                return Page(body, response.headers.get("content-type"), str(response.url))
+        except httpx.UnsupportedProtocol as error:
+            raise SourceProtocolError(
+                f"{subject} is not an http(s) URL", detail=str(error)
+            ) from None
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
+            raise http._Retryable(
+                SourceUnavailable(f"{subject} {kind}", detail=repr(error), url=url)
+            ) from error
+        except httpx.HTTPError as error:
+            raise SourceProtocolError(f"{subject} failed: {error}", detail=repr(error)) from None
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(attempts, 1)),
+        wait=http._wait,
+        retry=retry_if_exception_type(http._Retryable),
+        sleep=http._sleep,
+        reraise=True,
+    )
+    try:
+        async for state in retrying:
+            with state:
+                return await attempt()
+    except http._Retryable as failed:
+        raise failed.error from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _value_url(value: object, base: str) -> str | None:
+    if isinstance(value, URIRef | RdfLiteral):
+        text = str(value).strip()
+        return urljoin(base, text) if text else None
+    return None
+
+
+def hydra_next(graph: Graph, page_url: str) -> str | None:
+    """The next page from ``hydra:next`` / ``hydra:nextPage`` (the current page's first)."""
+    candidates: list[tuple[bool, str]] = []
+    for term in NEXT_TERMS:
+        for node, value in graph.subject_objects(term):
+            found = _value_url(value, page_url)
+            if found:
+                candidates.append((str(node) != page_url, found))
+    return sorted(candidates)[0][1] if candidates else None
+
+
+def hydra_total(graph: Graph) -> int | None:
+    """``hydra:totalItems`` of the page, when it is a number."""
+    for value in graph.objects(None, HYDRA.totalItems):
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+    return None
+
+
+def csw_next(document: ParsedDocument, page_url: str) -> str | None:
+    """The next CSW GetRecords URL (``startPosition`` = ``nextRecord``), or None at the end."""
+    csw = document.csw
+    if csw is None or not csw.next_record:
+        return None
+    if csw.matched is not None and csw.next_record > csw.matched:
+        return None
+    url = httpx.URL(page_url)
+    key = next((k for k in url.params if k.lower() == "startposition"), "startPosition")
+    return str(url.copy_set_param(key, str(csw.next_record)))
+
+
+class DcatRdfConnector(BaseConnector):
+    """Harvests a DCAT catalogue published as RDF (any syntax), paged with Hydra or CSW."""
+
+    platform: ClassVar[str] = "dcat_rdf"
+    Options: ClassVar[type[BaseModel]] = DcatRdfOptions
+    options: DcatRdfOptions
+
+    def __init__(
+        self, source: SourceSpec, client: httpx.AsyncClient, *, max_pages: int | None = None
+    ) -> None:
+        super().__init__(source, client)
+        self.max_pages = max_pages or self.options.max_pages
+
+    def _stop(self, reason: str, **context: object) -> None:
+        self.stats.cursor["stopped"] = reason
+        log.warning("dcat_rdf %s: paging stopped (%s) %s", self.source.id, reason, context)
+
+    async def _page(self, url: str, number: int) -> tuple[ParsedDocument, str]:
+        page = await get_page(
+            self.client, url, max_bytes=self.options.max_bytes, what=f"page {number}"
+        )
+        self.stats.bytes += len(page.body)
+        document = parse_document(
+            page.body,
+            content_type=page.content_type,
+            base=page.url,
+            format=self.options.format,
+            max_bytes=self.options.max_bytes,
+            what=f"page {number} of {url}",
+        )
+        return document, page.url
+
+    async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
+        """Yield every dataset of the catalogue (``since`` is ignored: RDF catalogues have
+        no standard modified-since filter)."""
+        self.stats = FetchStats()
+        url: str | None = self.source.url.strip()
+        visited: set[str] = set()
+        seen: set[str] = set()
+        previous: list[str] | None = None
+        listed = 0
+        hydra_expected: int | None = None
+        while url is not None:
+            if self.stats.pages >= self.max_pages:
+                self._stop("page cap", pages=self.stats.pages, next=url)
+                return
+            if url in visited:
+                self._stop("repeated page", url=url)
+                return
+            visited.add(url)
+            document, final_url = await self._page(url, self.stats.pages + 1)
+            self.stats.pages += 1
+            if self.stats.pages == 1:
+                hydra_expected = hydra_total(document.graph)
+                csw_matched = document.csw.matched if document.csw else None
+                self.stats.expected = hydra_expected or csw_matched
+            fetched_at = datetime.now(UTC)
+            records = [
+                (remote_id(small, key), key, small) for key, small in dataset_graphs(document.graph)
+            ]
+            keys = [r[0] for r in records]
+            if keys and keys == previous:
+                self._stop("repeated page", url=url)
+                return
+            previous = keys
+            listed += len(records)
+            for key, subject, small in records:
+                if key in seen:
+                    log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
+                    continue
+                seen.add(key)
+                yield RawRecord(
+                    remote_id=key,
+                    payload=to_payload(subject, small, page=final_url),
+                    fetched_at=fetched_at,
+                )
+            self.stats.cursor["page"] = url
+            url = hydra_next(document.graph, final_url) or csw_next(document, final_url)
+            del document
+        if hydra_expected is not None and listed < hydra_expected:
+            self._stop("short listing", listed=listed, expected=hydra_expected)
+            return
+        self.stats.complete = True
+
+    def normalize(self, raw: RawRecord) -> DatasetRecord:
+        """Map one fetched dataset (its small graph) to the canonical record."""
+        graph, node, page = from_payload(raw.payload)
+        return normalize_dataset_graph(
+            graph,
+            node,
+            self.source,
+            fetched_at=raw.fetched_at,
+            platform=self.platform,
+            api_url=page,
+        )
+
+    @classmethod
+    async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None:
+        """Recognize a DCAT RDF catalogue at ``url`` (content negotiation) or at a
+        well-known path under it (``/catalog.ttl``, ``/catalog.rdf``, ``/catalog.jsonld``)."""
+        base = url.strip().rstrip("/")
+        for candidate in [url.strip(), *(base + path for path in WELL_KNOWN_PATHS)]:
+            try:
+                page = await get_page(client, candidate, max_bytes=PROBE_MAX_BYTES, attempts=1)
+            except (SourceProtocolError, SourceUnavailable):
+                continue
+            try:
+                document = parse_document(
+                    page.body,
+                    content_type=page.content_type,
+                    base=page.url,
+                    max_bytes=PROBE_MAX_BYTES,
+                )
+            except HarvestError:
+                continue
+            found = _describe(document, candidate)
+            if found:
+                return found
+        return None
+
+
+def _describe(document: ParsedDocument, url: str) -> ProbeResult | None:
+    graph = document.graph
+    catalogs = list(graph.subjects(RDF.type, DCAT.Catalog))
+    datasets = len(dataset_subjects(graph))
+    if not catalogs and not datasets:
+        return None
+    title = None
+    for catalog in catalogs:
+        names = {
+            (v.language or ""): str(v)
+            for v in graph.objects(catalog, DCT.title)
+            if isinstance(v, RdfLiteral)
+        }
+        title = pick_label(names)
+        if title:
+            break
+    paged = hydra_next(graph, url) is not None or document.csw is not None
+    return ProbeResult(
+        platform=DcatRdfConnector.platform,
+        api_url=url,
+        title=title,
+        dataset_count=hydra_total(graph)
+        or (document.csw.matched if document.csw else None)
+        or datasets,
+        notes=[f"DCAT {document.format}" + (", paged" if paged else "")],
+    )
+
+
+__all__ = ["DcatRdfConnector", "DcatRdfOptions", "dataset_graphs", "get_page"]
