@@ -1,0 +1,368 @@
+"""DatasetRecord → DCAT-AP 3 triples.
+
+One small function per DCAT-AP property group, called in order by :func:`dataset_triples`
+(as in ckanext-dcat profiles). Resources get stable URIs derived from the dataset URI
+(``{dataset}/distribution/{id}``, ``/publisher``, ``/contact/{n}``); value nodes (periods,
+locations, checksums, rights) are blank nodes with labels derived from the same inputs, so the
+same record always gives the same bytes.
+
+Objects are typed with the class the DCAT-AP range shapes expect (``dct:LicenseDocument``,
+``dct:Frequency``, ``foaf:Document``…), as ckanext-dcat does. EU authority concepts (data
+themes, publisher types, HVD categories) are *not* typed ``skos:Concept`` here: their labels
+live in the EU vocabularies, which a validator loads alongside the data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from catalog.model import Agent, ContactPoint, DatasetRecord, PartnerKind, SpatialCoverage
+from catalog.rdf.distribution_graph import (
+    conforms_to,
+    dates,
+    distributions,
+    landing_page,
+    languages,
+    licence_node,
+)
+from catalog.rdf.namespaces import (
+    ADMS,
+    DCAT,
+    DCATAP,
+    DCTERMS,
+    ELI,
+    FOAF,
+    GSP,
+    HVD_CATEGORY,
+    LOCN,
+    OWL,
+    PROV,
+    PUBLISHER_TYPE,
+    RDF,
+    SKOS,
+    VCARD,
+    XSD,
+    Out,
+    Subject,
+    Triple,
+    bind_prefixes,
+    child,
+    code_uri,
+    has_text,
+    iri,
+    mailto,
+    node_id,
+    plain,
+    texts,
+    typed,
+    when,
+)
+from catalog.vocab import access_right_uri, frequency_uri
+
+PUBLISHER_TYPES: dict[PartnerKind, URIRef] = {
+    PartnerKind.municipality: PUBLISHER_TYPE.LocalAuthority,
+    # A Québec ministry belongs to a provincial, i.e. sub-national, government: the ADMS
+    # "NationalAuthority" is meant for state governments, "RegionalAuthority" fits better.
+    PartnerKind.ministry: PUBLISHER_TYPE.RegionalAuthority,
+    PartnerKind.civil_society: PUBLISHER_TYPE.NonGovernmentalOrganisation,
+    # public_body (agencies, crown corporations) and other: no ADMS value fits; no dct:type.
+}
+HVD_LEGISLATION = URIRef("http://data.europa.eu/eli/reg_impl/2023/138/oj")
+_HVD_CODE = re.compile(r"^c_[0-9a-f]{8}$")
+_PHONE_DROP = re.compile(r"[^0-9+\-.()]")
+
+
+def _types(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    out.append((ds, RDF.type, DCAT.Dataset))
+    if record.is_series:  # DatasetSeries is a Dataset; say both (no inference downstream)
+        out.append((ds, RDF.type, DCAT.DatasetSeries))
+
+
+def _title_description(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    title = record.title if has_text(record.title) else {"": record.identifier}
+    texts(out, ds, DCTERMS.title, title)
+    # dct:description is mandatory in DCAT-AP; repeating the title is the least-wrong filler.
+    texts(
+        out, ds, DCTERMS.description, record.description if has_text(record.description) else title
+    )
+
+
+def _keywords(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    for tag, words in record.keywords.items():
+        for word in words:
+            texts(out, ds, DCAT.keyword, {tag: word})
+
+
+def _identifiers(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    literal = plain(record.identifier)
+    if literal is not None:
+        out.append((ds, DCTERMS.identifier, literal))
+    # The publisher's own URI for the dataset, when it differs from ours: a secondary
+    # identifier (adms:Identifier with the URI as skos:notation).
+    if record.uri and iri(record.uri) != ds:
+        node = node_id(str(ds), "adms:identifier", record.uri)
+        out.append((ds, ADMS.identifier, node))
+        out.append((node, RDF.type, ADMS.Identifier))
+        out.append((node, SKOS.notation, Literal(record.uri.strip(), datatype=XSD.anyURI)))
+
+
+def _themes(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    for theme in record.themes:
+        uri = iri(theme)
+        if uri is not None:
+            out.append((ds, DCAT.theme, uri))
+            continue
+        # A free-text theme (a CKAN group name): a concept of our own, labelled with the text.
+        label = plain(theme)
+        if label is not None:
+            concept = child(str(ds), "theme", str(label))
+            out.append((ds, DCAT.theme, concept))
+            out.append((concept, RDF.type, SKOS.Concept))
+            out.append((concept, SKOS.prefLabel, label))
+
+
+def _agent(out: Out, s: URIRef, p: URIRef, agent: Agent, default_uri: URIRef) -> None:
+    """A foaf:Agent; skipped when it has no name (foaf:name is mandatory)."""
+    names = agent.name if has_text(agent.name) else None
+    names = names or ({"": agent.identifier} if agent.identifier else None)
+    if not names:
+        return
+    node = iri(agent.uri) or default_uri
+    typed(out, s, p, node, FOAF.Agent)
+    texts(out, node, FOAF.name, names)
+    if agent.kind in PUBLISHER_TYPES:
+        out.append((node, DCTERMS.type, PUBLISHER_TYPES[agent.kind]))
+    if agent.identifier and (literal := plain(agent.identifier)) is not None:
+        out.append((node, DCTERMS.identifier, literal))
+    if agent.email and (mbox := mailto(agent.email)) is not None:
+        out.append((node, FOAF.mbox, mbox))
+    typed(out, node, FOAF.homepage, iri(agent.homepage), FOAF.Document)
+
+
+def _agents(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    if record.publisher is not None:
+        _agent(out, ds, DCTERMS.publisher, record.publisher, child(str(ds), "publisher"))
+    for n, creator in enumerate(record.creators, 1):
+        _agent(out, ds, DCTERMS.creator, creator, child(str(ds), "creator", str(n)))
+
+
+def _contact(out: Out, ds: URIRef, contact: ContactPoint, node: URIRef) -> None:
+    typed(out, ds, DCAT.contactPoint, node, VCARD.Kind)
+    if (name := plain(contact.name)) is not None:
+        out.append((node, VCARD.fn, name))
+    if contact.email and (mbox := mailto(contact.email)) is not None:
+        out.append((node, VCARD.hasEmail, mbox))
+    if (url := iri(contact.url)) is not None:
+        out.append((node, VCARD.hasURL, url))
+    phone = _PHONE_DROP.sub("", "-".join((contact.phone or "").split())).strip("-")
+    if phone:
+        out.append((node, VCARD.hasTelephone, URIRef(f"tel:{phone}")))
+
+
+def _contacts(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    for n, contact in enumerate(record.contact_points, 1):
+        _contact(out, ds, contact, child(str(ds), "contact", str(n)))
+
+
+def _licence(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    # DCAT-AP puts licences on distributions (see _dist_licence); the dataset-level triple
+    # is kept for DCAT 3 consumers that read dct:license on any dcat:Resource.
+    if record.licence is not None:
+        typed(
+            out,
+            ds,
+            DCTERMS.license,
+            licence_node(out, ds, record.licence),
+            DCTERMS.LicenseDocument,
+        )
+
+
+def _access_rights(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    if record.access_rights:
+        uri = code_uri(record.access_rights, access_right_uri)
+        typed(out, ds, DCTERMS.accessRights, uri, DCTERMS.RightsStatement)
+
+
+def _dataset_dates(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    dates(out, ds, record.issued, record.modified)
+
+
+def _temporal(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    for period in record.temporal:
+        if period.start is None and period.end is None:
+            continue
+        node = node_id(str(ds), "temporal", str(period.start), str(period.end))
+        typed(out, ds, DCTERMS.temporal, node, DCTERMS.PeriodOfTime)
+        if period.start is not None:
+            out.append((node, DCAT.startDate, when(period.start)))
+        if period.end is not None:
+            out.append((node, DCAT.endDate, when(period.end)))
+
+
+def _num(value: object) -> str:
+    return repr(float(value))  # type: ignore[arg-type]
+
+
+def _positions(coords: list[list[float]]) -> str:
+    return ", ".join(f"{_num(p[0])} {_num(p[1])}" for p in coords)
+
+
+def _rings(rings: list[list[list[float]]]) -> str:
+    return ", ".join(f"({_positions(ring)})" for ring in rings)
+
+
+def geojson_wkt(geometry: dict[str, object]) -> str | None:
+    """WKT of a GeoJSON Point/LineString/Polygon/Multi* geometry; ``None`` otherwise."""
+    kind, c = geometry.get("type"), geometry.get("coordinates")
+    try:
+        match kind:
+            case "Point":
+                return f"POINT ({_positions([c])})"  # type: ignore[list-item]
+            case "LineString":
+                return f"LINESTRING ({_positions(c)})"  # type: ignore[arg-type]
+            case "Polygon":
+                return f"POLYGON ({_rings(c)})"  # type: ignore[arg-type]
+            case "MultiPoint":
+                return f"MULTIPOINT ({_positions(c)})"  # type: ignore[arg-type]
+            case "MultiLineString":
+                return f"MULTILINESTRING ({_rings(c)})"  # type: ignore[arg-type]
+            case "MultiPolygon":
+                return "MULTIPOLYGON (" + ", ".join(f"({_rings(p)})" for p in c) + ")"  # type: ignore[attr-defined]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    return None
+
+
+def bbox_wkt(bbox: tuple[float, float, float, float]) -> str:
+    """The WKT polygon of a (west, south, east, north) box."""
+    w, s, e, n = (_num(v) for v in bbox)
+    return f"POLYGON (({w} {s}, {w} {n}, {e} {n}, {e} {s}, {w} {s}))"
+
+
+def _geometry(out: Out, location: Subject, ds: URIRef, geometry: dict[str, object]) -> None:
+    geojson = json.dumps(geometry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    node = node_id(str(ds), "geometry", geojson)
+    # DCAT-AP 3 ranges locn:geometry over locn:Geometry nodes; the shape goes on the node.
+    typed(out, location, LOCN.geometry, node, LOCN.Geometry)
+    if (wkt := geojson_wkt(geometry)) is not None:
+        out.append((node, GSP.asWKT, Literal(wkt, datatype=GSP.wktLiteral)))
+    out.append((node, GSP.asGeoJSON, Literal(geojson, datatype=GSP.geoJSONLiteral)))
+
+
+def _location(out: Out, ds: URIRef, n: int, spatial: SpatialCoverage) -> None:
+    node: URIRef | BNode = iri(spatial.uri) or node_id(str(ds), "spatial", str(n))
+    typed(out, ds, DCTERMS.spatial, node, DCTERMS.Location)
+    texts(out, node, SKOS.prefLabel, spatial.label)
+    if spatial.bbox is not None:
+        out.append((node, DCAT.bbox, Literal(bbox_wkt(spatial.bbox), datatype=GSP.wktLiteral)))
+    if spatial.geometry:
+        _geometry(out, node, ds, spatial.geometry)
+
+
+def _spatial(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    for n, spatial in enumerate(record.spatial, 1):
+        if spatial.uri or spatial.bbox or spatial.geometry or spatial.label:
+            _location(out, ds, n, spatial)
+
+
+def _pages(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    typed(out, ds, DCAT.landingPage, landing_page(record), FOAF.Document)
+    for page in record.documentation:
+        typed(out, ds, FOAF.page, iri(page), FOAF.Document)
+
+
+def _frequency(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    if record.accrual_periodicity:
+        uri = code_uri(record.accrual_periodicity, frequency_uri)
+        typed(out, ds, DCTERMS.accrualPeriodicity, uri, DCTERMS.Frequency)
+
+
+def _dataset_languages(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    languages(out, ds, record.language)
+
+
+def _version(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    if (version := plain(record.version)) is not None:
+        out.append((ds, DCAT.version, version))  # DCAT-AP 3
+        out.append((ds, OWL.versionInfo, version))  # DCAT-AP 2 consumers
+
+
+def _dataset_conforms_to(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    conforms_to(out, ds, record.conforms_to)
+
+
+def _hvd(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    categories = [
+        HVD_CATEGORY[value] if _HVD_CODE.match(value) else iri(value)
+        for value in (v.strip() for v in record.hvd_categories)
+    ]
+    found = [c for c in categories if c is not None]
+    for category in found:
+        out.append((ds, DCATAP.hvdCategory, category))
+    if found:  # an HVD dataset is one by the implementing regulation (EU) 2023/138
+        typed(out, ds, DCATAP.applicableLegislation, HVD_LEGISLATION, ELI.LegalResource)
+
+
+def _provenance(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+    # Where we harvested it from. Not dct:source: DCAT-AP 3 ranges that over dcat:Dataset
+    # (a derived dataset), and the source page is a description, not a dataset. PROV's
+    # wasDerivedFrom says exactly "this description was derived from that resource".
+    origin = iri(record.provenance.original_url) or iri(record.provenance.api_url)
+    if origin is not None:
+        out.append((ds, PROV.wasDerivedFrom, origin))
+
+
+# --- entry points -------------------------------------------------------------------------
+
+_DATASET_PARTS: tuple[Callable[[Out, URIRef, DatasetRecord], None], ...] = (
+    _types,
+    _title_description,
+    _keywords,
+    _identifiers,
+    _themes,
+    _agents,
+    _contacts,
+    _licence,
+    _access_rights,
+    _dataset_dates,
+    _temporal,
+    _spatial,
+    _pages,
+    _frequency,
+    _dataset_languages,
+    _version,
+    _dataset_conforms_to,
+    _hvd,
+    _provenance,
+    distributions,
+)
+
+
+def dataset_triples(
+    record: DatasetRecord, *, dataset_uri: str, catalog_uri: str | None = None
+) -> list[Triple]:
+    """The DCAT-AP 3 triples of ``record`` as ``dataset_uri`` (duplicates removed, in a
+    stable order), plus ``<catalog> dcat:dataset <dataset>`` when ``catalog_uri`` is given."""
+    ds = iri(dataset_uri)
+    if ds is None:
+        raise ValueError(f"dataset URI must be absolute: {dataset_uri!r}")
+    out: Out = []
+    if (catalog := iri(catalog_uri)) is not None:
+        out.append((catalog, DCAT.dataset, ds))
+    for part in _DATASET_PARTS:
+        part(out, ds, record)
+    return list(dict.fromkeys(out))
+
+
+def dataset_graph(
+    record: DatasetRecord, *, dataset_uri: str, catalog_uri: str | None = None
+) -> Graph:
+    """:func:`dataset_triples` in a small rdflib Graph with the DCAT-AP prefixes bound."""
+    graph = bind_prefixes(Graph())
+    for triple in dataset_triples(record, dataset_uri=dataset_uri, catalog_uri=catalog_uri):
+        graph.add(triple)
+    return graph
