@@ -1,0 +1,400 @@
+"""ArcGIS connector: Hub sites (DCAT-AP / DCAT-US feeds) and Online/Enterprise portals.
+
+``mode = "auto"`` takes a URL on ``www.arcgis.com``, ``*.maps.arcgis.com``, or with a
+``/sharing``, ``/home`` or ``/portal`` path for a portal, anything else for a Hub site.
+
+Hub sites (:mod:`connectors.arcgis_hub`): the feeds are tried in order — DCAT-AP 3.0.0,
+2.1.1, 2.0.1, then DCAT-US ``/api/feed/dcat-us/1.1.json`` and ``/data.json`` (``feed``
+narrows the list) — and the first that answers a catalogue is harvested whole. A feed that is
+missing (404, Hub's HTML page, no dataset list) moves on to the next; an unavailable one
+(timeout, 5xx) fails the run. ``since`` is ignored: the feeds have no server-side filter that
+would still let the run see the whole catalogue.
+
+Portals (:mod:`connectors.arcgis_portal`): ``/sharing/rest/search`` paged with
+``start``/``num``/``nextStart`` on a stable sort (``created`` ascending; ``modified`` for
+an incremental run, which adds a ``modified:[… TO …]`` range). The query is the source's
+``query`` and/or ``group``, else the portal's own organization (``orgid:``, from
+``portals/self``), narrowed to ``item_types`` when given.
+
+``stats.complete`` is True only after the last page (``nextStart = -1``) with as many items
+served as the first page announced; the page cap, ArcGIS Online's 10 000-result search
+window, a repeated or empty page, a total that changed, a feed that broke off or any error
+leave it False (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.model import DatasetRecord
+from connectors.arcgis_hub import (
+    DATA_JSON_FEEDS,
+    DEFAULT_MAX_BYTES,
+    feed_candidates,
+    hub_site,
+    is_hub_dataset,
+    iter_dcat_ap,
+    normalize_dcat_ap,
+)
+from connectors.arcgis_portal import (
+    SEARCH_WINDOW,
+    arcgis_error,
+    build_query,
+    check,
+    is_portal_url,
+    item_id,
+    normalize_item,
+    org_id_of,
+    portal_root,
+    search_page,
+    sharing_url,
+)
+from connectors.arcgis_services import mark_services
+from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.dcat_us import iter_datasets
+from connectors.dcat_us_mapping import normalize_dcat_us
+from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
+from connectors.http import get_json
+from connectors.json_stream import ArrayItems, JsonStreamError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PAGES = 1_000
+PROBE_MAX_BYTES = 4 * 1024 * 1024
+PROBE_DATASETS = 25
+"""probe() looks at this many datasets of a data.json for Hub marks."""
+
+
+class ArcgisOptions(BaseModel):
+    """Per-source options for an ArcGIS Hub site or portal (``[sources.options]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["auto", "hub", "portal"] = "auto"
+    group: str | None = None
+    """Portal: harvest the items shared with this group (its id)."""
+    query: str | None = None
+    """Portal: an extra search ``q``, e.g. ``orgid:abc123`` or ``owner:cityGIS``."""
+    item_types: list[str] = Field(default_factory=list)
+    """Portal: only these item types (``"Feature Service"``, ``"CSV"``…); they are also
+    harvested when they are not data types."""
+    feed: Literal["auto", "dcat-ap", "data.json"] = "auto"
+    """Hub: which feeds to try (``auto``: DCAT-AP 3 first, then older, then DCAT-US)."""
+    page_size: int = Field(default=100, ge=1, le=100)
+    max_pages: int = Field(default=DEFAULT_MAX_PAGES, ge=1)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    """Hub: largest feed accepted (bytes, decompressed)."""
+
+
+def payload_kind(raw: RawRecord) -> Literal["item", "dcat-ap", "dcat-us"]:
+    """Which mapping a fetched payload needs: a portal item, a DCAT-AP JSON-LD dataset or
+    a DCAT-US dataset."""
+    payload = raw.payload
+    if raw.content_type == "application/ld+json" or (
+        isinstance(payload, dict) and "@context" in payload
+    ):
+        return "dcat-ap"
+    if isinstance(payload, dict) and "owner" in payload and "type" in payload:
+        return "item"
+    return "dcat-us"
+
+
+class ArcgisConnector(BaseConnector):
+    """Harvests an ArcGIS Hub site's feeds or an ArcGIS Online/Enterprise portal's items."""
+
+    platform: ClassVar[str] = "arcgis"
+    Options: ClassVar[type[BaseModel]] = ArcgisOptions
+    options: ArcgisOptions
+
+    def __init__(
+        self, source: SourceSpec, client: httpx.AsyncClient, *, max_pages: int | None = None
+    ) -> None:
+        super().__init__(source, client)
+        mode = self.options.mode
+        self.mode = mode if mode != "auto" else ("portal" if is_portal_url(source.url) else "hub")
+        self.root = portal_root(source.url) if self.mode == "portal" else hub_site(source.url)
+        self.max_pages = max_pages or self.options.max_pages
+        self.feed_url: str | None = None
+        self.series_ids: set[str] = set()
+
+    def _count_bytes(self, size: int) -> None:
+        self.stats.bytes += size
+
+    def _stop(self, reason: str, **context: Any) -> None:
+        self.stats.cursor["stopped"] = reason
+        log.warning("arcgis %s: paging stopped (%s) %s", self.source.id, reason, context)
+
+    async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
+        """Yield every dataset of the site or portal (see the module docstring)."""
+        self.stats = FetchStats()
+        records = self._fetch_portal(since) if self.mode == "portal" else self._fetch_hub()
+        async for raw in records:
+            yield raw
+
+    # -- Hub ----------------------------------------------------------------------------------
+
+    async def _fetch_hub(self) -> AsyncIterator[RawRecord]:
+        tried: list[str] = []
+        for kind, url in feed_candidates(self.source.url, self.options.feed):
+            self.stats = FetchStats()
+            self.feed_url = url
+            records = (
+                iter_dcat_ap(self.client, url, max_bytes=self.options.max_bytes, stats=self.stats)
+                if kind == "dcat-ap"
+                else iter_datasets(
+                    self.client,
+                    url,
+                    max_bytes=self.options.max_bytes,
+                    stats=self.stats,
+                    series_ids=self.series_ids,
+                )
+            )
+            yielded = 0
+            try:
+                async for raw in records:
+                    yielded += 1
+                    yield raw
+            except SourceProtocolError as error:
+                if yielded:
+                    raise
+                tried.append(f"{url}: {error.message}")
+                log.info("arcgis %s: feed %s not usable: %s", self.source.id, url, error)
+                continue
+            self.stats.cursor["feed"] = url
+            self.stats.cursor["feeds_tried"] = tried
+            self.stats.cursor["collections"] = sorted(self.series_ids)
+            return
+        self.feed_url = None
+        raise SourceProtocolError(
+            f"no ArcGIS Hub feed answered under {self.root}",
+            detail="\n".join(tried),
+            url=self.root,
+        )
+
+    # -- portals ------------------------------------------------------------------------------
+
+    async def _org_query(self, sharing: str) -> str:
+        url = f"{sharing}/portals/self"
+        body = check(
+            await get_json(
+                self.client,
+                url,
+                params={"f": "json"},
+                what="portal description",
+                describe_error=arcgis_error,
+            ),
+            url=url,
+            what="portal description",
+        )
+        org = org_id_of(body)
+        if org is None:
+            raise SourceProtocolError(
+                f"{self.root} names no organization: set the source's group or query option "
+                "to say which items to harvest",
+                url=url,
+            )
+        return org
+
+    async def _fetch_portal(self, since: datetime | None) -> AsyncIterator[RawRecord]:
+        options = self.options
+        sharing = sharing_url(self.root)
+        org = None if options.group or options.query else await self._org_query(sharing)
+        q = build_query(
+            query=options.query,
+            group=options.group,
+            org_id=org,
+            item_types=options.item_types,
+            since=since,
+        )
+        url = f"{sharing}/search"
+        num = options.page_size
+        start, served = 1, 0
+        first_total: int | None = None
+        previous: list[str | None] | None = None
+        seen: set[str] = set()
+        self.stats.cursor["q"] = q
+        while True:
+            if self.stats.pages >= self.max_pages:
+                self._stop("page cap", pages=self.stats.pages, start=start)
+                return
+            if start + num - 1 > SEARCH_WINDOW:
+                self._stop("search window", start=start, total=first_total)
+                return
+            what = f"page {self.stats.pages + 1}"
+            params = {
+                "f": "json",
+                "q": q,
+                "start": start,
+                "num": num,
+                "sortField": "modified" if since else "created",
+                "sortOrder": "asc",
+            }
+            body = await get_json(
+                self.client,
+                url,
+                params=params,
+                what=what,
+                describe_error=arcgis_error,
+                on_body=self._count_bytes,
+            )
+            items, total, following = search_page(body, url=url, what=what)
+            self.stats.pages += 1
+            if self.stats.pages == 1:
+                first_total = total
+                self.stats.expected = total
+            ids = [item_id(item) for item in items]
+            if not items and following is not None:
+                self._stop("empty page", start=start)
+                return
+            if items and ids == previous:
+                self._stop("repeated page", start=start)
+                return
+            previous = ids
+            fetched_at = datetime.now(UTC)
+            for item, key in zip(items, ids, strict=True):
+                if not key or key in seen:
+                    continue
+                seen.add(key)
+                yield RawRecord(remote_id=key, payload=item, fetched_at=fetched_at)
+            served += len(items)
+            self.stats.cursor["start"] = following or start + len(items)
+            if total != first_total:
+                self._stop("count changed", first=first_total, now=total)
+                return
+            if following is None:
+                break
+            if following <= start:
+                self._stop("repeated page", start=start, next=following)
+                return
+            start = following
+        if first_total is not None and served < first_total:
+            self._stop("short listing", served=served, total=first_total)
+            return
+        self.stats.complete = True
+
+    # -- normalize ----------------------------------------------------------------------------
+
+    def normalize(self, raw: RawRecord) -> DatasetRecord:
+        """Map one fetched item or feed dataset to the canonical record."""
+        if not isinstance(raw.payload, dict):
+            raise RecordInvalid(f"record {raw.remote_id} is not a JSON object")
+        kind = payload_kind(raw)
+        if kind == "item":
+            return normalize_item(
+                raw.payload,
+                self.source,
+                root=portal_root(self.source.url) if self.mode == "portal" else self.root,
+                fetched_at=raw.fetched_at,
+                item_types=self.options.item_types,
+                platform=self.platform,
+            )
+        if kind == "dcat-ap":
+            return normalize_dcat_ap(
+                raw.payload,
+                self.source,
+                feed_url=self.feed_url,
+                fetched_at=raw.fetched_at,
+                platform=self.platform,
+            )
+        known = self.series_ids | set(self.stats.cursor.get("collections") or [])
+        record = normalize_dcat_us(
+            raw.payload,
+            self.source,
+            catalog_url=self.feed_url,
+            fetched_at=raw.fetched_at,
+            platform=self.platform,
+            series_ids=known,
+        )
+        return mark_services(record)
+
+    # -- probe --------------------------------------------------------------------------------
+
+    @classmethod
+    async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None:
+        """Recognize a portal (``/sharing/rest?f=json`` answers ``currentVersion``) or a Hub
+        site (a DCAT-US feed whose datasets carry ArcGIS marks)."""
+        return await _probe_portal(client, portal_root(url)) or await _probe_hub(
+            client, hub_site(url)
+        )
+
+
+async def _try_json(client: httpx.AsyncClient, url: str, params: dict[str, Any]) -> Any:
+    """The JSON at ``url`` without ArcGIS error, or None (SSRF refusals propagate)."""
+    try:
+        body = await get_json(
+            client, url, params=params, attempts=1, max_bytes=PROBE_MAX_BYTES, what="probe"
+        )
+    except (SourceProtocolError, SourceUnavailable):
+        return None
+    return None if not isinstance(body, dict) or "error" in body else body
+
+
+async def _probe_portal(client: httpx.AsyncClient, root: str) -> ProbeResult | None:
+    sharing = sharing_url(root)
+    info = await _try_json(client, sharing, {"f": "json"})
+    if info is None or "currentVersion" not in info:
+        return None
+    portal = await _try_json(client, f"{sharing}/portals/self", {"f": "json"}) or {}
+    org = org_id_of(portal)
+    count = None
+    if org:
+        found = await _try_json(
+            client, f"{sharing}/search", {"f": "json", "q": f"orgid:{org}", "num": 1}
+        )
+        total = found.get("total") if found else None
+        count = total if isinstance(total, int) and not isinstance(total, bool) else None
+    title = portal.get("name") or portal.get("portalName")
+    notes = [f"ArcGIS portal {info['currentVersion']}"]
+    if org:
+        notes.append(f"organization {org}")
+    return ProbeResult(
+        platform=ArcgisConnector.platform,
+        api_url=sharing,
+        title=title if isinstance(title, str) and title else None,
+        dataset_count=count,
+        notes=notes,
+    )
+
+
+async def _probe_hub(client: httpx.AsyncClient, site: str) -> ProbeResult | None:
+    for path in DATA_JSON_FEEDS:
+        parser = ArrayItems("dataset")
+        if not await _peek_hub(client, site + path, parser):
+            continue
+        title = parser.header.get("title")
+        return ProbeResult(
+            platform=ArcgisConnector.platform,
+            api_url=site,
+            title=title if isinstance(title, str) and title else None,
+            dataset_count=parser.count if parser.finished and parser.found else None,
+            notes=["ArcGIS Hub", f"DCAT-US feed at {site}{path}"],
+        )
+    return None
+
+
+async def _peek_hub(client: httpx.AsyncClient, url: str, parser: ArrayItems) -> bool:
+    """Read a data.json into ``parser`` (up to :data:`PROBE_MAX_BYTES`); whether one of
+    its first :data:`PROBE_DATASETS` datasets bears Hub marks."""
+    seen = 0
+    marked = False
+    try:
+        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            if not response.is_success:
+                return False
+            async for chunk in response.aiter_bytes():
+                for item in parser.feed(chunk):
+                    seen += 1
+                    marked = marked or (seen <= PROBE_DATASETS and is_hub_dataset(item.value))
+                if parser.finished or response.num_bytes_downloaded > PROBE_MAX_BYTES:
+                    break
+                if seen >= PROBE_DATASETS and not marked:
+                    break
+    except (httpx.HTTPError, JsonStreamError):
+        return False
+    return marked
