@@ -17,15 +17,13 @@ from typing import Any
 
 from catalog.model import Agent, ContactPoint, PartnerKind
 from connectors.base import SourceSpec
-from connectors.ckan_values import (
-    Package,
+from connectors.ckan_values import Package, extras, lookup
+from connectors.values import (
     blank,
     decoded,
     email,
-    extras,
     is_url,
     is_uuid,
-    lookup,
     slug,
     text,
     translated,

@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.model import PeriodOfTime, SpatialCoverage
-from connectors.ckan_values import Package, blank, decoded, extras, lookup, text, url, when
+from connectors.ckan_values import Package, extras, lookup
+from connectors.geo import Bbox, bbox_of, checked_bbox, geojson
+from connectors.values import blank, decoded, distinct, text, url, when
 
-Bbox = tuple[float, float, float, float]
+__all__ = ["Bbox", "bbox_of", "spatial", "temporal"]
 
 _PAIRS = (
     ("temporal_coverage-from", "temporal_coverage-to"),
@@ -50,74 +52,11 @@ def temporal(package: Package) -> list[PeriodOfTime]:
     if interval and "/" in interval:
         start, _, end = interval.partition("/")
         periods.append(_period(start, end))
-    unique: list[PeriodOfTime] = []
-    for period in periods:
-        if period is not None and period not in unique:
-            unique.append(period)
-    return unique
-
-
-def _walk(coordinates: Any, points: list[tuple[float, float]]) -> None:
-    if (
-        isinstance(coordinates, list | tuple)
-        and len(coordinates) >= 2
-        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates[:2])
-    ):
-        points.append((float(coordinates[0]), float(coordinates[1])))
-        return
-    if isinstance(coordinates, list | tuple):
-        for item in coordinates:
-            _walk(item, points)
-
-
-def bbox_of(geometry: Any) -> Bbox | None:
-    """(west, south, east, north) of a GeoJSON geometry, feature or collection; None when
-    it has no coordinates or they are outside WGS 84 bounds."""
-    geometry = decoded(geometry)
-    if not isinstance(geometry, dict):
-        return None
-    points: list[tuple[float, float]] = []
-    if isinstance(geometry.get("bbox"), list) and len(geometry["bbox"]) == 4:
-        return _checked(tuple(geometry["bbox"]))
-    if geometry.get("type") == "Feature":
-        return bbox_of(geometry.get("geometry"))
-    if geometry.get("type") == "FeatureCollection":
-        for feature in geometry.get("features") or []:
-            box = bbox_of(feature)
-            if box:
-                points.extend([(box[0], box[1]), (box[2], box[3])])
-    elif geometry.get("type") == "GeometryCollection":
-        for part in geometry.get("geometries") or []:
-            box = bbox_of(part)
-            if box:
-                points.extend([(box[0], box[1]), (box[2], box[3])])
-    else:
-        _walk(geometry.get("coordinates"), points)
-    if not points:
-        return None
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return _checked((min(xs), min(ys), max(xs), max(ys)))
-
-
-def _checked(box: tuple[Any, ...]) -> Bbox | None:
-    try:
-        west, south, east, north = (float(v) for v in box)
-    except (TypeError, ValueError):
-        return None
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        return None
-    return (west, south, east, north)
-
-
-def _geometry(value: Any) -> dict[str, Any] | None:
-    value = decoded(value)
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return value
-    return None
+    return distinct(periods)
 
 
 def _from_dcat(item: dict[str, Any]) -> SpatialCoverage | None:
-    geometry = _geometry(item.get("geom"))
+    geometry = geojson(item.get("geom"))
     box = bbox_of(item.get("bbox")) or bbox_of(geometry)
     label = text(item.get("text"))
     coverage = SpatialCoverage(
@@ -133,7 +72,7 @@ def _from_bbox_extras(extra: dict[str, Any]) -> SpatialCoverage | None:
     keys = ("bbox-west-long", "bbox-south-lat", "bbox-east-long", "bbox-north-lat")
     if any(blank(extra.get(k)) for k in keys):
         return None
-    box = _checked(tuple(text(extra.get(k)) for k in keys))
+    box = checked_bbox(text(extra.get(k)) for k in keys)
     return SpatialCoverage(bbox=box) if box else None
 
 
@@ -141,7 +80,7 @@ def spatial(package: Package) -> list[SpatialCoverage]:
     """Every spatial coverage of the package, with a bbox computed from geometries."""
     extra = extras(package)
     found: list[SpatialCoverage] = []
-    geometry = _geometry(lookup(package, "spatial", extra=extra))
+    geometry = geojson(lookup(package, "spatial", extra=extra))
     if geometry:
         found.append(SpatialCoverage(geometry=geometry, bbox=bbox_of(geometry)))
     coverage = decoded(package.get("spatial_coverage"))
@@ -156,7 +95,7 @@ def spatial(package: Package) -> list[SpatialCoverage]:
             found.append(boxed)
     for key in ("ext_spatial", "spatial_coverage", "geog_coverage", "spatial-text"):
         value = decoded(lookup(package, key, extra=extra))
-        geometry = _geometry(value)
+        geometry = geojson(value)
         if geometry and key == "ext_spatial":
             found.append(SpatialCoverage(geometry=geometry, bbox=bbox_of(geometry)))
             continue

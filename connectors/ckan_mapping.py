@@ -28,12 +28,11 @@ from connectors.ckan_agents import contact_points, creators, publisher
 from connectors.ckan_api import dataset_page, package_show_url, remote_id, site_url
 from connectors.ckan_extent import spatial, temporal
 from connectors.ckan_resources import distributions
-from connectors.ckan_values import (
-    Package,
+from connectors.ckan_values import Package, extras, lookup
+from connectors.errors import RecordInvalid, RecordSkipped
+from connectors.values import (
     dedupe,
-    extras,
     is_url,
-    lookup,
     strings,
     text,
     translated,
@@ -41,7 +40,6 @@ from connectors.ckan_values import (
     url,
     when,
 )
-from connectors.errors import RecordInvalid, RecordSkipped
 
 NOT_DATASETS = frozenset(
     {"harvest", "harvest_source", "showcase", "application", "app", "organization", "group"}

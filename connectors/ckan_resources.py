@@ -15,56 +15,37 @@ from urllib.parse import quote, urlsplit
 
 from catalog.model import Checksum, Distribution
 from catalog.vocab import language_code, normalize_format, normalize_licence
-from connectors.ckan_values import Package, blank, decoded, strings, text, translated, url, when
+from catalog.vocab.formats import SERVICE_FORMATS, is_service
+from connectors.ckan_values import Package
+from connectors.values import (
+    blank,
+    byte_size,
+    decoded,
+    strings,
+    text,
+    translated,
+    url,
+    when,
+)
+
+__all__ = [
+    "API_FORMATS",
+    "FILE_EXTENSIONS",
+    "byte_size",
+    "checksum",
+    "distribution",
+    "distributions",
+    "is_service",
+    "looks_like_file",
+]
 
 FILE_EXTENSIONS = frozenset(
     "csv tsv txt json geojson jsonld xml xls xlsx ods odt pdf doc docx zip gz tgz bz2 7z tar "
     "shp dbf kml kmz gml gpkg gpx tif tiff geotiff png jpg jpeg svg parquet sqlite rdf ttl nt "
     "n3 xsd dwg dxf las laz nc hdf h5 sav dta sas7bdat rds".split()
 )
-API_FORMATS = frozenset(
-    {
-        "api",
-        "wms",
-        "wfs",
-        "wmts",
-        "wcs",
-        "esri rest",
-        "arcgis rest",
-        "arcgis geoservices rest api",
-        "ogc api",
-        "ogc api features",
-        "sparql",
-        "odata",
-        "rest",
-        "soap",
-        "graphql",
-    }
-)
+API_FORMATS = SERVICE_FORMATS
 _HASH_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-_SIZE = re.compile(
-    r"^\s*(\d+(?:[.,]\d+)?)\s*(b|bytes?|octets?|o|k|kb|kio|kib|ko|m|mb|mio|mib|mo|g|gb|gio|gib|go"
-    r"|t|tb|tio|tib|to)?\s*$",
-    re.I,
-)
-_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4}
-
-
-def byte_size(value: Any) -> int | None:
-    """Bytes from an int or strings like "1955", "42 octets", "1.2 MB", "3,5 Mo"."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if value >= 0 else None
-    match = _SIZE.match(value) if isinstance(value, str) else None
-    if not match:
-        return None
-    number = float(match.group(1).replace(",", "."))
-    unit = (match.group(2) or "b").lower()
-    power = _UNITS.get(unit[0], 0)  # b, bytes, o, octets: 0
-    return round(number * 1024**power)
 
 
 def looks_like_file(resource: dict[str, Any], address: str | None) -> bool:
@@ -78,16 +59,6 @@ def looks_like_file(resource: dict[str, Any], address: str | None) -> bool:
         return False
     suffix = PurePosixPath(urlsplit(address).path).suffix.lower().lstrip(".")
     return suffix in FILE_EXTENSIONS
-
-
-def is_service(raw_format: str | None, file_type: str | None) -> bool:
-    """Whether a format names a queryable service (WMS, WFS, "OGC:WMS", Esri REST, API…)."""
-    if file_type and file_type.upper().endswith("_SRVC"):
-        return True
-    if not raw_format:
-        return False
-    folded = raw_format.lower().strip()
-    return folded in API_FORMATS or folded.removeprefix("ogc:") in API_FORMATS
 
 
 def checksum(resource: dict[str, Any]) -> Checksum | None:

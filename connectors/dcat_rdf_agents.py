@@ -18,7 +18,6 @@ from rdflib.term import Node
 
 from catalog.model import Agent, ContactPoint, LocalizedText
 from connectors.base import SourceSpec
-from connectors.ckan_values import slug
 from connectors.dcat_rdf_values import (
     ADMS,
     DCAT,
@@ -35,6 +34,7 @@ from connectors.dcat_rdf_values import (
     objects,
     phone,
 )
+from connectors.values import slug
 
 AGENT_NAMES = (
     FOAF.name,

@@ -17,8 +17,7 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from catalog.model import Checksum, Distribution, LicenceRef
-from catalog.vocab import language_code, normalize_format, normalize_licence
-from connectors.ckan_resources import byte_size, is_service
+from catalog.vocab import is_service, language_code, normalize_format, normalize_licence
 from connectors.dcat_rdf_values import (
     DCAT,
     DCT,
@@ -34,6 +33,7 @@ from connectors.dcat_rdf_values import (
     objects,
     sort_key,
 )
+from connectors.values import byte_size
 
 _IANA = re.compile(r"^https?://(?:www\.)?iana\.org/assignments/media-types/(.+)$", re.I)
 

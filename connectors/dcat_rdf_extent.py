@@ -13,15 +13,12 @@ envelope; each becomes a WGS 84 bounding box, and GeoJSON is also kept as ``geom
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import orjson
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from catalog.model import LocalizedText, PeriodOfTime, SpatialCoverage
-from connectors.ckan_extent import Bbox, bbox_of
 from connectors.dcat_rdf_values import (
     DCAT,
     DCT,
@@ -37,75 +34,21 @@ from connectors.dcat_rdf_values import (
     objects,
     when,
 )
+from connectors.geo import Bbox, bbox_of, geojson, gml_bbox, wkt_bbox
+from connectors.values import distinct
 
 GEOMETRY_PREDICATES = (DCAT.bbox, LOCN.geometry, GSP.asWKT, GSP.asGeoJSON, GSP.asGML)
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_WKT = re.compile(
-    r"^\s*(?:<(?P<crs>[^>]+)>\s*)?(?P<kind>POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING"
-    r"|MULTIPOLYGON|GEOMETRYCOLLECTION|ENVELOPE|BOX)\b(?P<body>.*)$",
-    re.I | re.S,
-)
-_GML_CORNER = re.compile(r"<(?:\w+:)?(lowerCorner|upperCorner)>([^<]+)<", re.I)
-_GML_SRS = re.compile(r'srsName="([^"]+)"')
 
-
-def _is_lat_first(crs: str | None) -> bool:
-    return bool(crs) and bool(re.search(r"EPSG(?:/0/|:+)4326\b", crs or "", re.I))
-
-
-def _points(numbers: list[float], lat_first: bool) -> list[tuple[float, float]]:
-    pairs = [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers) - 1, 2)]
-    return [(y, x) for x, y in pairs] if lat_first else pairs
-
-
-def _box(points: list[tuple[float, float]]) -> Bbox | None:
-    if not points:
-        return None
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    west, south, east, north = min(xs), min(ys), max(xs), max(ys)
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        return None
-    return (west, south, east, north)
-
-
-def wkt_bbox(text: str) -> Bbox | None:
-    """The bbox of a WKT literal (``POLYGON((…))``, GeoSPARQL ``<crs> POLYGON…``)."""
-    match = _WKT.match(text)
-    if not match:
-        return None
-    numbers = [float(n) for n in _NUMBER.findall(match["body"])]
-    if match["kind"].upper() in ("ENVELOPE", "BOX") and len(numbers) == 4:
-        # ENVELOPE(minX, maxX, maxY, minY) as in CQL / Solr
-        west, east, north, south = numbers
-        return _box([(west, south), (east, north)])
-    if len(numbers) % 2 and "Z" not in match["body"].upper()[:3]:
-        return None
-    return _box(_points(numbers, _is_lat_first(match["crs"])))
-
-
-def gml_bbox(text: str) -> Bbox | None:
-    """The bbox of a GML ``Envelope`` literal (lower and upper corner)."""
-    corners = dict((name.lower(), value) for name, value in _GML_CORNER.findall(text))
-    if "lowercorner" not in corners or "uppercorner" not in corners:
-        return None
-    srs = _GML_SRS.search(text)
-    numbers = [
-        float(n) for n in _NUMBER.findall(corners["lowercorner"] + " " + corners["uppercorner"])
-    ]
-    if len(numbers) != 4:
-        return None
-    return _box(_points(numbers, _is_lat_first(srs.group(1) if srs else None)))
-
-
-def geojson(text: str) -> dict[str, Any] | None:
-    """A GeoJSON geometry from a literal, or None."""
-    if not text.lstrip().startswith("{"):
-        return None
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) and isinstance(value.get("type"), str) else None
+__all__ = [
+    "geojson",
+    "geometry_of",
+    "gml_bbox",
+    "location",
+    "period",
+    "spatial",
+    "temporal",
+    "wkt_bbox",
+]
 
 
 def geometry_of(literal: Literal) -> tuple[Bbox | None, dict[str, Any] | None]:
@@ -155,12 +98,7 @@ def location(graph: Graph, node: Node) -> SpatialCoverage | None:
 
 def spatial(graph: Graph, subject: Node) -> list[SpatialCoverage]:
     """Every ``dct:spatial`` coverage of ``subject``, repeats dropped."""
-    found: list[SpatialCoverage] = []
-    for node in objects(graph, subject, DCT.spatial):
-        coverage = location(graph, node)
-        if coverage and coverage not in found:
-            found.append(coverage)
-    return found
+    return distinct(location(graph, node) for node in objects(graph, subject, DCT.spatial))
 
 
 def period(graph: Graph, node: Node) -> PeriodOfTime | None:
@@ -183,9 +121,4 @@ def period(graph: Graph, node: Node) -> PeriodOfTime | None:
 
 def temporal(graph: Graph, subject: Node) -> list[PeriodOfTime]:
     """Every ``dct:temporal`` period of ``subject``, repeats dropped."""
-    found: list[PeriodOfTime] = []
-    for node in objects(graph, subject, DCT.temporal):
-        value = period(graph, node)
-        if value and value not in found:
-            found.append(value)
-    return found
+    return distinct(period(graph, node) for node in objects(graph, subject, DCT.temporal))

@@ -18,6 +18,7 @@ Public entry points (also used by the OpenDataSoft connector for its DCAT export
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from rdflib import Graph, URIRef
@@ -101,24 +102,26 @@ def licence(graph: Graph, subject: Node, found: list[Distribution]) -> LicenceRe
     return None
 
 
-def access_rights(graph: Graph, subject: Node) -> str | None:
-    """EU access-right code of ``dct:accessRights`` (IRI or label)."""
-    for node in objects(graph, subject, DCT.accessRights):
+def _code(
+    graph: Graph, subject: Node, predicate: URIRef, vocabulary: Callable[[str], str | None]
+) -> str | None:
+    """The first code ``vocabulary`` finds for the IRI or label of a ``predicate`` value."""
+    for node in objects(graph, subject, predicate):
         for text in (iri(graph, node), label(graph, node)):
-            code = access_right_code(text) if text else None
+            code = vocabulary(text) if text else None
             if code:
                 return code
     return None
+
+
+def access_rights(graph: Graph, subject: Node) -> str | None:
+    """EU access-right code of ``dct:accessRights`` (IRI or label)."""
+    return _code(graph, subject, DCT.accessRights, access_right_code)
 
 
 def frequency(graph: Graph, subject: Node) -> str | None:
     """EU frequency code of ``dct:accrualPeriodicity`` (IRI, label or ISO 8601 duration)."""
-    for node in objects(graph, subject, DCT.accrualPeriodicity):
-        for text in (iri(graph, node), label(graph, node)):
-            code = frequency_code(text) if text else None
-            if code:
-                return code
-    return None
+    return _code(graph, subject, DCT.accrualPeriodicity, frequency_code)
 
 
 def issued(graph: Graph, subject: Node) -> date | datetime | None:

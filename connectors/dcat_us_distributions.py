@@ -18,11 +18,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from catalog.html_text import plain_text
 from catalog.model import Distribution, LicenceRef
-from catalog.vocab import FormatInfo, normalize_format
-from connectors.ckan_resources import is_service
-from connectors.ckan_values import dedupe, text, url
-from connectors.dcat_us_text import plain_text
+from catalog.vocab import FormatInfo, is_service, normalize_format
+from connectors.values import dedupe, text, url
 
 API_FORMATS = frozenset(
     {"api", "esri rest", "arcgis geoservices rest api", "geoservice", "rest", "soda", "odata"}
@@ -58,9 +57,10 @@ def _api(raw_format: str | None, info: FormatInfo | None, address: str | None) -
     return is_api_url(address)
 
 
-def _conforms_to(item: dict[str, Any]) -> list[str]:
+def links(item: dict[str, Any], *keys: str) -> list[str]:
+    """The URLs of ``item``'s ``keys`` (each a link or a list of links), repeats dropped."""
     found: list[str] = []
-    for key in ("conformsTo", "describedBy"):
+    for key in keys:
         value = item.get(key)
         for entry in value if isinstance(value, list) else [value]:
             address = link(entry)
@@ -103,7 +103,7 @@ def distribution(
         rights=plain_text(item.get("rights")) or rights,
         api_access=api,
         endpoint_url=access if api else None,
-        conforms_to=_conforms_to(item),
+        conforms_to=links(item, "conformsTo", "describedBy"),
     )
 
 

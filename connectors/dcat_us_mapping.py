@@ -53,6 +53,7 @@ from datetime import date, datetime
 from typing import Any
 
 from catalog.dates import parse_date
+from catalog.html_text import plain_text
 from catalog.model import (
     Agent,
     ContactPoint,
@@ -70,11 +71,10 @@ from catalog.vocab import (
     normalize_licence,
 )
 from connectors.base import SourceSpec
-from connectors.ckan_values import dedupe, email, slug, strings, text, url
-from connectors.dcat_us_distributions import distributions, link, service_distribution
+from connectors.dcat_us_distributions import distributions, link, links, service_distribution
 from connectors.dcat_us_extent import spatial, temporal
-from connectors.dcat_us_text import plain_text
 from connectors.errors import RecordInvalid
+from connectors.values import dedupe, email, slug, strings, text, url
 
 Dataset = dict[str, Any]
 
@@ -263,14 +263,7 @@ def access_rights(dataset: Dataset) -> str | None:
 
 def documentation(dataset: Dataset) -> list[str]:
     """``references`` and the dataset-level ``describedBy`` data dictionary."""
-    found: list[str] = []
-    for key in ("references", "describedBy"):
-        value = dataset.get(key)
-        for item in value if isinstance(value, list) else [value]:
-            address = link(item)
-            if address:
-                found.append(address)
-    return dedupe(found)
+    return links(dataset, "references", "describedBy")
 
 
 def conforms_to(dataset: Dataset) -> list[str]:

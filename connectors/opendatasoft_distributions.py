@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 
 from catalog.model import Distribution, LicenceRef
 from catalog.vocab import FormatInfo, normalize_format
-from connectors.ckan_values import strings, text, url
+from connectors.values import strings, text, url
 
 SHAPEFILE_RECORDS_LIMIT = 50_000
 """Above this many records ODS shapefile exports are truncated (as udata-ods assumes)."""

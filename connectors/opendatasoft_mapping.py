@@ -47,11 +47,22 @@ from catalog.vocab import (
     normalize_licence,
 )
 from connectors.base import SourceSpec
-from connectors.ckan_extent import bbox_of
-from connectors.ckan_values import dedupe, email, is_url, slug, strings, text, url, when
 from connectors.errors import RecordInvalid, RecordSkipped
+from connectors.geo import bbox_of, checked_bbox
 from connectors.opendatasoft_api import dataset_api_url, dataset_id, is_v1, landing_page, unwrap
 from connectors.opendatasoft_distributions import Context, distributions
+from connectors.values import (
+    dedupe,
+    distinct,
+    email,
+    first_when,
+    is_url,
+    slug,
+    strings,
+    text,
+    url,
+    when,
+)
 
 PLATFORM = "opendatasoft"
 _BBOX_KEYS = tuple(
@@ -195,31 +206,23 @@ def licence(ods: OdsDataset) -> LicenceRef | None:
     return normalize_licence(name, url=link)
 
 
-def _first_date(values: list[Any]) -> date | datetime | None:
-    for value in values:
-        found = when(value)
-        if found is not None:
-            return found
-    return None
-
-
 def issued(ods: OdsDataset) -> date | datetime | None:
     """dct:issued: the DCAT template's ``issued``, else ``created``."""
     dcat = ods.template("dcat")
-    return _first_date([dcat.get("issued"), dcat.get("created")])
+    return first_when(dcat.get("issued"), dcat.get("created"))
 
 
 def modified(ods: OdsDataset) -> date | datetime | None:
     """dct:modified: ``modified``, else ``metadata_processed``, else ``data_processed``."""
     meta = ods.default
-    return _first_date(
-        [meta.get("modified"), meta.get("metadata_processed"), meta.get("data_processed")]
+    return first_when(
+        meta.get("modified"), meta.get("metadata_processed"), meta.get("data_processed")
     )
 
 
 def data_modified(ods: OdsDataset) -> date | datetime | None:
     """When the records last changed (for the exports): ``data_processed``, else modified."""
-    return _first_date([ods.default.get("data_processed")]) or modified(ods)
+    return when(ods.default.get("data_processed")) or modified(ods)
 
 
 def frequency(ods: OdsDataset) -> str | None:
@@ -246,18 +249,14 @@ def temporal(ods: OdsDataset) -> list[PeriodOfTime]:
     start_value, end_value = dcat.get("temporal_coverage_start"), dcat.get("temporal_coverage_end")
     if start_value or end_value:
         periods.append(PeriodOfTime(start=when(start_value), end=when(end_value, end=True)))
-    unique: list[PeriodOfTime] = []
-    for period in periods:
-        if (period.start or period.end) and period not in unique:
-            unique.append(period)
-    return unique
+    return distinct(period for period in periods if period.start or period.end)
 
 
 def _inspire_bbox(inspire: dict[str, Any]) -> SpatialCoverage | None:
     values = [text(inspire.get(key)) for key in _BBOX_KEYS]
     if any(v is None for v in values):
         return None
-    box = bbox_of({"bbox": values})
+    box = checked_bbox(values)
     return SpatialCoverage(bbox=box) if box else None
 
 

@@ -38,7 +38,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catalog.model import DatasetRecord
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.ckan_values import when
 from connectors.errors import RecordInvalid, RecordSkipped, SourceProtocolError, SourceUnavailable
 from connectors.http import get_json
 from connectors.socrata_api import (
@@ -54,6 +53,7 @@ from connectors.socrata_api import (
 )
 from connectors.socrata_mapping import DEFAULT_ONLY, normalize_asset
 from connectors.socrata_views import merge, normalize_view
+from connectors.values import as_datetime, when
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,10 @@ class SocrataOptions(BaseModel):
         return cleaned.strip("/") or None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def updated_at(result: dict[str, Any]) -> datetime | None:
     """``resource.updatedAt`` as an aware datetime."""
     found = when(resource_of(result).get("updatedAt"))
-    return _aware(found) if isinstance(found, datetime) else None
+    return as_datetime(found) if isinstance(found, datetime) else None
 
 
 class SocrataConnector(BaseConnector):
@@ -155,7 +151,7 @@ class SocrataConnector(BaseConnector):
         """Yield every listed asset (changed since ``since`` when given)."""
         self.stats = FetchStats()
         scroll = since is None and self.options.paging == "scroll"
-        since = _aware(since) if since is not None else None
+        since = as_datetime(since) if since is not None else None
         cursor, offset = "", 0
         first_size: int | None = None
         previous: list[str | None] | None = None

@@ -25,8 +25,6 @@ from typing import Any
 
 from catalog.model import Distribution
 from catalog.vocab import normalize_format
-from connectors.ckan_resources import byte_size
-from connectors.ckan_values import text, url
 from connectors.socrata_api import (
     blob_download_url,
     geo_export_url,
@@ -34,6 +32,7 @@ from connectors.socrata_api import (
     soda_url,
     view_file_url,
 )
+from connectors.values import byte_size, text, url
 
 TABULAR_EXPORTS = (("csv", "CSV"), ("json", "JSON"))
 GEO_EXPORTS = ("GeoJSON", "KML", "KMZ", "Shapefile")

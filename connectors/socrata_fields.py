@@ -18,7 +18,7 @@ from typing import Any
 
 from catalog.model import ContactPoint, PeriodOfTime, SpatialCoverage
 from catalog.vocab import access_right_code, frequency_code, language_code
-from connectors.ckan_values import dedupe, email, is_url, text, url, when
+from connectors.values import dedupe, email, first_when, is_url, text, url, when
 
 _FOLD = re.compile(r"[^a-z0-9]+")
 
@@ -148,11 +148,7 @@ def documentation(custom: CustomFields) -> list[str]:
 
 def issued(custom: CustomFields) -> date | datetime | None:
     """``Issued`` or ``Date-Made-Public`` (NYC)."""
-    for value in custom.values("issued", "date-made-public", "publication-date"):
-        found = when(value)
-        if found is not None:
-            return found
-    return None
+    return first_when(*custom.values("issued", "date-made-public", "publication-date"))
 
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

@@ -17,13 +17,12 @@ carries no language, so every literal is untagged (``""``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from catalog.model import Agent, DatasetRecord, LicenceRef, LocalizedList, Provenance
 from catalog.vocab import normalize_licence
 from connectors.base import SourceSpec
-from connectors.ckan_values import dedupe, slug, strings, text, url, when
 from connectors.errors import RecordInvalid, RecordSkipped
 from connectors.socrata_api import (
     asset_catalog_url,
@@ -48,6 +47,7 @@ from connectors.socrata_fields import (
     spatial,
     temporal,
 )
+from connectors.values import as_datetime, dedupe, first_when, slug, strings, text, url, when
 
 KINDS = {
     "dataset": "dataset",
@@ -172,25 +172,15 @@ def licence(*values: str | None) -> LicenceRef | None:
     return normalize_licence(url=first) if url(first) else normalize_licence(first)
 
 
-def _aware(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, tzinfo=UTC)
-
-
 def latest(*values: Any) -> date | datetime | None:
     """The most recent of several dates (unparseable ones ignored)."""
     found = [d for d in (when(v) for v in values) if d is not None]
-    return max(found, key=_aware) if found else None
+    return max(found, key=as_datetime) if found else None
 
 
 def earliest_known(*values: Any) -> date | datetime | None:
     """The first value that parses as a date."""
-    for value in values:
-        found = when(value)
-        if found is not None:
-            return found
-    return None
+    return first_when(*values)
 
 
 def provenance(

@@ -14,7 +14,6 @@ from typing import Any
 
 from catalog.model import DatasetRecord, SpatialCoverage
 from connectors.base import SourceSpec
-from connectors.ckan_values import dedupe, strings, text, url
 from connectors.errors import RecordInvalid, RecordSkipped
 from connectors.socrata_api import asset_url, dataset_uri, permalink, view_file_url, view_url
 from connectors.socrata_distributions import Blob, blob_size, distributions
@@ -41,6 +40,7 @@ from connectors.socrata_mapping import (
     provenance,
     themes,
 )
+from connectors.values import dedupe, strings, text, url
 
 NOT_DATASET_DISPLAYS = frozenset(
     {"chart", "story", "calendar", "form", "visualization", "data_lens", "page", "api"}

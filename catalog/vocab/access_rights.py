@@ -6,8 +6,7 @@ Accepts DCAT-US ``accessLevel`` values (``"public"``, ``"restricted public"``,
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from catalog.vocab._fold import fold_words
 
 ACCESS_RIGHT_BASE = "http://publications.europa.eu/resource/authority/access-right/"
 
@@ -54,12 +53,6 @@ def access_right_uri(code: str) -> str:
     return ACCESS_RIGHT_BASE + code
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
 def access_right_code(value: str | None) -> str | None:
     """``"PUBLIC"``, ``"RESTRICTED"`` or ``"NON_PUBLIC"`` for ``value``; ``None`` if unknown."""
     if not value or not value.strip():
@@ -70,4 +63,4 @@ def access_right_code(value: str | None) -> str | None:
         return tail if tail in CODES and "/access-right/" in text else None
     if text.upper() in CODES:
         return text.upper()
-    return _WORDS.get(_fold(text))
+    return _WORDS.get(fold_words(text))

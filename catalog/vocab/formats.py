@@ -13,10 +13,11 @@ registrations (``None`` where a format has no registered type, e.g. Shapefile).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import parse_qs, urlsplit
+
+from catalog.vocab._fold import fold_spaces
 
 FILE_TYPE_BASE = "http://publications.europa.eu/resource/authority/file-type/"
 MEDIA_TYPE_BASE = "https://www.iana.org/assignments/media-types/"
@@ -153,9 +154,7 @@ _URL_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def _fold(text: str) -> str:
     """Lower case, no accents, single spaces, no leading dot."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(text.split()).lstrip(".").strip()
+    return fold_spaces(text).lstrip(".").strip()
 
 
 def _build() -> tuple[
@@ -371,3 +370,36 @@ def is_open_format(info: FormatInfo | None) -> bool:
 def is_tabular(info: FormatInfo | None) -> bool:
     """Rows and columns: CSV, TSV, spreadsheets, Parquet, DBF."""
     return info is not None and _unpack(info).file_type in _TABULAR_FILE_TYPES
+
+
+SERVICE_FORMATS = frozenset(
+    {
+        "api",
+        "wms",
+        "wfs",
+        "wmts",
+        "wcs",
+        "esri rest",
+        "arcgis rest",
+        "arcgis geoservices rest api",
+        "ogc api",
+        "ogc api features",
+        "sparql",
+        "odata",
+        "rest",
+        "soap",
+        "graphql",
+    }
+)
+"""Format names (lower case) of queryable services and APIs rather than files."""
+
+
+def is_service(raw_format: str | None, file_type: str | None) -> bool:
+    """Whether a format names a queryable service (WMS, WFS, "OGC:WMS", Esri REST, API…),
+    given the raw format text and its EU file-type code (``*_SRVC`` codes are services)."""
+    if file_type and file_type.upper().endswith("_SRVC"):
+        return True
+    if not raw_format:
+        return False
+    folded = raw_format.lower().strip()
+    return folded in SERVICE_FORMATS or folded.removeprefix("ogc:") in SERVICE_FORMATS

@@ -12,7 +12,8 @@ case-insensitive, and EU frequency or Dublin Core ``freq:`` URIs.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from catalog.vocab._fold import fold_words
 
 FREQUENCY_BASE = "http://publications.europa.eu/resource/authority/frequency/"
 
@@ -92,6 +93,8 @@ _WORDS: dict[str, str] = {
     "semiweekly": "WEEKLY_2",
     "semi weekly": "WEEKLY_2",
     "twice a week": "WEEKLY_2",
+    "twice weekly": "WEEKLY_2",
+    "twice per week": "WEEKLY_2",
     "three times a week": "WEEKLY_3",
     "biweekly": "BIWEEKLY",
     "fortnightly": "BIWEEKLY",
@@ -102,6 +105,8 @@ _WORDS: dict[str, str] = {
     "semimonthly": "MONTHLY_2",
     "semi monthly": "MONTHLY_2",
     "twice a month": "MONTHLY_2",
+    "twice monthly": "MONTHLY_2",
+    "twice per month": "MONTHLY_2",
     "three times a month": "MONTHLY_3",
     "bimonthly": "BIMONTHLY",
     "every two months": "BIMONTHLY",
@@ -114,6 +119,8 @@ _WORDS: dict[str, str] = {
     "biannual": "ANNUAL_2",
     "biannually": "ANNUAL_2",
     "twice a year": "ANNUAL_2",
+    "twice yearly": "ANNUAL_2",
+    "twice per year": "ANNUAL_2",
     "three times a year": "ANNUAL_3",
     "annual": "ANNUAL",
     "annually": "ANNUAL",
@@ -131,6 +138,7 @@ _WORDS: dict[str, str] = {
     "decennial": "DECENNIAL",
     "irregular": "IRREG",
     "irregularly": "IRREG",
+    "punctual": "IRREG",  # GeoNetwork's DCAT export of "ponctuel"
     "as needed": "AS_NEEDED",
     "asneeded": "AS_NEEDED",
     "as required": "AS_NEEDED",
@@ -198,6 +206,19 @@ _WORDS: dict[str, str] = {
     "inconnu": "UNKNOWN",
     "inconnue": "UNKNOWN",
     "autre": "OTHER",
+    # Portuguese and Spanish (dados.gov.br "Periodicidade")
+    "diario": "DAILY",
+    "diaria": "DAILY",
+    "semanal": "WEEKLY",
+    "quinzenal": "BIWEEKLY",
+    "quincenal": "BIWEEKLY",
+    "mensal": "MONTHLY",
+    "mensual": "MONTHLY",
+    "bimestral": "BIMONTHLY",
+    "trimestral": "QUARTERLY",
+    "semestral": "ANNUAL_2",
+    "anual": "ANNUAL",
+    "eventual": "IRREG",
 }
 
 _MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
@@ -250,12 +271,6 @@ def frequency_uri(code: str) -> str:
     return FREQUENCY_BASE + code
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
 def _nearest(value: float, table: tuple[tuple[float, str], ...]) -> str | None:
     for target, code in table:
         if abs(value - target) <= 0.03 * target:
@@ -299,5 +314,5 @@ def frequency_code(value: str | None) -> str | None:
         return text.upper()
     if re.match(r"^(?:R\d*/|P)", text, re.I) and (code := _from_duration(text)):
         return code
-    folded = _fold(text)
+    folded = fold_words(text)
     return _WORDS.get(folded) or _WORDS.get(folded.replace(" ", ""))

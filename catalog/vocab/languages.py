@@ -9,7 +9,8 @@ The EU table uses ISO 639-2/T-style three-letter codes.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from catalog.vocab._fold import fold_spaces
 
 LANGUAGE_BASE = "http://publications.europa.eu/resource/authority/language/"
 
@@ -94,9 +95,7 @@ _MULTI: dict[str, tuple[str, ...]] = {"fr_en": ("FRA", "ENG"), "en_fr": ("ENG", 
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(text.replace("'", "").split())
+    return fold_spaces(text.replace("'", ""))
 
 
 def _index() -> tuple[dict[str, str], dict[str, str]]:

@@ -10,11 +10,11 @@ DCAT-US feeds carry them (the link and its text are used).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
-from html.parser import HTMLParser
 
+from catalog.html_text import looks_like_html, read_html
 from catalog.model import LicenceRef
+from catalog.vocab._fold import fold, fold_words
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,27 @@ def _cc(kind: str, version: str, port: str | None = None) -> _Licence:
     )
 
 
+_EU = "publications.europa.eu/resource/authority/licence/"  # EU licence authority table
+_DCAT_AP_DE = "dcat-ap.de/def/licenses/"  # the German DCAT-AP.de licence list
+
 # fmt: off
 CC0 = _Licence(
     "CC0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/",
     "Creative Commons Zero v1.0 Universal", True,
     names=("cc-zero", "cc0", "cc0 1.0", "cc zero", "creative commons cczero",
            "creative commons zero", "cc0 1.0 universal", "public domain dedication"),
-    urls=("creativecommons.org/publicdomain/zero/1.0", "opendefinition.org/licenses/cc-zero"),
+    urls=("creativecommons.org/publicdomain/zero/1.0", "opendefinition.org/licenses/cc-zero",
+          "dcat-ap.de/def/licenses/cc-zero", f"{_EU}cc0"),
+)
+LO_1 = _Licence(
+    None, "https://www.etalab.gouv.fr/wp-content/uploads/2014/05/Licence_Ouverte.pdf",
+    "Licence Ouverte / Open Licence version 1.0", True,
+    names=("fr-lo", "lo-1.0", "licence ouverte 1.0", "licence ouverte v1.0", "licence ouverte v1",
+           "licence ouverte version 1.0", "licence ouverte / open licence 1.0",
+           "licence ouverte / open licence v1.0", "licence ouverte / open licence version 1.0",
+           "open licence 1.0", "open licence v1.0"),
+    urls=("etalab.gouv.fr/pages/licence_ouverte_open_licence-5899923.html",
+          "etalab.gouv.fr/wp-content/uploads/2014/05/licence_ouverte.pdf"),
 )
 
 # CKAN's default licence list gives "cc-by" and "cc-by-sa" no version (title "Creative
@@ -84,14 +98,15 @@ _LICENCES: tuple[_Licence, ...] = (
                "open data commons open database license"),
         urls=("opendatacommons.org/licenses/odbl", "opendatacommons.org/licenses/odbl/1.0",
               "opendatacommons.org/licenses/odbl/1-0", "opendatacommons.org/licenses/odbl/summary",
-              "opendefinition.org/licenses/odc-odbl"),
+              "opendefinition.org/licenses/odc-odbl", f"{_DCAT_AP_DE}odbl", f"{_EU}odc_bl"),
     ),
     _Licence(
         "ODC-By-1.0", "https://opendatacommons.org/licenses/by/1-0/",
         "Open Data Commons Attribution License v1.0", True,
         names=("odc-by", "odc-by-1.0", "open data commons attribution license"),
         urls=("opendatacommons.org/licenses/by", "opendatacommons.org/licenses/by/1.0",
-              "opendatacommons.org/licenses/by/1-0", "opendefinition.org/licenses/odc-by"),
+              "opendatacommons.org/licenses/by/1-0", "opendefinition.org/licenses/odc-by",
+              f"{_DCAT_AP_DE}odby", f"{_EU}odc_by"),
     ),
     _Licence(
         "PDDL-1.0", "https://opendatacommons.org/licenses/pddl/1-0/",
@@ -100,7 +115,8 @@ _LICENCES: tuple[_Licence, ...] = (
                "open data commons public domain dedication and license (pddl)",
                "open data commons public domain dedication and license"),
         urls=("opendatacommons.org/licenses/pddl", "opendatacommons.org/licenses/pddl/1.0",
-              "opendatacommons.org/licenses/pddl/1-0", "opendefinition.org/licenses/odc-pddl"),
+              "opendatacommons.org/licenses/pddl/1-0", "opendefinition.org/licenses/odc-pddl",
+              f"{_DCAT_AP_DE}odcpddl", f"{_EU}odc_pddl"),
     ),
     _Licence(
         "etalab-2.0", "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
@@ -113,13 +129,7 @@ _LICENCES: tuple[_Licence, ...] = (
         urls=("etalab.gouv.fr/licence-ouverte-open-licence",
               "etalab.gouv.fr/wp-content/uploads/2017/04/etalab-licence-ouverte-v2.0.pdf"),
     ),
-    _Licence(
-        None, "https://www.etalab.gouv.fr/wp-content/uploads/2014/05/Licence_Ouverte.pdf",
-        "Licence Ouverte / Open Licence version 1.0", True,
-        names=("fr-lo", "lo-1.0", "licence ouverte 1.0", "licence ouverte / open licence 1.0"),
-        urls=("etalab.gouv.fr/pages/licence_ouverte_open_licence-5899923.html",
-              "etalab.gouv.fr/wp-content/uploads/2014/05/licence_ouverte.pdf"),
-    ),
+    LO_1,
     _Licence(
         "OGL-Canada-2.0", "https://open.canada.ca/en/open-government-licence-canada",
         "Open Government Licence - Canada", True,
@@ -133,14 +143,15 @@ _LICENCES: tuple[_Licence, ...] = (
     _Licence(
         "OGL-UK-3.0", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
         "Open Government Licence v3.0", True,
-        names=("uk-ogl", "ogl-uk-3.0", "ogl", "ogl v3", "ogl v3.0", "ogl3",
+        names=("uk-ogl", "ogl-uk-3.0", "ogl", "ogl v3", "ogl v3.0", "ogl3", "uk_oglv3.0",
+               "uk open government licence v3",
                "uk open government licence (ogl)", "uk open government licence",
                "open government licence", "open government licence v3.0",
                "open government licence version 3", "open government licence version 3.0"),
         urls=("nationalarchives.gov.uk/doc/open-government-licence/version/3",
               "nationalarchives.gov.uk/doc/open-government-licence",
               "nationalarchives.gov.uk/doc/open-government-licence/open-government-licence.htm",
-              "reference.data.gov.uk/id/open-government-licence"),
+              "reference.data.gov.uk/id/open-government-licence", f"{_EU}ogl_3_0"),
     ),
     _Licence(
         "OGL-UK-2.0", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/2/",
@@ -153,19 +164,56 @@ _LICENCES: tuple[_Licence, ...] = (
         "GNU Free Documentation License v1.3", True,
         names=("gfdl", "gfdl-1.3", "gnu free documentation license", "gnu fdl"),
         urls=("opendefinition.org/licenses/gfdl", "gnu.org/licenses/fdl-1.3.html",
-              "gnu.org/licenses/fdl.html", "gnu.org/copyleft/fdl.html"),
+              "gnu.org/licenses/fdl.html", "gnu.org/copyleft/fdl.html", f"{_DCAT_AP_DE}gfdl",
+              f"{_EU}gnu_fdl_1_3"),
+    ),
+    _Licence(
+        "DL-DE-BY-2.0", "https://www.govdata.de/dl-de/by-2-0",
+        "Data licence Germany – attribution – version 2.0", True,
+        names=("dl-de-by-2.0", "dl-de/by-2-0", "datenlizenz deutschland namensnennung 2.0",
+               "datenlizenz deutschland – namensnennung – version 2.0"),
+        urls=("govdata.de/dl-de/by-2-0", f"{_DCAT_AP_DE}dl-by-de/2.0", f"{_DCAT_AP_DE}dl-de-by-2.0",
+              f"{_EU}dl_de_by_2_0"),
+    ),
+    _Licence(
+        "DL-DE-ZERO-2.0", "https://www.govdata.de/dl-de/zero-2-0",
+        "Data licence Germany – Zero – version 2.0", True,
+        names=("dl-de-zero-2.0", "dl-de/zero-2-0", "datenlizenz deutschland zero 2.0",
+               "datenlizenz deutschland – zero – version 2.0"),
+        urls=("govdata.de/dl-de/zero-2-0", f"{_DCAT_AP_DE}dl-zero-de/2.0",
+              f"{_DCAT_AP_DE}dl-de-zero-2.0", f"{_EU}dl_de_zero_2_0"),
+    ),
+    _Licence(
+        "MPL-2.0", "https://www.mozilla.org/en-US/MPL/2.0/", "Mozilla Public License 2.0", True,
+        names=("mpl-2.0", "mozilla public license 2.0"),
+        urls=("mozilla.org/mpl/2.0", "mozilla.org/en-us/mpl/2.0", f"{_DCAT_AP_DE}mozilla"),
+    ),
+    _Licence(
+        None, "https://www.dati.gov.it/iodl/2.0/", "Italian Open Data License 2.0", True,
+        names=("iodl", "iodl 2.0", "iodl-2.0", "italian open data license 2.0",
+               "italian open data license v2.0"),
+        urls=("dati.gov.it/iodl/2.0",),
+    ),
+    _Licence(
+        None, "https://novascotia.ca/opendata/licence.asp", "Nova Scotia Open Government Licence",
+        True, names=("ogl_nova_scotia", "nova scotia open government licence",
+                     "open government licence - nova scotia"),
+        urls=("novascotia.ca/opendata/licence.asp",),
     ),
     _Licence(None, "https://creativecommons.org/publicdomain/mark/1.0/", "Public Domain Mark 1.0",
              True, names=("public domain mark", "pdm"),
-             urls=("creativecommons.org/publicdomain/mark/1.0",)),
+             urls=("creativecommons.org/publicdomain/mark/1.0", f"{_DCAT_AP_DE}ccpdm/1.0",
+                   f"{_EU}cc_pdm_1_0")),
     _Licence(None, "https://www.usa.gov/publicdomain/label/1.0/",
              "U.S. Government Work (Public Domain)", True,
+             names=("usgov_works", "public domain u.s. government"),
              urls=("usa.gov/publicdomain/label/1.0",)),
     _Licence(None, None, "Public Domain", True,
              names=("public domain", "domaine public", "dominio publico")),
     # CKAN's generic choices (is_okd_compliant in ckan/model/license.py decides "open").
     _Licence(None, None, "Other (Open)", True, names=(
-        "other-open", "autre (ouverte)", "autre (ouvert)", "outra (aberta)")),
+        "other-open", "autre (ouverte)", "autre (ouvert)", "outra (aberta)"),
+        urls=(f"{_DCAT_AP_DE}other-open",)),
     _Licence(None, None, "Other (Public Domain)", True, names=(
         "other-pd", "autre (domaine public)", "outra (dominio publico)")),
     _Licence(None, None, "Other (Attribution)", True, names=(
@@ -174,7 +222,8 @@ _LICENCES: tuple[_Licence, ...] = (
         "other-nc", "autre (non commerciale)", "autre (pas d'utilisation commerciale)",
         "outra (nao comercial)")),
     _Licence(None, None, "Other (Not Open)", False, names=(
-        "other-closed", "autre (non ouverte)", "autre (fermee)", "outra (nao aberta)")),
+        "other-closed", "autre (non ouverte)", "autre (fermee)", "outra (nao aberta)"),
+        urls=(f"{_DCAT_AP_DE}other-closed",)),
     _Licence(None, None, "License not specified", None, names=(
         "notspecified", "licence non specifiee", "not specified", "non specifiee",
         "licenca nao especificada")),
@@ -195,10 +244,7 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
 
 def _fold(text: str) -> str:
     """Lower case, no accents, "license" spelled "licence", punctuation as spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("license", "licence")
-    return " ".join(re.sub(r"[^a-z0-9.]+", " ", text).split()).strip(". ")
+    return fold_words(fold(text).replace("license", "licence"), keep=".").strip(". ")
 
 
 _URL_STRIP = re.compile(r"(?:/(?:legalcode|deed)(?:\.[a-z]{2}(?:[-_][a-z]{2,4})?)?)?/*$")
@@ -231,6 +277,24 @@ _BY_NAME, _BY_URL, _BY_ID = _index()
 _CC_URL = re.compile(
     r"^creativecommons\.org/licenses/(?P<kind>by(?:-(?:nc|nd|sa))*)"
     r"(?:/(?P<version>\d\.\d))?(?:/(?P<port>[a-z]{2,3}))?$"
+)
+# dcat-ap.de: cc-by, cc-by/4.0, cc-by-nc-de/3.0 (German port), cc-by-sa…
+_CC_DCAT_AP_DE = re.compile(
+    rf"^{re.escape(_DCAT_AP_DE)}cc-(?P<kind>by(?:-(?:nc|nd|sa))*)(?P<de>-de)?(?:/(?P<version>\d\.\d))?$"
+)
+# EU licence authority: CC_BY_4_0, CC_BYSA_4_0, CC_BYNCND_3_0, CC_BY (4.0)…
+_CC_EU = re.compile(
+    rf"^{re.escape(_EU)}cc_by(?P<parts>(?:nc)?(?:nd)?(?:sa)?)(?:_(?P<major>\d)_(?P<minor>\d))?"
+    r"(?:_(?P<port>[a-z]{2,3}))?$"
+)
+# Socrata licence ids, folded: CC_30_BY_NC_SA → "cc 30 by nc sa", CC_30_BY_AUS, CC_40_BY.
+_CC_SOCRATA = re.compile(
+    r"^cc (?P<major>\d)(?P<minor>\d) (?P<kind>by(?: (?:nc|nd|sa))*)(?: (?P<port>aus|nz|igo))?$"
+)
+_SOCRATA_PORTS = {"aus": "au"}
+# "Licence Ouverte v1.0" and its spellings: the first Etalab licence, not the current one.
+_LO_VERSION_1 = re.compile(
+    r"\b(?:licence ouverte|open licence|etalab)\b.*\b(?:v|version )?1(?:\.0)?\b"
 )
 _CC_SHORT = re.compile(
     r"\bcc (?P<kind>by(?: (?:nc|nd|sa))*)(?: (?P<version>\d\.\d))?(?: (?P<port>igo))?\b"
@@ -274,10 +338,20 @@ def _from_url(url: str) -> _Licence | None:
         return _BY_URL[key]
     if match := _CC_URL.match(key):
         return _cc_ref(match["kind"], match["version"], match["port"])
+    if match := _CC_DCAT_AP_DE.match(key):
+        return _cc_ref(match["kind"], match["version"], "de" if match["de"] else None)
+    if match := _CC_EU.match(key):
+        kind = "-".join(["by", *(p for p in ("nc", "nd", "sa") if p in match["parts"])])
+        version = f"{match['major']}.{match['minor']}" if match["major"] else None
+        return _cc_ref(kind, version, match["port"])
     return None
 
 
 def _from_cc_text(folded: str) -> _Licence | None:
+    if match := _CC_SOCRATA.match(folded):
+        kind, port = match["kind"].replace(" ", "-"), match["port"]
+        edition = f"{match['major']}.{match['minor']}"
+        return _cc_ref(kind, edition, _SOCRATA_PORTS.get(port, port))
     if match := _CC_SHORT.search(folded):
         return _cc_ref(match["kind"].replace(" ", "-"), match["version"], match["port"])
     if re.search(r"\bcc ?0\b|\bcc zero\b|\bcczero\b", folded):
@@ -307,40 +381,20 @@ def _from_text(text: str) -> _Licence | None:
             return lic
     if lic := _from_cc_text(folded):
         return lic
+    if _LO_VERSION_1.search(folded):
+        return LO_1
     for phrase, lic_id in _CONTAINS:
         if re.search(rf"\b{re.escape(phrase)}\b", folded):
             return _BY_ID[lic_id]
     return None
 
 
-class _HtmlText(HTMLParser):
-    """Collects the links and the visible text of an HTML snippet."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.chunks: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.hrefs.extend(v for k, v in attrs if k == "href" and v)
-
-    def handle_data(self, data: str) -> None:
-        self.chunks.append(data)
-
-
-def _looks_like_html(value: str) -> bool:
-    return bool(re.search(r"<\s*[a-zA-Z!/][^>]*>", value))
-
-
 def _split_html(value: str) -> tuple[list[str], str]:
     """The links and the whitespace-collapsed text of ``value`` (HTML or not)."""
-    if not _looks_like_html(value):
+    if not looks_like_html(value):
         return [], value.strip()
-    parser = _HtmlText()
-    parser.feed(value)
-    parser.close()
-    return parser.hrefs, " ".join("".join(parser.chunks).split())
+    found = read_html(value)
+    return found.links, " ".join(found.text.split())
 
 
 def _is_http(value: str) -> bool:

@@ -94,6 +94,28 @@ def test_words(value: str, code: str) -> None:
 @pytest.mark.parametrize(
     ("value", "code"),
     [
+        # Socrata custom fields (discovery_catalog_v1_multi-domain.json)
+        ("Twice weekly", "WEEKLY_2"),
+        ("twice monthly", "MONTHLY_2"),
+        ("Twice yearly", "ANNUAL_2"),
+        # GeoNetwork DCAT (csw_geo2france_getrecords_dcat_page1.xml)
+        ("PUNCTUAL", "IRREG"),
+        # dados.gov.br "Periodicidade" extras (dadosgovbr_package_search_start3.json)
+        ("Mensal", "MONTHLY"),
+        ("Trimestral", "QUARTERLY"),
+        ("Semestral", "ANNUAL_2"),
+        ("Anual", "ANNUAL"),
+        ("Diária", "DAILY"),
+        ("Semanal", "WEEKLY"),
+    ],
+)
+def test_fixture_words(value: str, code: str) -> None:
+    assert frequency_code(value) == code
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
         ("http://publications.europa.eu/resource/authority/frequency/ANNUAL_2", "ANNUAL_2"),
         ("https://publications.europa.eu/resource/authority/frequency/IRREG", "IRREG"),
         ("http://publications.europa.eu/resource/authority/frequency/CONT", "CONT"),

@@ -242,3 +242,116 @@ def test_every_dcat_us_fixture_licence_has_a_title(value: str) -> None:
     assert "<" not in ref.title
     if "creativecommons.org" in value or "Etalab" in value or "opendatacommons" in value:
         assert ref.id is not None, value
+
+
+@pytest.mark.parametrize(
+    ("value", "spdx", "is_open"),
+    [
+        # Socrata views API licenseId values
+        ("CC0_10", "CC0-1.0", True),
+        ("CC_30_BY", "CC-BY-3.0", True),
+        ("CC_30_BY_SA", "CC-BY-SA-3.0", True),
+        ("CC_30_BY_ND", "CC-BY-ND-3.0", False),
+        ("CC_30_BY_NC", "CC-BY-NC-3.0", False),
+        ("CC_30_BY_NC_SA", "CC-BY-NC-SA-3.0", False),
+        ("CC_30_BY_NC_ND", "CC-BY-NC-ND-3.0", False),
+        ("CC_30_BY_AUS", "CC-BY-3.0-AU", True),
+        ("CC_30_BY_IGO", "CC-BY-3.0-IGO", True),
+        ("CC_30_BY_NZ", "CC-BY-3.0-NZ", True),
+        ("CC_30_BY_NC_ND_IGO", "CC-BY-NC-ND-3.0-IGO", False),
+        ("CC_40_BY", "CC-BY-4.0", True),
+        ("CC_40_BY_SA", "CC-BY-SA-4.0", True),
+        ("CC_40_BY_ND", "CC-BY-ND-4.0", False),
+        ("ODBL", "ODbL-1.0", True),
+        ("ODC_ODBL", "ODbL-1.0", True),
+        ("OPEN_DATABASE_LICENSE", "ODbL-1.0", True),
+        ("ODC_BY", "ODC-By-1.0", True),
+        ("PDDL", "PDDL-1.0", True),
+        ("UK_OGLV3.0", "OGL-UK-3.0", True),
+        ("OGL_CANADA", "OGL-Canada-2.0", True),
+    ],
+)
+def test_socrata_licence_ids(value: str, spdx: str, is_open: bool) -> None:
+    ref = normalize_licence(value)
+    assert ref is not None and (ref.id, ref.open) == (spdx, is_open)
+
+
+@pytest.mark.parametrize(
+    ("value", "title"),
+    [
+        ("PUBLIC_DOMAIN", "Public Domain"),
+        ("USGOV_WORKS", "U.S. Government Work (Public Domain)"),
+        ("IODL", "Italian Open Data License 2.0"),
+        ("OGL_NOVA_SCOTIA", "Nova Scotia Open Government Licence"),
+    ],
+)
+def test_socrata_licence_ids_without_spdx_id(value: str, title: str) -> None:
+    ref = normalize_licence(value)
+    assert ref is not None and (ref.title, ref.open) == (title, True)
+
+
+@pytest.mark.parametrize(
+    ("url", "spdx", "is_open"),
+    [
+        # dcat-ap.de licence list (GovData, opendata-hro fixtures)
+        ("http://dcat-ap.de/def/licenses/cc-by", "CC-BY-4.0", True),
+        ("http://dcat-ap.de/def/licenses/cc-by/4.0", "CC-BY-4.0", True),
+        ("http://dcat-ap.de/def/licenses/cc-by-nd", "CC-BY-ND-4.0", False),
+        ("http://dcat-ap.de/def/licenses/cc-by-sa/4.0", "CC-BY-SA-4.0", True),
+        ("http://dcat-ap.de/def/licenses/cc-by-de/3.0", "CC-BY-3.0-DE", True),
+        ("http://dcat-ap.de/def/licenses/cc-by-nc-de/3.0", "CC-BY-NC-3.0-DE", False),
+        ("http://dcat-ap.de/def/licenses/cc-zero", "CC0-1.0", True),
+        ("http://dcat-ap.de/def/licenses/dl-by-de/2.0", "DL-DE-BY-2.0", True),
+        ("http://dcat-ap.de/def/licenses/dl-zero-de/2.0", "DL-DE-ZERO-2.0", True),
+        ("http://dcat-ap.de/def/licenses/odbl", "ODbL-1.0", True),
+        ("http://dcat-ap.de/def/licenses/mozilla", "MPL-2.0", True),
+        ("https://www.govdata.de/dl-de/by-2-0", "DL-DE-BY-2.0", True),
+        # EU licence authority table
+        ("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0", "CC-BY-4.0", True),
+        ("http://publications.europa.eu/resource/authority/licence/CC_BY", "CC-BY-4.0", True),
+        (
+            "http://publications.europa.eu/resource/authority/licence/CC_BYSA_4_0",
+            "CC-BY-SA-4.0",
+            True,
+        ),
+        (
+            "http://publications.europa.eu/resource/authority/licence/CC_BYNCND_3_0",
+            "CC-BY-NC-ND-3.0",
+            False,
+        ),
+        ("http://publications.europa.eu/resource/authority/licence/CC0", "CC0-1.0", True),
+        ("http://publications.europa.eu/resource/authority/licence/ODC_BL", "ODbL-1.0", True),
+        ("http://publications.europa.eu/resource/authority/licence/OGL_3_0", "OGL-UK-3.0", True),
+        (
+            "http://publications.europa.eu/resource/authority/licence/DL_DE_BY_2_0",
+            "DL-DE-BY-2.0",
+            True,
+        ),
+    ],
+)
+def test_licence_authority_uris(url: str, spdx: str, is_open: bool) -> None:
+    ref = normalize_licence(url=url)
+    assert ref is not None and (ref.id, ref.open) == (spdx, is_open)
+
+
+@pytest.mark.parametrize(
+    ("value", "version"),
+    [
+        ("Licence Ouverte v1.0", "1.0"),
+        ("Licence Ouverte v1.0 (Etalab)", "1.0"),
+        ("Licence Ouverte version 1.0", "1.0"),
+        ("Licence Ouverte / Open Licence v1.0", "1.0"),
+        ("Licence Ouverte v2.0 (Etalab)", "2.0"),
+        ("Licence Ouverte", "2.0"),
+    ],
+)
+def test_licence_ouverte_keeps_its_version(value: str, version: str) -> None:
+    ref = normalize_licence(value)
+    assert ref is not None and ref.title == f"Licence Ouverte / Open Licence version {version}"
+
+
+def test_html_blocks_are_separated_in_licence_titles() -> None:
+    ref = normalize_licence(
+        "<p>OPEN DATA <span>TERMS OF USE AGREEMENT</span></p><p>Public records</p>"
+    )
+    assert ref is not None and ref.title == "OPEN DATA TERMS OF USE AGREEMENT Public records"
