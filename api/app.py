@@ -7,8 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.caching import install_http_middleware
 from api.problems import install_problem_handlers
-from api.routers import datasets, health
+from api.ratelimit import RateLimitMiddleware, TokenBuckets
+from api.routers import catalog, changes, ckan_action, datasets, health, publishers, source_schedule
+from api.routers import metrics as metrics_routes
+from api.routers import runs as run_routes
+from api.routers.audit import router as audit_router
+from api.routers.partnership import router as partnership_router
+from api.routers.sources import install as install_sources
+from harvester.launcher import start_launcher
 from harvester.settings import Settings, get_settings
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import upgrade_async
@@ -24,9 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade_async(settings.database_url)
         engine = create_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
+        app.state.harvests = await start_launcher(engine, app.state.sessions, settings)
         try:
             yield
         finally:
+            await app.state.harvests.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -39,4 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(datasets.router)
+    app.include_router(catalog.router)
+    app.include_router(changes.router)
+    app.include_router(publishers.router)
+    app.include_router(ckan_action.router)
+    install_sources(app)
+    app.include_router(partnership_router)
+    app.include_router(audit_router)
+    app.include_router(run_routes.router)
+    app.include_router(source_schedule.router)
+    app.include_router(metrics_routes.router)
+    app.state.rate_limiter = TokenBuckets()
+    app.add_middleware(RateLimitMiddleware)
+    install_http_middleware(app)
     return app

@@ -36,6 +36,18 @@ class Problem(Exception):
         self.extra = extra
 
 
+def bad_parameter(location: str, message: str) -> Problem:
+    """A 400 for one bad request parameter, shaped like the validation errors
+    (``location`` is ``query.<name>``)."""
+    return Problem(
+        400,
+        f"{location}: {message}",
+        title="Invalid request",
+        type_=PROBLEM_BASE + "invalid-request",
+        errors=[{"location": location, "message": message}],
+    )
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -74,6 +86,7 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    """Malformed parameters are a 400 naming each one (``query.limit: …``)."""
     assert isinstance(error, RequestValidationError)
     problems = [
         {"location": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
@@ -81,7 +94,7 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     ]
     detail = "; ".join(f"{p['location']}: {p['message']}" for p in problems)
     return problem_response(
-        422,
+        400,
         detail,
         title="Invalid request",
         type_=PROBLEM_BASE + "invalid-request",

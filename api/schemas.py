@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from catalog.model import Agent, ContactPoint, DatasetRecord, Distribution, LicenceRef
+from harvester.search.highlight import Stems, highlight
 from harvester.store.tables import Dataset
 
 
@@ -17,9 +18,23 @@ class Health(BaseModel):
     version: str
 
 
+RDF_SUFFIXES = {"turtle": "ttl", "jsonld": "jsonld", "rdf_xml": "rdf", "ntriples": "nt"}
+
+
 class DatasetLinks(BaseModel):
     self: str
     original: str | None = None
+    dcat: dict[str, str] = Field(
+        default_factory=dict,
+        description="The DCAT-AP 3 representations: turtle, jsonld, rdf_xml, ntriples.",
+    )
+
+
+class Highlights(BaseModel):
+    """Matched words wrapped in ``<mark>`` (HTML-escaped text)."""
+
+    title: str | None = None
+    description: str | None = None
 
 
 class DatasetSummary(BaseModel):
@@ -35,6 +50,9 @@ class DatasetSummary(BaseModel):
     modified: date | datetime | None
     source: str
     links: DatasetLinks
+    highlights: Highlights | None = Field(
+        default=None, description="Present when `q` matched the title or description."
+    )
 
 
 class DatasetProvenance(BaseModel):
@@ -75,12 +93,62 @@ class DatasetDetail(BaseModel):
     links: DatasetLinks
 
 
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
 class DatasetSearchPage(BaseModel):
-    total: int
+    total: int = Field(description="Matching datasets (a lower bound when `total_exact` is false).")
+    total_exact: bool
     limit: int
-    offset: int
+    sort: Literal["relevance", "modified", "title"]
     results: list[DatasetSummary]
-    next: str | None = Field(description="URL of the next page, absent on the last one.")
+    facets: dict[str, list[FacetValue]] = Field(
+        description="Most frequent values of each requested facet among the matches."
+    )
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    next: str | None = Field(description="URL of the next page, null on the last one.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "total": 2,
+                    "total_exact": True,
+                    "limit": 20,
+                    "sort": "relevance",
+                    "results": [
+                        {
+                            "id": "3f1c0d4e9b8a4c1f8e2d7a6b5c4d3e2f",
+                            "title": {"fr": "Pistes cyclables", "en": "Bike paths"},
+                            "description": {"fr": "Réseau cyclable de la ville"},
+                            "publisher": "Ville de Québec",
+                            "keywords": {"fr": ["vélo"]},
+                            "licence": {
+                                "id": "CC-BY-4.0",
+                                "uri": None,
+                                "title": None,
+                                "open": True,
+                            },
+                            "formats": ["CSV", "GEOJSON"],
+                            "modified": "2026-10-01",
+                            "source": "ville-quebec",
+                            "links": {
+                                "self": "https://moisson.example/api/v1/datasets/3f1c…",
+                                "original": "https://donnees.example/dataset/pistes",
+                                "dcat": {"turtle": "https://moisson.example/datasets/3f1c….ttl"},
+                            },
+                            "highlights": {"title": "Pistes <mark>cyclables</mark>"},
+                        }
+                    ],
+                    "facets": {"format": [{"value": "CSV", "count": 2}]},
+                    "next_cursor": None,
+                    "next": None,
+                }
+            ]
+        }
+    }
 
 
 def _formats(record: DatasetRecord) -> list[str]:
@@ -91,10 +159,22 @@ def _links(row: Dataset, record: DatasetRecord, base: str) -> DatasetLinks:
     return DatasetLinks(
         self=f"{base}/api/v1/datasets/{row.id}",
         original=record.provenance.original_url or record.landing_page,
+        dcat={name: f"{base}/datasets/{row.id}.{suffix}" for name, suffix in RDF_SUFFIXES.items()},
     )
 
 
-def dataset_summary(row: Dataset, base: str) -> DatasetSummary:
+def _highlights(record: DatasetRecord, stems: Stems | None) -> Highlights | None:
+    if stems is None:
+        return None
+    title = next((h for t in record.title.values() if (h := highlight(t, stems))), None)
+    description = next(
+        (h for t in record.description.values() if (h := highlight(t, stems, max_words=30))),
+        None,
+    )
+    return Highlights(title=title, description=description) if title or description else None
+
+
+def dataset_summary(row: Dataset, base: str, stems: Stems | None = None) -> DatasetSummary:
     record = DatasetRecord.model_validate(row.record)
     return DatasetSummary(
         id=row.id,
@@ -107,6 +187,7 @@ def dataset_summary(row: Dataset, base: str) -> DatasetSummary:
         modified=record.modified,
         source=row.source_id,
         links=_links(row, record, base),
+        highlights=_highlights(record, stems),
     )
 
 

@@ -5,7 +5,8 @@ Paging is offset based (``start``/``rows``) on a stable sort: ``id asc`` for a f
 one. The enumeration is *complete* only when it reaches ``count`` (or, when the portal gives no
 count, an empty or short page); an empty page before ``count``, a repeated page, the page
 cap, a count that changed underneath us or any error leave ``stats.complete`` False, so
-nothing is withdrawn (DESIGN §5).
+nothing is withdrawn (DESIGN §5). ``stats.cursor["start"]`` is saved with every batch;
+:meth:`CkanConnector.resume_from` continues an interrupted run from it.
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ class CkanConnector(BaseConnector):
         super().__init__(source, client)
         self.api_url = api_url_for(source.url, self.options.api_path)
         self.max_pages = max_pages or self.options.max_pages
+        self.first_start = 0
+
+    def resume_from(self, cursor: dict[str, Any]) -> None:
+        """Make the next ``fetch()`` continue where an interrupted run's cursor stopped, one
+        page early: packages deleted meanwhile shift the offsets, and the overlap is upserted
+        again, never duplicated."""
+        start = cursor.get("start")
+        if isinstance(start, int) and start > 0:
+            self.first_start = max(0, start - self.options.rows)
 
     def _params(self, since: datetime | None, start: int) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -123,7 +133,9 @@ class CkanConnector(BaseConnector):
         """Yield every package of the portal (modified since ``since`` when given)."""
         self.stats = FetchStats()
         rows = self.options.rows
-        start = 0
+        start = self.first_start
+        if start:
+            self.stats.cursor["resumed_at"] = start
         previous: list[str] | None = None
         first_count: int | None = None
         seen: set[str] = set()

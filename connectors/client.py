@@ -18,6 +18,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 
 import httpcore
 import httpx
@@ -128,6 +129,18 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             raise
 
 
+def cached_transport(inner: httpx.AsyncBaseTransport, cache_dir: Path) -> httpx.AsyncBaseTransport:
+    """``inner`` behind an RFC 9111 HTTP cache (hishel) stored in ``cache_dir``: responses
+    with ``ETag``/``Last-Modified`` are revalidated with conditional requests, and a
+    ``304 Not Modified`` is answered from the cache."""
+    from hishel import AsyncSqliteStorage
+    from hishel.httpx import AsyncCacheTransport
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    storage = AsyncSqliteStorage(database_path=cache_dir / "http-cache.db")
+    return AsyncCacheTransport(next_transport=inner, storage=storage, rfc=True)
+
+
 def build_client(
     *,
     allow: Sequence[str] = (),
@@ -135,11 +148,16 @@ def build_client(
     max_redirects: int = 5,
     user_agent: str = DEFAULT_USER_AGENT,
     headers: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` for outside URLs: SSRF-guarded, redirects followed and
-    re-checked, ``timeout`` seconds on every request. ``allow`` is for tests/local replays."""
+    re-checked, ``timeout`` seconds on every request. ``allow`` is for tests/local replays;
+    ``cache_dir`` turns on conditional requests through an HTTP cache (off by default)."""
+    transport: httpx.AsyncBaseTransport = GuardedTransport(allow=allow)
+    if cache_dir is not None:
+        transport = cached_transport(transport, cache_dir)
     return httpx.AsyncClient(
-        transport=GuardedTransport(allow=allow),
+        transport=transport,
         follow_redirects=True,
         max_redirects=max_redirects,
         timeout=httpx.Timeout(timeout),

@@ -8,7 +8,7 @@
     500, 501, other 5xx                                  SourceUnavailable (not retried)
     other 4xx, 3xx                                       SourceProtocolError
     HTML or XML, empty body, invalid JSON                SourceProtocolError
-    Content-Length or body over the cap                  SourceForbidden
+    Content-Length, wire or decompressed bytes over cap  SourceForbidden
 
 Exceptions raised by the client's transport that are not httpx errors (the SSRF guard's
 ``SourceForbidden``) pass through untouched.
@@ -152,10 +152,11 @@ async def _read(response: httpx.Response, cap: int, subject: str) -> bytes:
     total = 0
     async for chunk in response.aiter_bytes():
         total += len(chunk)
-        if total > cap:
+        if total > cap or response.num_bytes_downloaded > cap:
+            where = "after decompression" if total > cap else "on the wire (compressed)"
             raise SourceForbidden(
                 f"response from {subject} exceeds {_size(cap)}",
-                detail=f"more than {cap} bytes after decompression",
+                detail=f"more than {cap} bytes {where}",
                 url=str(response.request.url),
             )
         chunks.append(chunk)

@@ -27,7 +27,9 @@ from harvester.cli_common import (
 )
 from harvester.cli_harvest import harvest, runs
 from harvester.cli_sources import sources_app
+from harvester.cli_stats import stats
 from harvester.cli_tokens import tokens_app
+from harvester.cli_worker import prune, withdrawals_app, worker
 from harvester.config import check_config, format_problems, load_config
 from harvester.settings import Settings, get_settings
 
@@ -45,6 +47,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.command()(harvest)
 app.command()(runs)
+app.command()(stats)
+app.command()(worker)
+app.command()(prune)
+app.add_typer(withdrawals_app, name="withdrawals")
 
 APP_FACTORY = "api.app:create_app"
 
@@ -110,7 +116,8 @@ def db_upgrade() -> None:
 
 
 def _revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ", ".join(sorted(heads)) or None
 
 
 async def _upgrade(settings: Settings) -> str | None:
@@ -118,3 +125,7 @@ async def _upgrade(settings: Settings) -> str | None:
     async with database(forced) as sessions, sessions() as session:
         connection = await session.connection()
         return await connection.run_sync(_revision)
+
+
+if __name__ == "__main__":  # python -m harvester.cli
+    app()

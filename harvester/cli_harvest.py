@@ -16,7 +16,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from connectors.client import build_client
 from connectors.errors import UnknownPlatform
 from harvester.cli_common import (
     EXIT_BAD_INPUT,
@@ -30,13 +29,24 @@ from harvester.cli_common import (
     sync_from_file,
     table,
 )
-from harvester.runs import RunProgress, SourceNotFound, run_harvest
+from harvester.run_service import HarvestService
+from harvester.runs import RunInProgress, RunProgress, SourceNotFound
 from harvester.settings import Settings
 from harvester.store.queries import get_source, list_runs, run_error_summary
 from harvester.store.tables import HarvestRun
 
 SHOWN_ERRORS = 10
-COUNTERS = ("seen", "added", "updated", "unchanged", "withdrawn", "failed", "skipped", "pages")
+COUNTERS = (
+    "seen",
+    "added",
+    "updated",
+    "unchanged",
+    "withdrawn",
+    "held",
+    "failed",
+    "skipped",
+    "pages",
+)
 
 
 def harvest(
@@ -80,19 +90,13 @@ async def _harvest(settings: Settings, source_id: str, full: bool) -> str:
 
         try:
             with progress_bar:
-                async with build_client(
-                    allow=settings.ssrf_allow, timeout=settings.http_timeout
-                ) as client:
-                    harvest_run = await run_harvest(
-                        sessions,
-                        source_id,
-                        client,
-                        full=full,
-                        batch_size=settings.batch_size,
-                        progress=RunProgress(on_progress=show),
-                    )
+                harvest_run = await HarvestService(sessions, settings).harvest(
+                    source_id, full=full, trigger="cli", progress=RunProgress(on_progress=show)
+                )
         except SourceNotFound:
             raise _unknown(source_id) from None
+        except RunInProgress as error:
+            raise CliError(str(error), EXIT_FAILED) from None
         except UnknownPlatform as error:
             raise CliError(f"source {source_id}: {error}", EXIT_BAD_INPUT) from None
         async with sessions() as session:
@@ -122,6 +126,8 @@ def _print_summary(run: HarvestRun, errors: Sequence[tuple[str, str, int]]) -> N
     console.print(summary)
     if run.message:
         console.print(f"{run.status}: {run.message}", markup=False, highlight=False)
+    if run.withdrawals:
+        console.print(f"withdrawals: {run.withdrawals}", markup=False, highlight=False)
     if errors:
         errors_table = table("count", "kind", "message", title="First errors")
         for kind, message, count in errors:
@@ -151,11 +157,14 @@ async def _runs(settings: Settings, source_id: str, limit: int) -> None:
     if not found:
         console.print(f"No runs yet for {source_id}.", markup=False)
         return
-    listing = table("run", "status", "started (UTC)", "duration", "full", *COUNTERS[:-1], "message")
+    listing = table(
+        "run", "status", "trigger", "started (UTC)", "duration", "full", *COUNTERS[:-1], "message"
+    )
     for item in found:
         listing.add_row(
             str(item.id),
             f"[{_STATUS_STYLE.get(item.status, '')}]{item.status}[/]",
+            item.trigger + (f" ← {item.resumed_from}" if item.resumed_from else ""),
             _when(item.started_at),
             _duration(item),
             "yes" if item.full else "",

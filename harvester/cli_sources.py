@@ -1,14 +1,24 @@
-"""``moisson sources list | add``."""
+"""``moisson sources list | add | pending | approve | reject``."""
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
 
 from catalog.model import PartnerKind
 from connectors.client import build_client
-from harvester.cli_common import database, load_settings, out, run, sync_from_file, table
+from harvester import decisions, registration
+from harvester.cli_common import (
+    CliError,
+    database,
+    load_settings,
+    out,
+    run,
+    sync_from_file,
+    table,
+)
 from harvester.settings import Settings
 from harvester.sources import AUTO, add_source
 from harvester.store.queries import list_sources
@@ -98,3 +108,92 @@ async def _add(
         markup=False,
         highlight=False,
     )
+
+
+# --- the operator's decisions on registrations ---------------------------------------------
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@sources_app.command("pending")
+def pending_command() -> None:
+    """Sources waiting for a decision, with their registration preview."""
+    run(_pending(load_settings()))
+
+
+async def _pending(settings: Settings) -> None:
+    async with database(settings) as sessions, sessions() as session:
+        rows = await decisions.pending_sources(session)
+    console = out()
+    if not rows:
+        console.print("No source is waiting for a decision.", markup=False)
+        return
+    listing = table("id", "organization", "kind", "platform", "url", "contact", "state", "preview")
+    for source, reg, partner in rows:
+        listing.add_row(
+            source.id,
+            reg.name if reg else (partner.name if partner else ""),
+            reg.kind if reg else (partner.kind if partner else ""),
+            source.platform,
+            source.url,
+            source.contact_email or "",
+            reg.state if reg else "pending",
+            str(reg.preview.get("summary", "")) if reg else "",
+        )
+    console.print(listing)
+
+
+async def _decide(settings: Settings, action: str, source_id: str, text: str | None) -> str:
+    actor = _actor()
+    async with database(settings) as sessions, sessions() as session, session.begin():
+        try:
+            if action == "approve":
+                source = await decisions.approve(session, source_id, actor=actor, schedule=text)
+                return f"Approved source {source.id} (partner {source.partner_id}, schedule {source.schedule})."
+            if action == "reject":
+                source = await decisions.reject(session, source_id, actor=actor, reason=text or "")
+                return f"Rejected source {source.id}."
+            source = await decisions.request_changes(
+                session, source_id, actor=actor, changes=text or ""
+            )
+            return f"Asked for changes to source {source.id}."
+        except registration.RegistrationError as error:
+            code = 2 if isinstance(error, registration.UnknownSource) else 1
+            raise CliError(error.message, code) from None
+
+
+@sources_app.command("approve")
+def approve_command(
+    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Cron ('0 3 * * *') or interval ('6h').")
+    ] = None,
+) -> None:
+    """Approve a pending source: its partner joins and the source is scheduled."""
+    message = run(_decide(load_settings(), "approve", source_id, schedule))
+    out().print(message, markup=False, highlight=False)
+
+
+@sources_app.command("reject")
+def reject_command(
+    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Shown to the registrant.")],
+) -> None:
+    """Reject a pending source with a reason the registrant will see."""
+    message = run(_decide(load_settings(), "reject", source_id, reason))
+    out().print(message, markup=False, highlight=False)
+
+
+@sources_app.command("request-changes")
+def request_changes_command(
+    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    changes: Annotated[str, typer.Option("--changes", help="What the registrant must change.")],
+) -> None:
+    """Ask the registrant for changes (they resubmit with their registration key)."""
+    message = run(_decide(load_settings(), "request-changes", source_id, changes))
+    out().print(message, markup=False, highlight=False)

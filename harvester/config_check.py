@@ -16,7 +16,6 @@ import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib.metadata import entry_points
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ValidationError
@@ -265,17 +264,7 @@ def _normal_url(url: str) -> str:
 
 def _installed() -> tuple[dict[str, Any], dict[str, str]]:
     """Loaded connector classes, and platforms whose entry point failed to load."""
-    try:
-        return dict(registry.connectors()), {}
-    except Exception:  # one broken connector must not hide the others
-        loaded: dict[str, Any] = {}
-        broken: dict[str, str] = {}
-        for entry in entry_points(group=registry.ENTRY_POINT_GROUP):
-            try:
-                loaded[entry.name] = entry.load()
-            except Exception as error:
-                broken[entry.name] = f"{type(error).__name__}: {error}"
-        return loaded, broken
+    return registry.connectors(), registry.unavailable()
 
 
 def _platform_problems(data: dict[str, Any], locator: KeyLocator) -> list[ConfigProblem]:

@@ -1,17 +1,24 @@
 """One harvest run: drives any connector, writes in batches, keeps the run report.
 
-The run owns job and item status; connectors only fetch and map (DESIGN §2, §3).
+The run owns job and item status; connectors only fetch and map (DESIGN §2, §3). A run
+starts only if no other run of the source is ``running`` (a partial unique index makes that
+true across processes and machines), beats a heartbeat while it works
+(:mod:`harvester.liveness`), saves the connector's cursor with every batch and, if the
+previous run of the source was interrupted with a cursor and the connector can resume,
+continues from it. Closing — status, withdrawals, failure streak — is in
+:mod:`harvester.run_close`.
 """
 
 from __future__ import annotations
 
-import traceback
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -19,12 +26,23 @@ from catalog.model import PartnerKind
 from connectors.base import Connector, SourceSpec
 from connectors.errors import HarvestError, RecordInvalid, RecordSkipped
 from connectors.registry import get_connector
-from harvester.store.datasets import Harvested, write_batch
-from harvester.store.tables import HarvestError as HarvestErrorRow
+from harvester.liveness import Sleep, heartbeat, interrupt, worker_name
+from harvester.notify import Transition
+from harvester.run_close import CloseOptions, finish
+from harvester.run_report import Report, RunLost, RunProgress, flush, tell
+from harvester.store.datasets import Harvested
 from harvester.store.tables import HarvestRun, Partner, Source
 from harvester.store.types import utcnow
 
-MAX_ERRORS_PER_RUN = 1000
+__all__ = [
+    "RunInProgress",
+    "RunLost",
+    "RunOptions",
+    "RunProgress",
+    "SourceNotFound",
+    "run_harvest",
+    "source_spec",
+]
 
 
 class SourceNotFound(LookupError):
@@ -35,13 +53,26 @@ class SourceNotFound(LookupError):
         self.source_id = source_id
 
 
-@dataclass(slots=True)
-class RunProgress:
-    """What a progress display needs; ``on_progress`` is called after every batch."""
+class RunInProgress(RuntimeError):
+    """Another run of this source is running (one run per source at a time)."""
 
-    seen: int = 0
-    expected: int | None = None
-    on_progress: Callable[[RunProgress], None] | None = field(default=None, repr=False)
+    def __init__(self, source_id: str) -> None:
+        super().__init__(f"a run of source {source_id!r} is already running")
+        self.source_id = source_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How a run behaves beyond what to fetch."""
+
+    trigger: str = "manual"
+    worker: str | None = None
+    resume: bool = True
+    withdrawal_guard: float = 0.2
+    failure_threshold: int = 3
+    heartbeat_seconds: float = 30.0
+    sleep: Sleep = asyncio.sleep
+    """Sleep of the heartbeat loop (tests inject their own)."""
 
 
 async def source_spec(session: AsyncSession, source: Source) -> SourceSpec:
@@ -57,61 +88,53 @@ async def source_spec(session: AsyncSession, source: Source) -> SourceSpec:
     )
 
 
-class _Report:
-    """Counters and errors of a run in progress, flushed to its row at each batch."""
-
-    def __init__(self, run: HarvestRun) -> None:
-        self.run = run
-        self.errors: list[HarvestErrorRow] = []
-        self.recorded_errors = 0
-
-    def error(self, error: Exception, remote_id: str | None = None) -> None:
-        if self.recorded_errors >= MAX_ERRORS_PER_RUN:
-            return
-        self.recorded_errors += 1
-        detail = error.detail if isinstance(error, HarvestError) else None
-        if detail is None and not isinstance(error, HarvestError):
-            detail = "".join(traceback.format_exception(error))[-4000:]
-        self.errors.append(
-            HarvestErrorRow(
-                run_id=self.run.id or 0,
-                remote_id=remote_id,
-                kind=type(error).__name__,
-                message=str(error)[:1000] or type(error).__name__,
-                detail=detail,
-                url=error.url if isinstance(error, HarvestError) else None,
-            )
-        )
+def _resumable(connector_class: type) -> bool:
+    return callable(getattr(connector_class, "resume_from", None))
 
 
-async def _flush(
+async def _start(
     sessions: async_sessionmaker[AsyncSession],
     source_id: str,
-    batch: list[Harvested],
-    report: _Report,
-    now: datetime,
-    connector: Connector,
-) -> None:
-    async with sessions() as session, session.begin():
-        result = await write_batch(session, source_id, batch, now=now)
-        run = report.run
-        run.added += result.added
-        run.updated += result.updated
-        run.unchanged += result.unchanged
-        run.pages = connector.stats.pages
-        run.bytes = connector.stats.bytes
-        run.heartbeat_at = utcnow()
-        run.cursor = dict(connector.stats.cursor)
+    full: bool,
+    options: RunOptions,
+) -> tuple[HarvestRun, SourceSpec, HarvestRun | None]:
+    """Insert the ``running`` row; returns it, the spec and the run it resumes (if any)."""
+    async with sessions() as session:
+        source = await session.get(Source, source_id)
+        if source is None:
+            raise SourceNotFound(source_id)
+        spec = await source_spec(session, source)
+        connector_class = get_connector(spec.platform)
+        previous = await _latest_run(session, source_id)
+        resumed = (
+            previous
+            if options.resume
+            and previous is not None
+            and previous.interrupted
+            and previous.cursor
+            and _resumable(connector_class)
+            else None
+        )
+        if resumed is not None:
+            since, full = resumed.since, resumed.full
+        else:
+            since = None if full else await last_success_start(session, source_id)
+        run = HarvestRun(
+            source_id=source_id,
+            full=full or since is None,
+            since=since,
+            heartbeat_at=utcnow(),
+            trigger="resume" if resumed is not None else options.trigger,
+            worker=options.worker or worker_name(),
+            resumed_from=resumed.id if resumed is not None else None,
+        )
         session.add(run)
-        session.add_all(report.errors)
-    report.errors = []
-    batch.clear()
-
-
-def _final_status(run: HarvestRun, fatal: Exception | None) -> str:
-    if fatal is not None:
-        return "failed"
-    return "partial" if run.failed else "succeeded"
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            raise RunInProgress(source_id) from None
+    return run, spec, resumed
 
 
 async def run_harvest(
@@ -122,29 +145,69 @@ async def run_harvest(
     full: bool = False,
     batch_size: int = 500,
     progress: RunProgress | None = None,
+    options: RunOptions | None = None,
+    transitions: list[Transition] | None = None,
 ) -> HarvestRun:
     """Harvest one source now and return its finished run row.
 
     Fetch errors end the run ``failed`` but keep every batch already written; a record
-    that cannot be normalized fails alone and the run ends ``partial``.
+    that cannot be normalized fails alone and the run ends ``partial``. A source flagged or
+    recovered by this run is appended to ``transitions`` (for the webhook).
     """
-    async with sessions() as session:
-        source = await session.get(Source, source_id)
-        if source is None:
-            raise SourceNotFound(source_id)
-        spec = await source_spec(session, source)
-        since = None if full else await _last_success_start(session, source_id)
-        run = HarvestRun(source_id=source_id, full=full or since is None, heartbeat_at=utcnow())
-        session.add(run)
-        await session.commit()
+    options = options or RunOptions()
+    run, spec, resumed = await _start(sessions, source_id, full, options)
     connector = get_connector(spec.platform)(spec, client)
-    report = _Report(run)
+    if resumed is not None:
+        connector.resume_from(dict(resumed.cursor))  # type: ignore[attr-defined]
+    report = Report(run)
+    assert run.id is not None
+    try:
+        async with heartbeat(
+            sessions, run.id, options.heartbeat_seconds, sleep=options.sleep
+        ) as beating:
+            fatal = await _fetch_all(
+                sessions, connector, report, run.since, batch_size, progress, lambda: beating.lost
+            )
+    except asyncio.CancelledError:
+        await asyncio.shield(_interrupted(sessions, run))
+        raise
+    if isinstance(fatal, RunLost):
+        run.status = "failed"
+        run.interrupted = True
+        return run
+    ours, transition = await finish(
+        sessions,
+        report,
+        connector,
+        fatal,
+        CloseOptions(guard=options.withdrawal_guard, failure_threshold=options.failure_threshold),
+    )
+    if not ours:
+        run.status, run.interrupted = "failed", True
+    if transition is not None and transitions is not None:
+        transitions.append(transition)
+    return run
+
+
+async def _fetch_all(
+    sessions: async_sessionmaker[AsyncSession],
+    connector: Connector,
+    report: Report,
+    since: datetime | None,
+    batch_size: int,
+    progress: RunProgress | None,
+    lost: Callable[[], bool],
+) -> Exception | None:
+    """Page, normalize and write; returns the fatal error that ended the listing, if any."""
+    run = report.run
     batch: list[Harvested] = []
-    fatal: Exception | None = None
     now = utcnow()
     try:
         async for raw in connector.fetch(since):
+            if lost():
+                raise RunLost(run.id)
             run.seen += 1
+            report.seen_ids.add(raw.remote_id)
             try:
                 batch.append(Harvested(raw=raw, record=connector.normalize(raw)))
             except RecordSkipped:
@@ -156,56 +219,57 @@ async def run_harvest(
                 run.failed += 1
                 report.error(error, raw.remote_id)
             if len(batch) >= batch_size:
-                await _flush(sessions, source_id, batch, report, now, connector)
-                _tell(progress, run.seen, connector)
+                await flush(sessions, run.source_id, batch, report, now, connector)
+                tell(progress, run.seen, connector)
+        fatal: Exception | None = None
+    except RunLost as error:
+        return error
     except HarvestError as error:
         fatal = error
         report.error(error)
-    if batch or report.errors or fatal is None:
-        await _flush(sessions, source_id, batch, report, now, connector)
-    _tell(progress, run.seen, connector)
-    return await _finish(sessions, run, report, connector, fatal)
+    except Exception as error:  # a connector bug ends the run failed, not stuck "running"
+        fatal = error
+        report.error(error)
+    try:
+        if batch or report.errors or fatal is None:
+            await flush(sessions, run.source_id, batch, report, now, connector)
+    except RunLost as error:
+        return error
+    tell(progress, run.seen, connector)
+    return fatal
 
 
-async def _finish(
-    sessions: async_sessionmaker[AsyncSession],
-    run: HarvestRun,
-    report: _Report,
-    connector: Connector,
-    fatal: Exception | None,
-) -> HarvestRun:
-    run.status = _final_status(run, fatal)
-    run.complete = connector.stats.complete and fatal is None
-    run.finished_at = utcnow()
-    run.pages = connector.stats.pages
-    run.bytes = connector.stats.bytes
-    run.message = str(fatal) if fatal else None
+async def _interrupted(sessions: async_sessionmaker[AsyncSession], run: HarvestRun) -> None:
+    """A cancelled run (process shutting down) ends interrupted, to be resumed."""
     async with sessions() as session, session.begin():
-        session.add(run)
-        session.add_all(report.errors)
-        if run.complete and run.full:
-            await session.execute(
-                sa.update(Source)
-                .where(col(Source.id) == run.source_id)
-                .values(last_complete_harvest_at=run.finished_at)
-            )
-    return run
+        await interrupt(session, run, "interrupted: the process stopped", utcnow())
 
 
-def _tell(progress: RunProgress | None, seen: int, connector: Connector) -> None:
-    if progress is None:
-        return
-    progress.seen = seen
-    progress.expected = connector.stats.expected
-    if progress.on_progress:
-        progress.on_progress(progress)
-
-
-async def _last_success_start(session: AsyncSession, source_id: str) -> datetime | None:
-    """Start of the last run that ended without a fatal error: the incremental cut-off."""
+async def _latest_run(session: AsyncSession, source_id: str) -> HarvestRun | None:
     return await session.scalar(
-        sa.select(sa.func.max(col(HarvestRun.started_at))).where(
+        sa.select(HarvestRun)
+        .where(col(HarvestRun.source_id) == source_id)
+        .order_by(col(HarvestRun.id).desc())
+        .limit(1)
+    )
+
+
+async def last_success_start(session: AsyncSession, source_id: str) -> datetime | None:
+    """The incremental cut-off: when the last run that ended without a fatal error began
+    (for a resumed run, when the run it resumed began)."""
+    run = await session.scalar(
+        sa.select(HarvestRun)
+        .where(
             col(HarvestRun.source_id) == source_id,
             col(HarvestRun.status).in_(("succeeded", "partial")),
         )
+        .order_by(col(HarvestRun.started_at).desc())
+        .limit(1)
     )
+    start = run.started_at if run else None
+    hops = 0
+    while run is not None and run.resumed_from is not None and hops < 100:
+        run = await session.get(HarvestRun, run.resumed_from)
+        start = run.started_at if run else start
+        hops += 1
+    return start

@@ -31,6 +31,52 @@ class Settings(BaseSettings):
     max_pages: int = 10_000
     batch_size: int = 500
     auto_migrate: bool = True
+    registration_limit: int = Field(
+        default=5, ge=1, description="Registrations accepted per client address per window."
+    )
+    registration_window: float = Field(default=3600.0, gt=0, description="Seconds.")
+    preview_time_limit: float = Field(
+        default=30.0, gt=0, description="Seconds a registration preview may take."
+    )
+    # Harvest engine (scheduling, safety, liveness, notifications, limits).
+    scheduler: bool = Field(
+        default=True, description="Run the embedded APScheduler in `moisson serve`."
+    )
+    queue: bool = Field(
+        default=False,
+        description="Hand harvests to `moisson worker` processes (procrastinate; PostgreSQL).",
+    )
+    withdrawal_guard: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="A run withdrawing more than this share of a source holds them instead.",
+    )
+    failure_threshold: int = Field(
+        default=3, ge=1, description="Failed runs in a row that flag a source."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Called (POST, JSON) when a source is flagged or recovers."
+    )
+    retention_days: int = Field(default=90, ge=1, description="Runs older than this are pruned.")
+    retention_keep: int = Field(
+        default=10, ge=1, description="The newest runs of each source are always kept."
+    )
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
+    stale_after_seconds: float = Field(
+        default=300.0, gt=0, description="A running run silent this long is interrupted."
+    )
+    tick_seconds: float = Field(default=60.0, gt=0, description="Scheduler tick period.")
+    max_concurrent_harvests: int = Field(
+        default=4, ge=1, description="Harvests at once (per process; across workers on PostgreSQL)."
+    )
+    max_per_host: int = Field(
+        default=2, ge=1, description="Harvests at once against one remote host."
+    )
+    http_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of the HTTP cache for conditional requests (off if unset).",
+    )
 
     @field_validator("ssrf_allow", mode="before")
     @classmethod

@@ -6,8 +6,6 @@ transaction and commits. Every refusal is a :class:`SourceRejected` with a plain
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,18 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from catalog.model import PartnerKind
-from connectors.errors import HarvestError, SourceForbidden, UnknownPlatform
-from connectors.registry import connectors, get_connector, platforms
+from connectors.detect import detect_platform as detect
+from connectors.errors import SourceForbidden, UnknownPlatform
+from connectors.registry import get_connector, platforms
 from connectors.ssrf import SSRFGuard
+from harvester import partners
 from harvester.config_model import MoissonConfig, PartnerConfig, SourceConfig, validate_schedule
+from harvester.partners import PartnerError, parse_kind, slugify
 from harvester.store.tables import Partner, Source
 from harvester.store.types import utcnow
 
 AUTO = "auto"
 STATUSES = ("pending", "approved", "paused", "rejected")
-MAX_ID_LENGTH = 80
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})
-_NAME_PREFIXES = ("ville de ", "ville d'", "city of ", "municipalite de ", "municipalite d'")
 
 
 class SourceRejected(ValueError):
@@ -39,30 +37,6 @@ class SourceRejected(ValueError):
 
 
 # --- names, ids and URLs -------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """``text`` without accents, case-folded, with single spaces (for name comparisons)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = ascii_text.casefold().translate(_LIGATURES)
-    return " ".join(ascii_text.split())
-
-
-def slugify(name: str) -> str:
-    """An ASCII slug: accents folded, lowercase, runs of other characters → one hyphen."""
-    ascii_text = fold(name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    return slug[:MAX_ID_LENGTH].rstrip("-")
-
-
-def partner_key(name: str) -> str:
-    """A folded name without a leading "Ville de" / "City of" / "Municipalité de"."""
-    folded = fold(name)
-    for prefix in _NAME_PREFIXES:
-        if folded.startswith(prefix) and len(folded) > len(prefix):
-            return folded[len(prefix) :].strip()
-    return folded
 
 
 def normalize_url(url: str) -> str:
@@ -106,44 +80,19 @@ async def _free_id(session: AsyncSession, model: type[Partner] | type[Source], b
 
 def _kind(kind: str | PartnerKind) -> PartnerKind:
     try:
-        return PartnerKind(kind)
-    except ValueError:
-        valid = ", ".join(k.value for k in PartnerKind)
-        raise SourceRejected(f"unknown partner kind {kind!r} (valid: {valid})") from None
-
-
-async def find_partner(session: AsyncSession, name: str) -> Partner | None:
-    """The partner whose id is ``name``, or whose name matches ignoring case, accents and a
-    leading "Ville de" / "City of" / "Municipalité de"."""
-    name = name.strip()
-    partner = await session.get(Partner, name)
-    if partner is not None:
-        return partner
-    partners = (await session.scalars(sa.select(Partner).order_by(Partner.id))).all()
-    folded = fold(name)
-    for candidate in partners:
-        if fold(candidate.name) == folded:
-            return candidate
-    key = partner_key(name)
-    matches = [p for p in partners if partner_key(p.name) == key]
-    return matches[0] if len(matches) == 1 else None
+        return parse_kind(kind)
+    except PartnerError as error:
+        raise SourceRejected(str(error)) from None
 
 
 async def find_or_create_partner(
     session: AsyncSession, name: str, kind: str | PartnerKind, *, region: str | None = None
 ) -> Partner:
-    """The existing partner matching ``name`` (see :func:`find_partner`), or a new one."""
-    if not name.strip():
-        raise SourceRejected("the partner name is empty")
-    partner_kind = _kind(kind)
-    partner = await find_partner(session, name)
-    if partner is not None:
-        return partner
-    partner_id = await _free_id(session, Partner, slugify(name) or "partner")
-    partner = Partner(id=partner_id, name=name.strip(), kind=partner_kind.value, region=region)
-    session.add(partner)
-    await session.flush()
-    return partner
+    """The existing partner matching ``name`` (see :mod:`harvester.partners`), or a new one."""
+    try:
+        return await partners.find_or_create_partner(session, name, kind, region=region)
+    except PartnerError as error:
+        raise SourceRejected(str(error)) from None
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -162,28 +111,22 @@ async def _duplicate_of(session: AsyncSession, url: str, options: dict[str, Any]
 
 
 async def detect_platform(url: str, client: httpx.AsyncClient | None) -> str:
-    """The first registered platform whose ``probe`` recognizes ``url``."""
+    """The platform recognized behind ``url``: every connector's probe runs at once."""
     if client is None:
         raise SourceRejected(
             "platform 'auto' needs to contact the URL to recognize it; name the platform"
             f" instead (valid: {', '.join(platforms())})"
         )
-    for name, connector in sorted(connectors().items()):
-        try:
-            result = await connector.probe(url, client)
-        except SourceForbidden as error:
-            raise SourceRejected(f"{url}: {error}") from None
-        except (HarvestError, httpx.HTTPError):
-            continue
-        if result is not None:
-            return result.platform or name
-    raise SourceRejected(
-        f"could not recognize the platform at {url}; name it instead"
-        f" (valid: {', '.join(platforms())})"
-    )
+    report = await detect(url, client)
+    refused = [o for o in report.outcomes if o.status == "refused"]
+    if report.platform is None and refused:
+        raise SourceRejected(f"{url}: {refused[0].detail}")
+    if report.platform is None:
+        raise SourceRejected(f"{report.summary}; name the platform instead")
+    return report.platform
 
 
-def _check_options(platform: str, options: dict[str, Any]) -> dict[str, Any]:
+def check_options(platform: str, options: dict[str, Any]) -> dict[str, Any]:
     try:
         model = get_connector(platform).Options.model_validate(options)
     except ValidationError as error:
@@ -243,7 +186,7 @@ async def add_source(
     _kind(kind)
     if platform == AUTO:
         platform = await detect_platform(url, client)
-    options = _check_options(platform, options)
+    options = check_options(platform, options)
     partner = await find_or_create_partner(session, partner_name, kind, region=region)
     if source_id is None:
         source_id = await _free_id(session, Source, slugify(partner.name) or partner.id)

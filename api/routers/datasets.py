@@ -1,66 +1,115 @@
-"""Federated dataset search and dataset pages (JSON)."""
+"""Federated dataset search and dataset pages (JSON; DCAT-AP by content negotiation)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request, Response
 
+from api.caching import etag, is_fresh, not_modified, validators
+from api.dcat import dataset_rdf_response
 from api.deps import Session
-from api.problems import Problem
-from api.schemas import DatasetDetail, DatasetSearchPage, dataset_detail, dataset_summary
-from harvester.store.queries import get_dataset, get_source, search_datasets
+from api.negotiation import JSON, RDF_MEDIA_TYPES, rdf_format
+from api.problems import Problem, bad_parameter
+from api.schemas import (
+    DatasetDetail,
+    DatasetSearchPage,
+    FacetValue,
+    dataset_detail,
+    dataset_summary,
+)
+from api.search_params import search_request
+from harvester.search.cursor import CursorError
+from harvester.search.engine import SearchRequest, search
+from harvester.search.highlight import query_stems
+from harvester.store.queries import catalog_version, get_dataset, get_source
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
 
-MAX_LIMIT = 100
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A parameter is malformed (problem+json naming it)."},
+    404: {"description": "No such dataset (problem+json)."},
+    429: {"description": "Too many anonymous requests; see Retry-After."},
+}
 
 
-def _base(request: Request) -> str:
+def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/datasets", response_model=DatasetSearchPage)
-async def search(
+@router.get(
+    "/datasets",
+    response_model=DatasetSearchPage,
+    responses={400: PROBLEM_RESPONSES[400], 429: PROBLEM_RESPONSES[429]},
+)
+async def search_datasets(
     request: Request,
+    response: Response,
     session: Session,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=500,
-            description=(
-                'Full text, French and English, accent-insensitive: words, "phrases", -exclusion, OR.'
-            ),
-        ),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
-) -> DatasetSearchPage:
-    """Search every harvested source at once; withdrawn datasets are left out."""
-    page = await search_datasets(session, q, limit=limit, offset=offset)
-    base = _base(request)
-    following = offset + limit
-    next_url = None
-    if following < page.total:
-        next_url = str(request.url.include_query_params(offset=following, limit=limit))
+    query: Annotated[SearchRequest, Depends(search_request)],
+) -> DatasetSearchPage | Response:
+    """Search every harvested source at once; withdrawn datasets are left out.
+
+    Filters with several values match any of them; different filters all apply. Pages are
+    keyset-paginated: follow `next` (or pass `next_cursor` as `cursor`)."""
+    version = await catalog_version(session)
+    tag = etag("search", *version, request.url.query)
+    if is_fresh(request, tag, version[1]):
+        return not_modified(tag, version[1])
+    try:
+        result = await search(session, query)
+    except CursorError as error:
+        raise bad_parameter("query.cursor", str(error)) from None
+    base = base_url(request)
+    stems = query_stems(result.query) if result.query.must else None
+    response.headers.update(validators(tag, version[1]))
     return DatasetSearchPage(
-        total=page.total,
-        limit=limit,
-        offset=offset,
-        next=next_url,
-        results=[dataset_summary(row, base) for row in page.datasets],
+        total=result.total,
+        total_exact=result.total_exact,
+        limit=query.limit,
+        sort="modified" if result.sort == "pk" else result.sort,
+        results=[dataset_summary(row, base, stems) for row in result.datasets],
+        facets={
+            name: [FacetValue(value=value, count=count) for value, count in values]
+            for name, values in result.facets.items()
+        },
+        next_cursor=result.next_cursor,
+        next=(
+            str(request.url.include_query_params(cursor=result.next_cursor))
+            if result.next_cursor
+            else None
+        ),
     )
 
 
-@router.get("/datasets/{dataset_id}", response_model=DatasetDetail)
-async def show(dataset_id: str, request: Request, session: Session) -> DatasetDetail:
-    """One dataset, withdrawn ones included (with their status)."""
+@router.get(
+    "/datasets/{dataset_id}",
+    response_model=DatasetDetail,
+    responses={
+        200: {"content": {media: {} for media in RDF_MEDIA_TYPES}},
+        404: PROBLEM_RESPONSES[404],
+        406: {"description": "No acceptable representation."},
+    },
+)
+async def show_dataset(dataset_id: str, request: Request, session: Session) -> Any:
+    """One dataset, withdrawn ones included (with their status). JSON by default; DCAT-AP
+    when `Accept` prefers text/turtle, application/ld+json, application/rdf+xml or
+    application/n-triples."""
+    fmt = rdf_format(request.headers.get("accept"), None, offers=(JSON, *RDF_MEDIA_TYPES))
     row = await get_dataset(session, dataset_id)
     if row is None:
         raise Problem(404, f"no dataset with id {dataset_id!r}", title="Dataset not found")
+    if fmt is not None:
+        return dataset_rdf_response(request, row, fmt)
     source = await get_source(session, row.source_id)
-    return dataset_detail(
-        row,
-        _base(request),
-        last_complete_harvest=source.last_complete_harvest_at if source else None,
+    harvested = source.last_complete_harvest_at if source else None
+    modified = max(filter(None, (row.updated_at, row.withdrawn_at)))
+    tag = etag("dataset", row.content_hash, row.withdrawn_at, harvested)
+    if is_fresh(request, tag, modified):
+        return not_modified(tag, modified)
+    detail = dataset_detail(row, base_url(request), last_complete_harvest=harvested)
+    return Response(
+        detail.model_dump_json(),
+        media_type=JSON,
+        headers={**validators(tag, modified), "Vary": "Accept"},
     )

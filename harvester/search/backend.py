@@ -1,28 +1,25 @@
-"""Full-text index and query on each database: SQLite FTS5 or PostgreSQL tsvector."""
+"""Full-text index on each database: SQLite FTS5 or PostgreSQL tsvector.
+
+A backend writes documents and turns a parsed query into sub-selects of matching
+``dataset.pk`` values; :mod:`harvester.search.engine` combines them with filters, sorting
+and facets in portable SQL.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
 
 from harvester.search.query import ParsedQuery
-from harvester.search.render import fts5_match, tsquery
+from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
 
-TITLE_WEIGHT = 10.0
-BODY_WEIGHT = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Hits:
-    """One page of matching dataset primary keys, best first, and the total."""
-
-    total: int
-    pks: list[int]
+Matches = tuple[TextualSelect | None, TextualSelect | None]
+"""Sub-selects of the pks that match (positive part) and that must be excluded."""
 
 
 class SearchBackend(Protocol):
@@ -34,10 +31,9 @@ class SearchBackend(Protocol):
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         """Drop these datasets from the index."""
 
-    async def search(
-        self, session: AsyncSession, query: ParsedQuery, *, limit: int, offset: int
-    ) -> Hits:
-        """Visible (not withdrawn) datasets matching ``query``, ranked."""
+    def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
+        """Sub-selects (column ``pk``) of the datasets matching ``query`` and of those
+        that one of its ``-exclusions`` matches; None where the query has no such part."""
 
 
 def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, object]]:
@@ -51,6 +47,12 @@ def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, ob
         }
         for pk, doc in docs
     ]
+
+
+def _select(sql: str, name: str, value: str | None) -> TextualSelect | None:
+    if value is None:
+        return None
+    return sa.text(sql.format(param=name)).bindparams(**{name: value}).columns(pk=sa.Integer)
 
 
 class SqliteSearch:
@@ -76,35 +78,10 @@ class SqliteSearch:
                 sa.text("DELETE FROM search_fts WHERE rowid = :pk"), [{"pk": pk} for pk in pks]
             )
 
-    async def search(
-        self, session: AsyncSession, query: ParsedQuery, *, limit: int, offset: int
-    ) -> Hits:
-        positive, negative = fts5_match(query)
-        params: dict[str, object] = {"limit": limit, "offset": offset}
-        conditions = ["d.withdrawn_at IS NULL"]
-        if negative:
-            conditions.append(
-                "d.pk NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :negative)"
-            )
-            params["negative"] = negative
-        if positive:
-            params["positive"] = positive
-            source = "search_fts JOIN dataset d ON d.pk = search_fts.rowid"
-            conditions.append("search_fts MATCH :positive")
-            order = f"bm25(search_fts, {TITLE_WEIGHT}, {TITLE_WEIGHT}, {BODY_WEIGHT}, {BODY_WEIGHT}), d.pk"
-        else:
-            source, order = "dataset d", "d.modified DESC, d.pk"
-        where = " AND ".join(conditions)
-        total = await session.scalar(
-            sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params
-        )
-        rows = await session.execute(
-            sa.text(
-                f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        )
-        return Hits(total=int(total or 0), pks=[row[0] for row in rows])
+    def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
+        positive, negative = fts5_match(query, fields)
+        sql = "SELECT rowid AS pk FROM search_fts WHERE search_fts MATCH :{param}"
+        return _select(sql, f"fts_{fields}", positive), _select(sql, f"fts_not_{fields}", negative)
 
 
 class PostgresSearch:
@@ -131,33 +108,12 @@ class PostgresSearch:
                 sa.text("DELETE FROM search_doc WHERE dataset_pk = ANY(:pks)"), {"pks": list(pks)}
             )
 
-    async def search(
-        self, session: AsyncSession, query: ParsedQuery, *, limit: int, offset: int
-    ) -> Hits:
-        expression = tsquery(query)
-        params: dict[str, object] = {"limit": limit, "offset": offset}
-        if expression is None:
-            source, where, order = (
-                "dataset d",
-                "d.withdrawn_at IS NULL",
-                "d.modified DESC NULLS LAST, d.pk",
-            )
-        else:
-            params["q"] = expression
-            weights = f"'{{{BODY_WEIGHT / TITLE_WEIGHT}, {BODY_WEIGHT / TITLE_WEIGHT}, 1, 1}}'"
-            source = "search_doc s JOIN dataset d ON d.pk = s.dataset_pk"
-            where = "s.vector @@ to_tsquery('simple', :q) AND d.withdrawn_at IS NULL"
-            order = f"ts_rank({weights}, s.vector, to_tsquery('simple', :q)) DESC, d.pk"
-        total = await session.scalar(
-            sa.text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+    def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
+        positive, negative = tsquery(query, fields)
+        sql = (
+            "SELECT dataset_pk AS pk FROM search_doc WHERE vector @@ to_tsquery('simple', :{param})"
         )
-        rows = await session.execute(
-            sa.text(
-                f"SELECT d.pk FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        )
-        return Hits(total=int(total or 0), pks=[row[0] for row in rows])
+        return _select(sql, f"ts_{fields}", positive), _select(sql, f"ts_not_{fields}", negative)
 
 
 def search_backend(dialect_name: str) -> SearchBackend:

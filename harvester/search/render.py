@@ -1,32 +1,44 @@
-"""Turn a parsed query into the match syntax of each backend (SQLite FTS5, PostgreSQL)."""
+"""Turn a parsed query into the match syntax of each backend (SQLite FTS5, PostgreSQL).
+
+``fields="title"`` restricts the match to titles (FTS5 columns ``title_*``, tsvector
+weights A/B); relevance ranks title matches first.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from harvester.search.query import ParsedQuery, Term
 
-_FTS_COLUMNS = {"fr": "{title_fr body_fr}", "en": "{title_en body_en}"}
-_PG_WEIGHTS = {"fr": "AC", "en": "BD"}
+Fields = Literal["all", "title"]
+
+_FTS_COLUMNS: dict[Fields, dict[str, str]] = {
+    "all": {"fr": "{title_fr body_fr}", "en": "{title_en body_en}"},
+    "title": {"fr": "{title_fr}", "en": "{title_en}"},
+}
+_PG_WEIGHTS: dict[Fields, dict[str, str]] = {
+    "all": {"fr": "AC", "en": "BD"},
+    "title": {"fr": "A", "en": "B"},
+}
 
 
 def _fts_phrase(stems: tuple[str, ...]) -> str:
     return '"' + " ".join(stem.replace('"', '""') for stem in stems) + '"'
 
 
-def _fts_term(term: Term) -> str:
-    return (
-        f"({_FTS_COLUMNS['fr']} : {_fts_phrase(term.fr)}"
-        f" OR {_FTS_COLUMNS['en']} : {_fts_phrase(term.en)})"
-    )
+def _fts_term(term: Term, fields: Fields) -> str:
+    columns = _FTS_COLUMNS[fields]
+    return f"({columns['fr']} : {_fts_phrase(term.fr)} OR {columns['en']} : {_fts_phrase(term.en)})"
 
 
-def _fts_group(group: list[Term]) -> str:
-    return "(" + " OR ".join(_fts_term(term) for term in group) + ")"
+def _fts_group(group: list[Term], fields: Fields) -> str:
+    return "(" + " OR ".join(_fts_term(term, fields) for term in group) + ")"
 
 
-def fts5_match(query: ParsedQuery) -> tuple[str | None, str | None]:
+def fts5_match(query: ParsedQuery, fields: Fields = "all") -> tuple[str | None, str | None]:
     """FTS5 MATCH expressions (positive part, excluded part); either may be None."""
-    positive = " AND ".join(_fts_group(group) for group in query.must) or None
-    negative = " OR ".join(_fts_term(term) for term in query.must_not) or None
+    positive = " AND ".join(_fts_group(group, fields) for group in query.must) or None
+    negative = " OR ".join(_fts_term(term, "all") for term in query.must_not) or None
     return positive, negative
 
 
@@ -34,16 +46,17 @@ def _pg_lexeme(stem: str, weights: str) -> str:
     return "'" + stem.replace("'", "''") + "':" + weights
 
 
-def _pg_term(term: Term) -> str:
+def _pg_term(term: Term, fields: Fields) -> str:
+    weights = _PG_WEIGHTS[fields]
     alternatives = [
-        " <-> ".join(_pg_lexeme(stem, _PG_WEIGHTS[language]) for stem in stems)
+        " <-> ".join(_pg_lexeme(stem, weights[language]) for stem in stems)
         for language, stems in (("fr", term.fr), ("en", term.en))
     ]
     return "(" + " | ".join(f"({alternative})" for alternative in alternatives) + ")"
 
 
-def tsquery(query: ParsedQuery) -> str | None:
-    """A ``to_tsquery('simple', …)`` expression, or None for an empty query."""
-    parts = ["(" + " | ".join(_pg_term(term) for term in group) + ")" for group in query.must]
-    parts += [f"!{_pg_term(term)}" for term in query.must_not]
-    return " & ".join(parts) or None
+def tsquery(query: ParsedQuery, fields: Fields = "all") -> tuple[str | None, str | None]:
+    """``to_tsquery('simple', …)`` expressions (positive part, excluded part)."""
+    groups = ["(" + " | ".join(_pg_term(t, fields) for t in group) + ")" for group in query.must]
+    negative = " | ".join(_pg_term(term, "all") for term in query.must_not)
+    return " & ".join(groups) or None, negative or None

@@ -52,6 +52,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def stem_word(word: str, language: Language) -> str:
+    """The stem of one already-folded word."""
+    return str(_stemmer(language).stemWord(word))
+
+
 def stems(text: str, language: Language) -> list[str]:
     """Folded, stemmed words of ``text`` without stop words, in order."""
     stop = STOPWORDS[language]

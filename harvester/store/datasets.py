@@ -20,9 +20,12 @@ from catalog.model import DatasetRecord
 from catalog.text import pick
 from connectors.base import RawRecord as FetchedRecord
 from harvester.search.backend import search_backend
+from harvester.search.facets import write_facets
+from harvester.search.fields import IndexFields, PartnerInfo, index_fields
 from harvester.search.text import search_document
 from harvester.store.db import dialect_name
-from harvester.store.tables import Dataset, RawRecord
+from harvester.store.quality import index_quality
+from harvester.store.tables import Dataset, Partner, RawRecord, Source
 
 DATASET_NAMESPACE = uuid.UUID("6d6f6973-736f-6e00-8000-646174617365")
 
@@ -58,9 +61,12 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def _dataset_row(source_id: str, item: Harvested, digest: str, now: datetime) -> dict[str, Any]:
+def _dataset_row(
+    source_id: str, item: Harvested, digest: str, now: datetime, fields: IndexFields
+) -> dict[str, Any]:
     record = item.record
     return {
+        **fields.columns(),
         "id": dataset_id(source_id, item.raw.remote_id),
         "source_id": source_id,
         "remote_id": item.raw.remote_id,
@@ -157,7 +163,8 @@ async def write_batch(
             )
         )
     }
-    rows = []
+    partner = await _partner(session, source_id)
+    rows, facets = [], {}
     for uid, remote_id in ids.items():
         item = latest[remote_id]
         digest = content_hash(item.record)
@@ -169,26 +176,39 @@ async def write_batch(
         else:
             result.unchanged += 1
             continue
-        rows.append(_dataset_row(source_id, item, digest, now))
+        fields = index_fields(item.record, source_id, partner)
+        facets[uid] = fields.facets
+        rows.append(_dataset_row(source_id, item, digest, now, fields))
     result.unchanged += len(items) - len(latest)
     await _write_raw(session, source_id, list(latest.values()))
     if rows:
         await _upsert_datasets(session, rows)
-        await _reindex(
-            session,
-            [row["id"] for row in rows],
-            {row["id"]: latest[ids[row["id"]]].record for row in rows},
-        )
+        await _reindex(session, {row["id"]: latest[ids[row["id"]]].record for row in rows}, facets)
     return result
 
 
+async def _partner(session: AsyncSession, source_id: str) -> PartnerInfo:
+    row = (
+        await session.execute(
+            sa.select(col(Source.partner_id), col(Partner.kind))
+            .outerjoin(Partner, col(Partner.id) == col(Source.partner_id))
+            .where(col(Source.id) == source_id)
+        )
+    ).first()
+    return PartnerInfo(row[0], row[1]) if row else PartnerInfo(None, None)
+
+
 async def _reindex(
-    session: AsyncSession, uids: list[str], records: dict[str, DatasetRecord]
+    session: AsyncSession,
+    records: dict[str, DatasetRecord],
+    facets: dict[str, set[tuple[str, str]]],
 ) -> None:
     pks = (
         await session.execute(
-            sa.select(col(Dataset.pk), col(Dataset.id)).where(col(Dataset.id).in_(uids))
+            sa.select(col(Dataset.pk), col(Dataset.id)).where(col(Dataset.id).in_(list(records)))
         )
     ).all()
     docs = [(pk, search_document(records[uid])) for pk, uid in pks if pk is not None]
     await search_backend(dialect_name(session)).index(session, docs)
+    await write_facets(session, [(pk, facets[uid]) for pk, uid in pks if pk is not None])
+    await index_quality(session, [(pk, records[uid]) for pk, uid in pks if pk is not None])

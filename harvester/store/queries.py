@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from harvester.search.backend import search_backend
-from harvester.search.query import parse_query
-from harvester.store.db import dialect_name
+from harvester.search.engine import SearchRequest, search
+from harvester.search.facets import count_facets
+from harvester.search.tables import dataset_facet
 from harvester.store.tables import Dataset, HarvestError, HarvestRun, Partner, Source
 
 
@@ -24,16 +25,10 @@ class DatasetPage:
 async def search_datasets(
     session: AsyncSession, q: str | None, *, limit: int, offset: int = 0
 ) -> DatasetPage:
-    """Visible datasets matching ``q`` (all when empty), best or newest first."""
-    parsed = parse_query(q or "")
-    hits = await search_backend(dialect_name(session)).search(
-        session, parsed, limit=limit, offset=offset
-    )
-    rows = {
-        row.pk: row
-        for row in (await session.scalars(sa.select(Dataset).where(col(Dataset.pk).in_(hits.pks))))
-    }
-    return DatasetPage(total=hits.total, datasets=[rows[pk] for pk in hits.pks if pk in rows])
+    """Visible datasets matching ``q`` (all when empty), best or newest first (the CLI's
+    search; the API uses :func:`harvester.search.engine.search` directly)."""
+    result = await search(session, SearchRequest(q=q, limit=limit, offset=offset))
+    return DatasetPage(total=result.total, datasets=result.datasets)
 
 
 async def get_dataset(session: AsyncSession, dataset_id: str) -> Dataset | None:
@@ -86,3 +81,66 @@ async def run_error_summary(
         .limit(limit)
     )
     return [(kind, message, n) for kind, message, n in (await session.execute(statement)).all()]
+
+
+async def catalog_version(session: AsyncSession) -> tuple[int | None, datetime | None]:
+    """The newest change-feed stamp and write time: what a catalogue ETag depends on."""
+    row = (
+        await session.execute(
+            sa.select(sa.func.max(col(Dataset.change_seq)), sa.func.max(col(Dataset.updated_at)))
+        )
+    ).one()
+    latest = row[1]
+    if isinstance(latest, str):  # SQLite aggregates lose the column type
+        latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
+    return row[0], latest
+
+
+async def partner_counts(
+    session: AsyncSession, partner_id: str | None = None
+) -> Sequence[tuple[Partner, int]]:
+    """Partners (or one) with their count of visible datasets, by id."""
+    counts = (
+        sa.select(dataset_facet.c.value.label("partner"), sa.func.count().label("n"))
+        .where(dataset_facet.c.facet == "partner", dataset_facet.c.visible.is_(True))
+        .group_by(dataset_facet.c.value)
+        .subquery()
+    )
+    statement = (
+        sa.select(Partner, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.partner == col(Partner.id))
+        .order_by(col(Partner.id))
+    )
+    if partner_id is not None:
+        statement = statement.where(col(Partner.id) == partner_id)
+    return [(partner, int(n)) for partner, n in (await session.execute(statement)).all()]
+
+
+async def partners_of_sources(
+    session: AsyncSession, source_ids: Sequence[str]
+) -> dict[str, Partner]:
+    """The partner of each of these sources (sources without one are left out)."""
+    rows = await session.execute(
+        sa.select(col(Source.id), Partner)
+        .join(Partner, col(Partner.id) == col(Source.partner_id))
+        .where(col(Source.id).in_(list(set(source_ids))))
+    )
+    return {source_id: partner for source_id, partner in rows.all()}
+
+
+async def facet_totals(
+    session: AsyncSession, facets: Sequence[str], limit: int = 1000
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts of visible datasets by value of each facet, most frequent first."""
+    return await count_facets(session, facets, None, limit=limit)
+
+
+async def visible_count(session: AsyncSession) -> tuple[int, int]:
+    """(visible, withdrawn) dataset counts."""
+    withdrawn = col(Dataset.withdrawn_at).is_not(None)
+    row = (
+        await session.execute(
+            sa.select(sa.func.count(), sa.func.count().filter(withdrawn)).select_from(Dataset)
+        )
+    ).one()
+    return int(row[0]) - int(row[1]), int(row[1])

@@ -42,6 +42,11 @@ class Source(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_complete_harvest_at: datetime | None = _utc_column()
+    # Harvest engine (migration 0004): scheduling, pause, failure streak.
+    paused: bool = False
+    next_harvest_at: datetime | None = _utc_column(index=True)
+    consecutive_failures: int = 0
+    flagged_at: datetime | None = _utc_column()
 
 
 class Dataset(SQLModel, table=True):
@@ -49,6 +54,8 @@ class Dataset(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("source_id", "remote_id", name="uq_dataset_source_remote"),
+        sa.Index("ix_dataset_title_sort", "title_sort", "pk"),
+        sa.Index("ix_dataset_change", "change_txid", "change_seq"),
     )
 
     pk: int | None = Field(default=None, primary_key=True)
@@ -65,6 +72,19 @@ class Dataset(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     withdrawn_at: datetime | None = _utc_column()
+    # Search index columns (harvester.search.fields), written with the record.
+    title_sort: str = Field(default="", max_length=200)
+    richness: int = 0
+    temporal_start: datetime | None = _utc_column()
+    temporal_end: datetime | None = _utc_column()
+    bbox_west: float | None = None
+    bbox_south: float | None = None
+    bbox_east: float | None = None
+    bbox_north: float | None = None
+    # Change feed position, stamped by database triggers on every insert, content change
+    # and withdrawal (migration 0003), whoever writes the row.
+    change_seq: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
+    change_txid: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class RawRecord(SQLModel, table=True):
@@ -86,6 +106,16 @@ class HarvestRun(SQLModel, table=True):
     """One harvest of one source, with its counters."""
 
     __tablename__ = "harvest_run"
+    __table_args__ = (
+        # At most one running run per source, whoever starts it (migration 0004).
+        sa.Index(
+            "uq_harvest_run_running",
+            "source_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'running'"),
+            postgresql_where=sa.text("status = 'running'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True)
@@ -106,6 +136,15 @@ class HarvestRun(SQLModel, table=True):
     complete: bool = False
     message: str | None = None
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
+    # Harvest engine (migration 0004).
+    trigger: str = Field(default="manual", max_length=16)
+    worker: str | None = Field(default=None, max_length=200)
+    since: datetime | None = _utc_column()
+    resumed_from: int | None = None
+    interrupted: bool = False
+    held: int = 0
+    withdrawals: str | None = None
+    """What the run decided about withdrawals, in words ("held: …", "not a full run", …)."""
 
 
 class HarvestError(SQLModel, table=True):

@@ -99,7 +99,7 @@ async def test_errors_are_problem_details(client: httpx.AsyncClient) -> None:
     assert missing.json()["status"] == 404 and "nope" in missing.json()["detail"]
 
     too_many = await client.get("/api/v1/datasets", params={"limit": 5000})
-    assert too_many.status_code == 422
+    assert too_many.status_code == 400
     assert too_many.headers["content-type"] == "application/problem+json"
     assert "limit" in too_many.json()["detail"]
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 
 from catalog.model import PartnerKind
 from connectors import registry
-from harvester import config_check
 from harvester.config import (
     ConfigError,
     ConfigProblem,
@@ -335,17 +334,10 @@ def test_subtable_options_are_located(tmp_path: Path, only_ckan: None) -> None:
 
 
 def test_broken_connector_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Entry:
-        name = "ckan"
-
-        def load(self) -> Any:
-            raise ModuleNotFoundError("No module named 'connectors.nowhere'")
-
-    def broken() -> dict[str, Any]:
-        raise ModuleNotFoundError("No module named 'connectors.nowhere'")
-
-    monkeypatch.setattr(registry, "connectors", broken)
-    monkeypatch.setattr(config_check, "entry_points", lambda group: [Entry()])
+    monkeypatch.setattr(registry, "connectors", dict)
+    monkeypatch.setattr(
+        registry, "unavailable", lambda: {"ckan": "ModuleNotFoundError: connectors.nowhere"}
+    )
     text = PARTNER + (
         '\n[[sources]]\nid = "s"\npartner = "ville-a"\nplatform = "ckan"\n'
         'url = "https://s.example.org"\n'

@@ -192,8 +192,9 @@ async def test_auto_recognizes_ckan(sessions: Sessions) -> None:
 async def test_auto_refuses_what_it_cannot_recognize(sessions: Sessions) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(404, text="<html>nope</html>"))
     async with httpx.AsyncClient(transport=transport) as client, sessions() as session:
-        with pytest.raises(SourceRejected, match="could not recognize the platform"):
+        with pytest.raises(SourceRejected, match="no platform recognised") as refused:
             await _add(session, "https://data.example.org", platform="auto", client=client)
+    assert "ckan: not recognised" in str(refused.value) and "name the platform" in str(refused.value)
 
 
 # --- sync_config ---------------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""HTTP caching and cross-cutting middleware: ETag / Last-Modified with 304s, gzip, CORS."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+MAX_AGE = 60
+
+
+def etag(*parts: object) -> str:
+    """A weak validator (responses may be gzipped) from what the representation depends on."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+    return f'W/"{digest}"'
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def _http_date(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def validators(tag: str, last_modified: datetime | None = None) -> dict[str, str]:
+    """The caching headers of a response."""
+    headers = {"ETag": tag, "Cache-Control": f"public, max-age={MAX_AGE}"}
+    if last_modified is not None:
+        headers["Last-Modified"] = _http_date(last_modified)
+    return headers
+
+
+def is_fresh(request: Request, tag: str, last_modified: datetime | None = None) -> bool:
+    """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return if_none_match.strip() == "*" or tag.removeprefix("W/") in _tags(if_none_match)
+    since = request.headers.get("if-modified-since")
+    if since and last_modified is not None:
+        try:
+            client = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if client.tzinfo is None:
+            client = client.replace(tzinfo=UTC)
+        return last_modified.replace(microsecond=0) <= client
+    return False
+
+
+def not_modified(tag: str, last_modified: datetime | None = None) -> Response:
+    return Response(status_code=304, headers=validators(tag, last_modified))
+
+
+def install_http_middleware(app: FastAPI) -> None:
+    """gzip for large bodies, and CORS for the public read endpoints."""
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Last-Modified", "Retry-After", "Link"],
+        max_age=3600,
+    )

@@ -1,0 +1,142 @@
+"""DCAT-AP responses built on :mod:`catalog.rdf`: one dataset, and catalogue pages streamed
+with Hydra paging (current and legacy terms).
+
+A whole-catalogue dump (``limit=all``) streams page after page: the RDF writers pull records
+from a plain iterator, which Starlette runs in a worker thread; that iterator fetches each
+page of 200 records on the event loop, so memory holds one page at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+
+from api.caching import etag, is_fresh, not_modified, validators
+from catalog.model import DatasetRecord
+from catalog.rdf import (
+    MEDIA_TYPES,
+    Format,
+    catalog_triples,
+    iter_catalog,
+    paging_triples,
+    serialize_dataset,
+)
+from catalog.rdf.namespaces import Triple
+from harvester.search.engine import SearchRequest, SearchResult
+from harvester.store.tables import Dataset
+
+DUMP_PAGE = 200
+CATALOG_TITLE = {"fr": "Moisson — catalogue fédéré", "en": "Moisson — federated catalogue"}
+CATALOG_DESCRIPTION = {
+    "fr": "Les jeux de données de tous les portails du partenariat, en DCAT-AP 3.",
+    "en": "The datasets of every portal of the partnership, as DCAT-AP 3.",
+}
+
+Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult]]
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def dataset_uri(base: str, dataset_id: str) -> str:
+    return f"{base}/datasets/{dataset_id}"
+
+
+def _rdf_headers(fmt: Format) -> dict[str, str]:
+    return {"Content-Type": f"{MEDIA_TYPES[fmt]}; charset=utf-8", "Vary": "Accept"}
+
+
+def dataset_rdf_response(request: Request, row: Dataset, fmt: Format) -> Response:
+    """One dataset as a DCAT-AP document (withdrawn ones too, as in JSON)."""
+    modified = max(filter(None, (row.updated_at, row.withdrawn_at)))
+    tag = etag("dataset-rdf", row.content_hash, row.withdrawn_at, fmt)
+    if is_fresh(request, tag, modified):
+        return not_modified(tag, modified)
+    base = base_url(request)
+    record = DatasetRecord.model_validate(row.record)
+    body = serialize_dataset(record, dataset_uri(base, row.id), fmt, catalog_uri=f"{base}/catalog")
+    return Response(body, headers={**_rdf_headers(fmt), **validators(tag, modified)})
+
+
+def _header(
+    request: Request, query: SearchRequest, result: SearchResult, modified: datetime | None
+) -> list[Triple]:
+    base = base_url(request)
+    catalog = f"{base}/catalog"
+    page = request.url.remove_query_params("cursor")
+    triples = catalog_triples(
+        catalog_uri=catalog,
+        title=CATALOG_TITLE,
+        description=CATALOG_DESCRIPTION,
+        publisher_name="Moisson",
+        homepage=base,
+        modified=modified,
+    )
+    if query.limit >= 0:
+        following = (
+            str(request.url.include_query_params(cursor=result.next_cursor))
+            if result.next_cursor
+            else None
+        )
+        triples += paging_triples(
+            page_uri=str(request.url),
+            first=str(page),
+            last=None,
+            next=following,
+            total_items=result.total,
+            items_per_page=query.limit,
+            collection_uri=catalog,
+        )
+    return triples
+
+
+def _records(base: str, rows: list[Dataset]) -> Iterator[tuple[str, DatasetRecord]]:
+    for row in rows:
+        yield dataset_uri(base, row.id), DatasetRecord.model_validate(row.record)
+
+
+def _dump(
+    base: str, first: SearchResult, query: SearchRequest, fetch: Fetch
+) -> Iterator[tuple[str, DatasetRecord]]:
+    """Every page after ``first``, fetched on the event loop from the writer's thread."""
+    loop = asyncio.get_running_loop()
+
+    def pages() -> Iterator[tuple[str, DatasetRecord]]:
+        result = first
+        while True:
+            yield from _records(base, result.datasets)
+            if result.next_cursor is None:
+                return
+            following = replace(query, cursor=result.next_cursor, count=False)
+            result = asyncio.run_coroutine_threadsafe(fetch(following), loop).result()
+
+    return pages()
+
+
+async def catalog_response(
+    request: Request,
+    query: SearchRequest,
+    fmt: Format,
+    *,
+    version: tuple[int | None, datetime | None],
+    fetch: Fetch,
+    dump: bool,
+) -> Response:
+    """A catalogue page (or, with ``dump``, the whole filtered catalogue) in ``fmt``."""
+    tag = etag("catalog", *version, request.url.path, request.url.query, fmt)
+    if is_fresh(request, tag, version[1]):
+        return not_modified(tag, version[1])
+    page_query = replace(query, limit=DUMP_PAGE, count=False) if dump else query
+    first = await fetch(page_query)
+    base = base_url(request)
+    header = _header(request, replace(query, limit=-1) if dump else query, first, version[1])
+    records = _dump(base, first, page_query, fetch) if dump else _records(base, first.datasets)
+    body = iter_catalog(records, format=fmt, header=header, catalog_uri=f"{base}/catalog")
+    return StreamingResponse(body, headers={**_rdf_headers(fmt), **validators(tag, version[1])})

@@ -1,0 +1,218 @@
+"""The action plan's figures against ``[targets]`` of ``config/sources.toml``.
+
+* **Partners by kind** — counted from ``joined_at``: those that joined by the "as of" day,
+  at the baseline, and after it (``additional = N`` goals); for ``all = true`` goals (the
+  ministries) the goal is every partner of the kind *publishing*, and the ones that do not
+  yet are named.
+* **New datasets** — visible datasets first published (``issued``, else first seen) after
+  the baseline, by partner and by month.
+* **Conformity** — the share of new datasets that pass every publication guideline.
+* **CSV queryable by API** — the share of new CSV datasets with a distribution offering API
+  access (CKAN datastore, Socrata SODA, ArcGIS FeatureServer, OpenDataSoft records).
+* **High-value datasets** — visible datasets in each of the six EU high-value categories.
+
+Each figure carries the link of the datasets it counts (see :mod:`.filters`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from catalog import conformity
+from catalog.hvd import HVD_CATEGORIES, hvd_label
+from catalog.model import PartnerKind
+from harvester.config_model import PartnerTarget, ShareTarget, TargetsConfig
+from harvester.partnership import queries
+from harvester.partnership.filters import DatasetFilter
+from harvester.partnership.model import (
+    ConformityShare,
+    Count,
+    Figures,
+    HvdFigure,
+    KindFigure,
+    NewDatasets,
+    PartnerRef,
+    Share,
+)
+from harvester.partnership.progress import count_progress, share_progress
+from harvester.store.partnership_tables import DatasetQuality
+from harvester.store.tables import Partner, Source
+
+EPOCH = date(1970, 1, 1)
+"""The baseline when neither the request nor ``[targets]`` gives one."""
+
+
+def _ref(partner: Partner) -> PartnerRef:
+    return PartnerRef(id=partner.id, name=partner.name, joined_at=partner.joined_at)
+
+
+async def _kinds(
+    session: AsyncSession, targets: TargetsConfig | None, baseline: date, as_of: date
+) -> list[KindFigure]:
+    goals: dict[str, PartnerTarget] = {
+        t.kind.value: t for t in (targets.partners if targets else [])
+    }
+    partners = await queries.all_partners(session)
+    publishing = await queries.publishing_partners(session)
+    figures = []
+    for kind in PartnerKind:
+        members = [
+            p for p in partners if p.kind == kind.value and p.joined_at and p.joined_at <= as_of
+        ]
+        active = [p for p in members if p.id in publishing]
+        goal = goals.get(kind.value)
+        additional = sum(1 for p in members if p.joined_at and p.joined_at > baseline)
+        if goal is not None and goal.all:
+            progress = count_progress(len(active), len(members), goal.deadline, baseline, as_of)
+        elif goal is not None:
+            progress = count_progress(additional, goal.additional, goal.deadline, baseline, as_of)
+        else:
+            progress = count_progress(additional, None, None, baseline, as_of)
+        figures.append(
+            KindFigure(
+                kind=kind.value,
+                partners=len(members),
+                at_baseline=len(members) - additional,
+                additional=additional,
+                publishing=len(active),
+                not_publishing=[_ref(p) for p in members if p.id not in publishing],
+                goal=None if goal is None else ("all" if goal.all else "additional"),
+                progress=progress,
+                datasets=DatasetFilter(kind=kind.value).href(),
+            )
+        )
+    return figures
+
+
+async def _new_datasets(
+    session: AsyncSession, new: DatasetFilter, targets: TargetsConfig | None, as_of: date
+) -> NewDatasets:
+    names = await queries.partner_names(session)
+    total = await queries.count(session, new)
+    goal = targets.new_datasets if targets else None
+    partner, month = col(Source.partner_id), col(DatasetQuality.published_month)
+    by_partner = [
+        Count(
+            key=p or "", label=names.get(p or ""), count=n, datasets=new.replace(partner=p).href()
+        )
+        for p, n in await queries.count_by(session, new, partner)
+    ]
+    by_month = [
+        Count(key=m, count=n, datasets=new.replace(month=m).href())
+        for m, n in await queries.count_by(session, new, month)
+    ]
+    by_partner_month = [
+        Count(
+            key=f"{p}/{m}",
+            label=names.get(p or ""),
+            count=n,
+            datasets=new.replace(partner=p, month=m).href(),
+        )
+        for p, m, n in await queries.count_by(session, new, partner, month)
+    ]
+    assert new.published_after is not None
+    return NewDatasets(
+        count=total,
+        progress=count_progress(
+            total,
+            goal.count if goal else None,
+            goal.deadline if goal else None,
+            new.published_after,
+            as_of,
+        ),
+        by_partner=by_partner,
+        by_month=by_month,
+        by_partner_month=by_partner_month,
+        datasets=new.href(),
+    )
+
+
+async def _share(
+    session: AsyncSession,
+    population: DatasetFilter,
+    criterion: str,
+    goal: ShareTarget | None,
+    as_of: date,
+) -> Share:
+    meeting = population.replace(**{criterion: True})
+    of = await queries.count(session, population)
+    count = await queries.count(session, meeting)
+    share = round(count / of, 4) if of else None
+    return Share(
+        count=count,
+        of=of,
+        share=share,
+        progress=share_progress(
+            share, goal.share if goal else None, goal.deadline if goal else None, as_of
+        ),
+        datasets=meeting.href(),
+        population=population.href(),
+        failing=population.replace(**{criterion: False}).href(),
+    )
+
+
+async def _conformity(
+    session: AsyncSession, new: DatasetFilter, goal: ShareTarget | None, as_of: date
+) -> ConformityShare:
+    share = await _share(session, new, "conforms", goal, as_of)
+    failures = await queries.json_list_counts(session, new, col(DatasetQuality.failed_rules))
+    by_rule = [
+        Count(
+            key=code,
+            label=conformity.rule_text(code),
+            count=failures[code],
+            datasets=new.replace(rule=code).href(),
+        )
+        for code in conformity.RULE_CODES
+    ]
+    return ConformityShare(**share.model_dump(), by_rule=by_rule)
+
+
+async def _hvd(session: AsyncSession, visible: DatasetFilter) -> HvdFigure:
+    counts = await queries.json_list_counts(session, visible, col(DatasetQuality.hvd_categories))
+    codes = list(HVD_CATEGORIES) + sorted(set(counts) - set(HVD_CATEGORIES))
+    categories = [
+        Count(
+            key=code,
+            label=hvd_label(code),
+            count=counts[code],
+            datasets=visible.replace(hvd_category=code).href(),
+        )
+        for code in codes
+    ]
+    with_hvd = visible.replace(hvd=True)
+    return HvdFigure(
+        datasets=await queries.count(session, with_hvd),
+        categories=categories,
+        covered=sum(1 for code in HVD_CATEGORIES if counts[code]),
+        of=len(HVD_CATEGORIES),
+        link=with_hvd.href(),
+    )
+
+
+async def compute(
+    session: AsyncSession,
+    targets: TargetsConfig | None,
+    *,
+    as_of: date,
+    baseline: date | None = None,
+) -> Figures:
+    """Every figure as of ``as_of``, counted from ``baseline`` (default: ``[targets]``'s)."""
+    baseline = baseline or (targets.baseline if targets else EPOCH)
+    new = DatasetFilter(published_after=baseline, published_until=as_of)
+    visible = DatasetFilter(published_until=as_of)
+    return Figures(
+        as_of=as_of,
+        baseline=baseline,
+        partners=await _kinds(session, targets, baseline, as_of),
+        new_datasets=await _new_datasets(session, new, targets, as_of),
+        conformity=await _conformity(session, new, targets.conformity if targets else None, as_of),
+        csv_api=await _share(
+            session, new.replace(csv=True), "csv_api", targets.csv_api if targets else None, as_of
+        ),
+        hvd=await _hvd(session, visible),
+        datasets_without_quality=await queries.unchecked_datasets(session),
+    )

@@ -1,0 +1,193 @@
+"""One search: full text + filters → a page of datasets, a total, facet counts, a cursor.
+
+Costs stay bounded on huge result sets (DESIGN §4):
+
+* candidates are selected with the full-text index and indexed filter columns only;
+* relevance is *not* a text-rank function computed on every match: it is an integer,
+  ``100 × (the query matches a title) + richness`` (how well described, 0–99), so ordering
+  needs no document text and the keyset ``(score, pk)`` is stable while harvests write;
+* the total is exact up to ``count_limit`` matches, then reported as a lower bound;
+* facet counts read the ``dataset_facet`` index (with no query and no filter, the index
+  alone, through its ``visible`` column).
+
+Pagination is keyset, on ``(sort key, pk)``: rows written while a client pages through
+cannot shift the pages it has not read yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+from sqlmodel import col
+
+from harvester.search import cursor as cursors
+from harvester.search.backend import search_backend
+from harvester.search.facets import FacetCounts, count_facets
+from harvester.search.filters import Filters, conditions
+from harvester.search.query import ParsedQuery, parse_query
+from harvester.store.db import dialect_name
+from harvester.store.tables import Dataset
+
+Sort = Literal["relevance", "modified", "title", "pk"]
+SORTS: tuple[Sort, ...] = ("relevance", "modified", "title", "pk")
+TITLE_BONUS = 100
+
+
+@dataclass(slots=True)
+class SearchRequest:
+    """What to search; ``cursor`` (from a previous page) and ``offset`` are exclusive."""
+
+    q: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    sort: Sort = "relevance"
+    limit: int = 20
+    cursor: str | None = None
+    offset: int = 0
+    facets: Sequence[str] = ()
+    facet_limit: int = 10
+    count_limit: int = 10_000
+    count: bool = True
+
+
+@dataclass(slots=True)
+class SearchResult:
+    total: int
+    total_exact: bool
+    datasets: list[Dataset]
+    next_cursor: str | None
+    facets: FacetCounts
+    query: ParsedQuery
+    sort: Sort
+
+
+@dataclass(slots=True)
+class _Plan:
+    where: list[sa.ColumnElement[bool]]
+    sort: Sort
+    score: sa.ColumnElement[int] | None
+    narrowed: bool  # anything beyond "visible"?
+    fingerprint: int
+
+
+def _plan(request: SearchRequest, parsed: ParsedQuery, dialect: str) -> _Plan:
+    backend = search_backend(dialect)
+    positive, negative = backend.matches(parsed)
+    where: list[sa.ColumnElement[bool]] = [col(Dataset.withdrawn_at).is_(None)]
+    pk = col(Dataset.pk)
+    if positive is not None:
+        where.append(pk.in_(positive))
+    if negative is not None:
+        where.append(pk.not_in(negative))
+    where += conditions(request.filters)
+    sort: Sort = request.sort
+    score = None
+    if sort == "relevance":
+        title, _ = backend.matches(parsed, "title")
+        if title is None:
+            sort = "modified"
+        else:
+            bonus = sa.case((pk.in_(title), TITLE_BONUS), else_=0)
+            score = (bonus + col(Dataset.richness)).label("score")
+    fingerprint = cursors.fingerprint(request.q or "", request.filters.key(), sort)
+    return _Plan(where, sort, score, len(where) > 1, fingerprint)
+
+
+def _order(plan: _Plan) -> list[Any]:
+    pk = col(Dataset.pk)
+    if plan.sort == "relevance" and plan.score is not None:
+        return [sa.desc(plan.score), pk]
+    if plan.sort == "modified":
+        return [col(Dataset.modified).desc().nulls_last(), pk]
+    if plan.sort == "title":
+        return [col(Dataset.title_sort), pk]
+    return [pk]
+
+
+def _after(plan: _Plan, key: tuple[Any, ...]) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``key`` in the plan's order."""
+    pk = col(Dataset.pk)
+    try:
+        last = int(key[-1])
+        if plan.sort == "relevance" and plan.score is not None:
+            score = int(key[0])
+            return sa.or_(plan.score < score, sa.and_(plan.score == score, pk > last))
+        if plan.sort == "modified":
+            modified = col(Dataset.modified)
+            if key[0] is None:
+                return sa.and_(modified.is_(None), pk > last)
+            moment = datetime.fromisoformat(str(key[0]))
+            return sa.or_(
+                modified < moment, sa.and_(modified == moment, pk > last), modified.is_(None)
+            )
+        if plan.sort == "title":
+            title = col(Dataset.title_sort)
+            return sa.or_(title > str(key[0]), sa.and_(title == str(key[0]), pk > last))
+        return pk > last
+    except (IndexError, ValueError, TypeError):
+        raise cursors.CursorError("the cursor's position is malformed") from None
+
+
+def _key(plan: _Plan, row: Dataset, score: int | None) -> tuple[Any, ...]:
+    if plan.sort == "relevance":
+        return (score, row.pk)
+    if plan.sort == "modified":
+        return (row.modified.isoformat() if row.modified else None, row.pk)
+    if plan.sort == "title":
+        return (row.title_sort, row.pk)
+    return (row.pk,)
+
+
+async def _total(session: AsyncSession, plan: _Plan, limit: int) -> tuple[int, bool]:
+    capped = sa.select(col(Dataset.pk)).where(*plan.where).limit(limit + 1).subquery()
+    total = int(await session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+    return (limit, False) if total > limit else (total, True)
+
+
+def candidates(plan: _Plan) -> Select[Any]:
+    return sa.select(col(Dataset.pk)).where(*plan.where)
+
+
+async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
+    """Run ``request``; raises :class:`~harvester.search.cursor.CursorError` for a bad cursor."""
+    parsed = parse_query(request.q or "")
+    plan = _plan(request, parsed, dialect_name(session))
+    statement: Select[Any] = sa.select(Dataset)
+    if plan.score is not None:
+        statement = statement.add_columns(plan.score)
+    statement = statement.where(*plan.where).order_by(*_order(plan)).limit(request.limit + 1)
+    if request.cursor:
+        cursor = cursors.decode(request.cursor, sort=plan.sort, expected=plan.fingerprint)
+        statement = statement.where(_after(plan, cursor.key))
+    elif request.offset:
+        statement = statement.offset(request.offset)
+    rows = (await session.execute(statement)).all()
+    page = rows[: request.limit]
+    next_cursor = None
+    if len(rows) > request.limit and page:
+        last = page[-1]
+        key = _key(plan, last[0], last[1] if plan.score is not None else None)
+        next_cursor = cursors.encode(cursors.Cursor(plan.sort, key, plan.fingerprint))
+    total, exact = (0, False)
+    if request.count:
+        total, exact = await _total(session, plan, request.count_limit)
+    facets = await count_facets(
+        session,
+        request.facets,
+        candidates(plan) if plan.narrowed else None,
+        limit=request.facet_limit,
+    )
+    return SearchResult(
+        total=total,
+        total_exact=exact,
+        datasets=[row[0] for row in page],
+        next_cursor=next_cursor,
+        facets=facets,
+        query=parsed,
+        sort=plan.sort,
+    )

@@ -1,0 +1,26 @@
+"""The facet table: one row per (dataset, facet, value), created by migration 0003.
+
+``visible`` mirrors ``dataset.withdrawn_at IS NULL`` (kept in sync by a trigger), so the
+counts over the whole catalogue read the ``(facet, visible, value)`` index alone.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+dataset_facet = sa.Table(
+    "dataset_facet",
+    SQLModel.metadata,
+    sa.Column(
+        "dataset_pk",
+        sa.Integer,
+        sa.ForeignKey("dataset.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("facet", sa.String(16), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+    sa.Column("visible", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Index("ix_dataset_facet_value", "facet", "value", "dataset_pk", unique=True),
+    sa.Index("ix_dataset_facet_visible", "facet", "visible", "value"),
+)

@@ -1,0 +1,119 @@
+"""The ``dataset_quality`` table: conformity and action-plan facts of each dataset.
+
+:func:`index_quality` is called for the records a harvest batch wrote; :func:`backfill_quality`
+fills the rows that are missing, stale (record updated since) or computed by older rules,
+so the indicators also work on data harvested before this table existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from catalog import conformity
+from catalog.hvd import hvd_category
+from catalog.model import DatasetRecord
+from harvester.store.db import dialect_name
+from harvester.store.partnership_tables import DatasetQuality
+from harvester.store.tables import Dataset
+from harvester.store.types import utcnow
+
+BACKFILL_BATCH = 500
+
+
+def published_on(record: DatasetRecord, first_seen: datetime | None) -> date:
+    """The day a dataset was first published: ``issued`` when the source says, else the day
+    Moisson first saw it."""
+    issued = record.issued
+    if isinstance(issued, datetime):
+        return (issued if issued.tzinfo else issued.replace(tzinfo=UTC)).astimezone(UTC).date()
+    if isinstance(issued, date):
+        return issued
+    return (first_seen or utcnow()).astimezone(UTC).date()
+
+
+def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> dict[str, Any]:
+    """The ``dataset_quality`` values of one record."""
+    result = conformity.check(record)
+    published = published_on(record, first_seen)
+    csv = conformity.is_csv(record)
+    categories = sorted({hvd_category(v) for v in record.hvd_categories if v.strip()})
+    return {
+        "dataset_pk": pk,
+        "published": published,
+        "published_month": published.strftime("%Y-%m"),
+        "conforms": result.conforms,
+        "failed_rules": result.failed,
+        "verdicts": result.verdicts,
+        "is_csv": csv,
+        "csv_api": csv and conformity.has_api(record),
+        "hvd": bool(categories),
+        "hvd_categories": categories,
+        "rules_version": conformity.RULES_VERSION,
+        "checked_at": utcnow(),
+    }
+
+
+async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    table = DatasetQuality.__table__  # type: ignore[attr-defined]
+    insert = sqlite.insert if dialect_name(session) == "sqlite" else postgresql.insert
+    statement = insert(table)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["dataset_pk"],
+            set_={c: getattr(statement.excluded, c) for c in rows[0] if c != "dataset_pk"},
+        ),
+        rows,
+    )
+
+
+async def index_quality(session: AsyncSession, rows: list[tuple[int, DatasetRecord]]) -> None:
+    """Compute and store the quality of the datasets ``rows`` (pk, record) just written."""
+    if not rows:
+        return
+    found = await session.execute(
+        sa.select(col(Dataset.pk), col(Dataset.first_seen)).where(
+            col(Dataset.pk).in_([pk for pk, _ in rows])
+        )
+    )
+    first_seen: dict[int, datetime] = {pk: seen for pk, seen in found.all() if pk is not None}
+    await _upsert(session, [quality_row(pk, record, first_seen.get(pk)) for pk, record in rows])
+
+
+async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:
+    """Fill missing or stale quality rows; returns how many were computed. Flushes only."""
+    quality = DatasetQuality.__table__  # type: ignore[attr-defined]
+    stale = sa.or_(
+        quality.c.dataset_pk.is_(None),
+        quality.c.rules_version != conformity.RULES_VERSION,
+        quality.c.checked_at < col(Dataset.updated_at),
+    )
+    done = 0
+    after = 0
+    while True:
+        found: Sequence[Any] = (
+            await session.execute(
+                sa.select(col(Dataset.pk), col(Dataset.record), col(Dataset.first_seen))
+                .outerjoin(quality, quality.c.dataset_pk == col(Dataset.pk))
+                .where(stale, col(Dataset.pk) > after)
+                .order_by(col(Dataset.pk))
+                .limit(batch)
+            )
+        ).all()
+        if not found:
+            return done
+        rows = [
+            quality_row(pk, DatasetRecord.model_validate(record), first_seen)
+            for pk, record, first_seen in found
+        ]
+        await _upsert(session, rows)
+        done += len(rows)
+        after = found[-1][0]

@@ -1,0 +1,231 @@
+"""GET /api/v1/datasets: filters, facet counts, sorting, cursors, highlights, bad parameters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from harvester.store.datasets import dataset_id
+from tests.api import corpus
+
+URL = "/api/v1/datasets"
+
+
+@pytest.fixture
+async def client(
+    database_url: str, api_client: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    await corpus.synthetic(database_url)
+    yield api_client
+
+
+async def _get(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
+    response = await client.get(URL, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _ids(client: httpx.AsyncClient, **params: Any) -> set[str]:
+    body = await _get(client, limit=100, **params)
+    assert body["total"] == len(body["results"]) and body["total_exact"]
+    return {hit["links"]["self"].rsplit("/", 1)[1] for hit in body["results"]}
+
+
+def _uids(*remote_ids: str) -> set[str]:
+    source = {item.raw.remote_id: item.record.provenance.source_id for item in corpus.SYNTHETIC}
+    return {dataset_id(source[r], r) for r in remote_ids}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"publisher": "Ministère des Transports"}, {"bus"}),
+        ({"partner_kind": "ministry"}, {"bus", "energie"}),
+        ({"partner": "min"}, {"bus", "energie"}),
+        ({"source": "min", "format": "csv"}, {"energie"}),
+        ({"theme": "TRAN"}, {"velo", "bus"}),
+        ({"keyword": "TRANSPORT"}, {"velo", "bus"}),
+        ({"format": ["gtfs", "shp"]}, {"bus", "reseau"}),
+        ({"licence": "CC-BY-4.0"}, {"velo", "energie"}),
+        ({"license": "OGL-Canada-2.0"}, {"bus"}),
+        ({"language": "eng"}, {"bus", "energie"}),
+        ({"hvd_category": "c_dd313021"}, {"energie"}),
+        ({"api": "true"}, {"bus"}),
+        ({"modified_since": "2025-06-01", "modified_before": "2026-01-10"}, {"bus"}),
+        ({"modified_since": "2026-01-10T00:00:00Z"}, {"velo"}),
+        ({"temporal_start": "2020-06-01", "temporal_end": "2020-07-01"}, {"velo"}),
+        ({"temporal_start": "2030-01-01"}, {"bus"}),
+        ({"temporal_end": "2012-01-01"}, {"energie"}),
+        ({"bbox": "-72,46,-71,47"}, {"velo"}),
+        ({"bbox": "-80,40,-60,50"}, {"velo", "bus"}),
+        ({"bbox": "0,0,10,10"}, set()),
+        ({"q": "velo", "partner_kind": "ministry"}, {"energie"}),
+    ],
+)
+async def test_each_filter(
+    client: httpx.AsyncClient, params: dict[str, Any], expected: set[str]
+) -> None:
+    assert await _ids(client, **params) == _uids(*expected)
+
+
+async def test_facet_counts_follow_the_query(client: httpx.AsyncClient) -> None:
+    everything = await _get(client, facets="format,partner_kind,licence")
+    assert set(everything["facets"]) == {"format", "partner_kind", "licence"}
+    assert everything["total"] == len(corpus.SYNTHETIC)
+    formats = {f["value"]: f["count"] for f in everything["facets"]["format"]}
+    assert formats == {"JSON": 20, "CSV": 2, "GEOJSON": 1, "SHP": 1, "GTFS": 1}
+    kinds = {f["value"]: f["count"] for f in everything["facets"]["partner_kind"]}
+    assert kinds == {"municipality": len(corpus.VILLE), "ministry": 2}
+
+    narrowed = await _get(client, q="transport", facets="format,keyword", facet_limit=2)
+    assert {f["value"]: f["count"] for f in narrowed["facets"]["format"]} == {
+        "CSV": 1,
+        "GEOJSON": 1,
+    }
+    assert narrowed["facets"]["keyword"][0] == {"value": "transport", "count": 2}
+
+
+async def test_default_facets_are_all_of_them(client: httpx.AsyncClient) -> None:
+    body = await _get(client, limit=1)
+    assert set(body["facets"]) >= {
+        "publisher",
+        "partner_kind",
+        "source",
+        "theme",
+        "keyword",
+        "format",
+        "licence",
+        "language",
+        "hvd_category",
+        "api",
+    }
+    assert {"value": "true", "count": 1} in body["facets"]["api"]
+    assert (await _get(client, facets=""))["facets"] == {}
+
+
+async def test_relevance_prefers_title_matches_then_well_described(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await _get(client, q="cyclable OR vélo")
+    order = [hit["id"] for hit in body["results"]]
+    # "velo" (title + rich description) before "reseau" (title, bare), before "energie"
+    # (only its description mentions vélos).
+    assert order == [
+        dataset_id("ville", "velo"),
+        dataset_id("ville", "reseau"),
+        dataset_id("min", "energie"),
+    ]
+    assert body["sort"] == "relevance"
+
+
+async def test_highlights_mark_matched_words(client: httpx.AsyncClient) -> None:
+    body = await _get(client, q="cyclables")
+    first = body["results"][0]
+    assert first["highlights"]["title"] == "Pistes <mark>cyclables</mark>"
+    assert "<mark>cyclable</mark>" in first["highlights"]["description"]
+    assert first["highlights"]["description"].endswith("…")
+    assert (await _get(client, limit=1))["results"][0]["highlights"] is None
+
+
+async def test_sort_by_modified_and_title(client: httpx.AsyncClient) -> None:
+    by_modified = [h["id"] for h in (await _get(client, sort="modified", limit=4))["results"]]
+    assert by_modified == [dataset_id("ville", r) for r in ("velo",)] + [
+        dataset_id("min", "bus"),
+        dataset_id("ville", "reseau"),
+        dataset_id("ville", "bibli"),
+    ]
+    titles = [h["title"]["fr"] for h in (await _get(client, sort="title", limit=100))["results"]]
+    assert titles[:3] == [
+        "Bibliothèques municipales",
+        "Consommation d'énergie",
+        "Horaires des autobus",
+    ]
+    assert titles == sorted(titles, key=lambda t: t.lower().replace("é", "e"))
+
+
+@pytest.mark.parametrize("sort", ["relevance", "modified", "title"])
+async def test_cursor_walks_everything_once(client: httpx.AsyncClient, sort: str) -> None:
+    seen: list[str] = []
+    url: str | None = f"{URL}?limit=4&sort={sort}"
+    while url:
+        body = (await client.get(url)).json()
+        seen += [hit["id"] for hit in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == len(corpus.SYNTHETIC)
+
+
+async def test_cursor_is_stable_while_harvests_write(
+    database_url: str, client: httpx.AsyncClient
+) -> None:
+    first = await _get(client, sort="title", limit=5)
+    before = [h["id"] for h in first["results"]]
+    # A harvest adds datasets sorting before, inside and after the page boundary, and
+    # rewrites one already served.
+    await corpus.write(
+        database_url,
+        "ville",
+        [
+            corpus.record("aaa", {"fr": "Aaa premier"}),
+            corpus.record("new-parc", {"fr": "Parc numéro 0 bis"}),
+            corpus.record("zzz", {"fr": "Zzz dernier"}),
+            corpus.record("bibli", {"fr": "Bibliothèques municipales"}, description="Mise à jour"),
+        ],
+    )
+    seen, url = list(before), first["next"]
+    while url:
+        body = (await client.get(url)).json()
+        seen += [hit["id"] for hit in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)), "no dataset served twice"
+    original = {
+        dataset_id(i.record.provenance.source_id, i.raw.remote_id) for i in corpus.SYNTHETIC
+    }
+    assert original <= set(seen), "no dataset that existed before is skipped"
+    assert dataset_id("ville", "aaa") not in seen, "rows before the cursor stay behind it"
+    assert dataset_id("ville", "zzz") in seen
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"facets": "format,colour"}, "facets"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "10,0,5,1"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"modified_since": "yesterday"}, "modified_since"),
+        ({"temporal_start": "2020-13-45"}, "temporal_start"),
+        ({"temporal_start": "2021-01-01", "temporal_end": "2020-01-01"}, "temporal_end"),
+        ({"limit": 101}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "eyJzIjoxfQ"}, "cursor"),
+        ({"sort": "colour"}, "sort"),
+        ({"partner_kind": "company"}, "partner_kind"),
+        ({"api": "maybe"}, "api"),
+        ({"facet_limit": 1000}, "facet_limit"),
+    ],
+)
+async def test_bad_parameters_are_400_naming_them(
+    client: httpx.AsyncClient, params: dict[str, Any], name: str
+) -> None:
+    response = await client.get(URL, params=params)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400
+    assert f"query.{name}" in body["detail"]
+    assert [e["location"].split(".")[:2] for e in body["errors"]] == [["query", name]]
+
+
+async def test_a_cursor_from_another_query_is_refused(client: httpx.AsyncClient) -> None:
+    page = await _get(client, q="parc", limit=2)
+    assert page["next_cursor"]
+    other = await client.get(URL, params={"q": "bus", "cursor": page["next_cursor"]})
+    assert other.status_code == 400 and "query.cursor" in other.json()["detail"]
+    resorted = await client.get(
+        URL, params={"q": "parc", "sort": "title", "cursor": page["next_cursor"]}
+    )
+    assert resorted.status_code == 400

@@ -1,0 +1,133 @@
+"""HTTP behaviour of the read API: validators and 304s, gzip, CORS, rate limiting, OpenAPI,
+and the publishers and stats endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.ratelimit import TokenBuckets
+from harvester.settings import Settings
+from harvester.store.datasets import dataset_id
+from tests.api import corpus
+
+
+@pytest.fixture
+async def client(
+    database_url: str, api_client: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    await corpus.synthetic(database_url)
+    yield api_client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/datasets?q=parc",
+        f"/api/v1/datasets/{dataset_id('ville', 'velo')}",
+        f"/datasets/{dataset_id('ville', 'velo')}.ttl",
+        "/catalog.jsonld?limit=3",
+    ],
+)
+async def test_etags_give_304_until_the_catalogue_changes(
+    database_url: str, client: httpx.AsyncClient, url: str
+) -> None:
+    first = await client.get(url)
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    assert tag.startswith('W/"') and "last-modified" in first.headers
+    again = await client.get(url, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    since = await client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
+    assert since.status_code == 304
+    await corpus.write(
+        database_url, "ville", [corpus.record("velo", {"fr": "Pistes cyclables 2"})], corpus.LATER
+    )
+    changed = await client.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+
+
+async def test_gzip_and_cors(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/catalog.ttl", headers={"Accept-Encoding": "gzip", "Origin": "https://other.example"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"]
+    preflight = await client.options(
+        "/api/v1/datasets",
+        headers={"Origin": "https://other.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+
+
+async def test_anonymous_reads_are_rate_limited(database_url: str) -> None:
+    now = [0.0]
+    app: FastAPI = create_app(Settings(database_url=database_url, auto_migrate=False))
+    app.state.rate_limiter = TokenBuckets(rate=0.5, burst=3, clock=lambda: now[0])
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        statuses = [(await client.get("/health")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = await client.get("/health")
+        assert limited.headers["retry-after"] == "2"
+        assert limited.headers["content-type"] == "application/problem+json"
+        now[0] += 2.0
+        assert (await client.get("/health")).status_code == 200
+
+
+def test_token_buckets_refill_and_forget() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(rate=1, burst=2, max_keys=2, clock=lambda: now[0])
+    assert [buckets.take("a"), buckets.take("a"), buckets.take("a")] == [0, 0, 1.0]
+    now[0] = 0.5
+    assert buckets.take("a") == pytest.approx(0.5)  # refusals cost nothing
+    buckets.take("b")
+    buckets.take("c")  # "a" is forgotten: a fresh bucket
+    assert buckets.take("a") == 0
+
+
+async def test_publishers_and_stats(client: httpx.AsyncClient) -> None:
+    publishers = (await client.get("/api/v1/publishers")).json()
+    assert publishers[0] == {"name": "Ville de Québec", "datasets": len(corpus.VILLE)}
+    assert {"name": "Ministère des Transports", "datasets": 1} in publishers
+    stats = (await client.get("/api/v1/stats")).json()
+    assert stats["datasets"] == len(corpus.SYNTHETIC) and stats["withdrawn"] == 0
+    assert {"value": "ministry", "count": 2} in stats["by_partner_kind"]
+    assert {"value": "min", "count": 2} in stats["by_source"]
+    assert {"value": "CSV", "count": 2} in stats["by_format"]
+    assert {"value": "CC-BY-4.0", "count": 2} in stats["by_licence"]
+
+
+async def test_openapi_describes_every_endpoint_with_models_and_examples(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path in (
+        "/api/v1/datasets",
+        "/api/v1/datasets/{dataset_id}",
+        "/catalog",
+        "/catalog.{suffix}",
+        "/datasets/{name}",
+        "/api/v1/changes",
+        "/api/v1/publishers",
+        "/api/v1/stats",
+        "/api/3/action/{action}",
+    ):
+        assert path in paths, path
+    search = paths["/api/v1/datasets"]["get"]
+    names = {p["name"] for p in search["parameters"]}
+    assert {"q", "bbox", "cursor", "facets", "modified_since", "partner_kind", "sort"} <= names
+    schemas = spec["components"]["schemas"]
+    assert schemas["DatasetSearchPage"]["examples"]
+    assert schemas["ChangeFeed"]["examples"] and schemas["Stats"]["examples"]
+    assert "text/turtle" in paths["/catalog"]["get"]["responses"]["200"]["content"]
