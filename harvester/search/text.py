@@ -36,10 +36,14 @@ STOPWORDS: dict[Language, frozenset[str]] = {
 }
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip its diacritics ("Énergie" → "energie")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 @lru_cache(maxsize=2)
@@ -74,8 +78,13 @@ class SearchDocument:
     body_en: str
 
 
-def _analysed(texts: Iterable[str], language: Language) -> str:
-    return " ".join(" ".join(stems(text, language)) for text in texts if text)
+def _analysed(texts: Iterable[str]) -> tuple[str, str]:
+    """The French and the English analysis of ``texts`` (folded once for both)."""
+    folded = [word for text in texts if text for word in words(text)]
+    return tuple(  # type: ignore[return-value]
+        " ".join(_stemmer(language).stemWords([w for w in folded if w not in STOPWORDS[language]]))
+        for language in LANGUAGES
+    )
 
 
 def search_document(record: DatasetRecord) -> SearchDocument:
@@ -88,9 +97,6 @@ def search_document(record: DatasetRecord) -> SearchDocument:
         body.extend(record.publisher.name.values())
     for distribution in record.distributions:
         body.extend(distribution.title.values())
-    return SearchDocument(
-        title_fr=_analysed(titles, "fr"),
-        title_en=_analysed(titles, "en"),
-        body_fr=_analysed(body, "fr"),
-        body_en=_analysed(body, "en"),
-    )
+    title_fr, title_en = _analysed(titles)
+    body_fr, body_en = _analysed(body)
+    return SearchDocument(title_fr=title_fr, title_en=title_en, body_fr=body_fr, body_en=body_en)

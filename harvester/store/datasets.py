@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from catalog.hashing import content_hash
+from catalog.hashing import content_hash_of_dump
 from catalog.model import DatasetRecord
 from catalog.text import pick
 from connectors.base import RawRecord as FetchedRecord
@@ -62,16 +62,21 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
 
 
 def _dataset_row(
-    source_id: str, item: Harvested, digest: str, now: datetime, fields: IndexFields
+    source_id: str,
+    item: Harvested,
+    dumped: tuple[dict[str, Any], str],
+    now: datetime,
+    fields: IndexFields,
 ) -> dict[str, Any]:
     record = item.record
+    data, digest = dumped
     return {
         **fields.columns(),
         "id": dataset_id(source_id, item.raw.remote_id),
         "source_id": source_id,
         "remote_id": item.raw.remote_id,
         "content_hash": digest,
-        "record": record.model_dump(mode="json"),
+        "record": data,
         "title": pick(record.title) or item.raw.remote_id,
         "publisher_name": pick(record.publisher.name) if record.publisher else None,
         "licence_id": record.licence.id if record.licence else None,
@@ -167,7 +172,8 @@ async def write_batch(
     rows, facets = [], {}
     for uid, remote_id in ids.items():
         item = latest[remote_id]
-        digest = content_hash(item.record)
+        data = item.record.model_dump(mode="json")
+        digest = content_hash_of_dump(data)
         previous = existing.get(uid)
         if previous is None:
             result.added += 1
@@ -178,7 +184,7 @@ async def write_batch(
             continue
         fields = index_fields(item.record, source_id, partner)
         facets[uid] = fields.facets
-        rows.append(_dataset_row(source_id, item, digest, now, fields))
+        rows.append(_dataset_row(source_id, item, (data, digest), now, fields))
     result.unchanged += len(items) - len(latest)
     await _write_raw(session, source_id, list(latest.values()))
     if rows:
