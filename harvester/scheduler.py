@@ -18,6 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from harvester.partnership.service import current_figures
+from harvester.partnership.targets import load_targets
 from harvester.retention import prune_runs
 from harvester.run_service import HarvestService
 from harvester.runs import RunInProgress, SourceNotFound
@@ -84,6 +86,13 @@ class EmbeddedScheduler:
                 session, days=self.settings.retention_days, keep=self.settings.retention_keep
             )
 
+    async def snapshot(self) -> None:
+        """Keep the day's partnership figures, so history has a point even on days when
+        nobody reads them."""
+        targets = load_targets(self.settings.config)
+        async with self.service.sessions() as session, session.begin():
+            await current_figures(session, targets, snapshot="if-missing")
+
     async def wait(self) -> None:
         """Wait for the harvests started so far (tests and shutdown)."""
         while self.running:
@@ -101,6 +110,12 @@ class EmbeddedScheduler:
         )
         self.scheduler.add_job(
             self.prune, CronTrigger(hour=4, minute=17, timezone=UTC), id="retention", coalesce=True
+        )
+        self.scheduler.add_job(
+            self.snapshot,
+            CronTrigger(hour=23, minute=50, timezone=UTC),
+            id="partnership-snapshot",
+            coalesce=True,
         )
         self.scheduler.start()
 

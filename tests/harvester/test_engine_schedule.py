@@ -98,3 +98,29 @@ async def test_tick_harvests_due_sources_once_and_skips_paused_ones(
     async with sessions() as session:
         b = await session.get(Source, "b")
         assert b is not None and b.next_harvest_at == datetime(2024, 1, 2, 3, tzinfo=UTC)
+
+
+async def test_the_scheduler_keeps_a_daily_partnership_snapshot(
+    sessions: Sessions, database_url: str, tmp_path
+) -> None:
+    from harvester.partnership.service import today
+    from harvester.partnership.snapshots import has_snapshot
+
+    config = tmp_path / "sources.toml"
+    config.write_text(
+        "[targets]\nbaseline = 2018-04-01\n\n[targets.new_datasets]\ncount = 150\n"
+        "deadline = 2020-03-31\n",
+        encoding="utf-8",
+    )
+    scheduler = EmbeddedScheduler(service(sessions, database_url, config=config))
+    async with sessions() as session:
+        assert not await has_snapshot(session, today())
+    await scheduler.snapshot()
+    async with sessions() as session:
+        assert await has_snapshot(session, today())
+    assert "partnership-snapshot" not in {job.id for job in scheduler.scheduler.get_jobs()}
+    scheduler.start()
+    try:
+        assert "partnership-snapshot" in {job.id for job in scheduler.scheduler.get_jobs()}
+    finally:
+        await scheduler.stop()
