@@ -25,12 +25,14 @@ from harvester.cli_common import (
     safe_url,
     sync_from_file,
 )
+from harvester.cli_demo import demo
 from harvester.cli_harvest import harvest, runs
 from harvester.cli_sources import sources_app
 from harvester.cli_stats import stats
 from harvester.cli_tokens import tokens_app
 from harvester.cli_worker import prune, withdrawals_app, worker
 from harvester.config import check_config, format_problems, load_config
+from harvester.logs import configure_logging
 from harvester.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -47,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.command()(harvest)
 app.command()(runs)
+app.command()(demo)
 app.command()(stats)
 app.command()(worker)
 app.command()(prune)
@@ -74,7 +77,8 @@ def serve(
         get_settings.cache_clear()
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload)
+    configure_logging(settings.log_format, settings.log_level)
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload, log_config=None)
 
 
 async def _prepare(settings: Settings) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -16,6 +15,7 @@ from harvester.cli_common import (
     run,
     table,
 )
+from harvester.logs import configure_logging
 from harvester.retention import prune_runs
 from harvester.settings import Settings
 from harvester.store.types import utcnow
@@ -41,7 +41,7 @@ def worker(
     from harvester.worker import WorkerNeedsPostgres, run_worker
 
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
 
     async def main() -> None:
         async with database(settings):  # migrations first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds a registration preview may take."
     )
     # Harvest engine (scheduling, safety, liveness, notifications, limits).
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="Log lines as key=value text or as JSON."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level name.")
     scheduler: bool = Field(
         default=True, description="Run the embedded APScheduler in `moisson serve`."
     )

@@ -276,13 +276,26 @@ def test_serve_migrates_syncs_and_starts_uvicorn(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    logging_setups: list[tuple[str, str]] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(cli, "configure_logging", lambda *a: logging_setups.append(a))
+    monkeypatch.setenv("MOISSON_LOG_FORMAT", "json")
     env["config"].write_text(CONFIG.format(url="https://ridl.example.org"), encoding="utf-8")
     result = invoke("serve", "--port", "8123", "--no-scheduler")
     assert result.exit_code == 0, result.output
     assert calls == [
-        ((cli.APP_FACTORY,), {"factory": True, "host": "127.0.0.1", "port": 8123, "reload": False})
+        (
+            (cli.APP_FACTORY,),
+            {
+                "factory": True,
+                "host": "127.0.0.1",
+                "port": 8123,
+                "reload": False,
+                "log_config": None,  # uvicorn's records go through our structured logs
+            },
+        )
     ]
+    assert logging_setups == [("json", "INFO")]
     assert _scalar(env["database_url"], "SELECT url FROM source WHERE id = 'ridl'") == (
         "https://ridl.example.org"
     )
