@@ -1,41 +1,29 @@
 """DCAT-AP 3.0.1 SHACL shapes as the oracle for our RDF output (pyshacl, offline).
 
-Shapes: the consolidated ``shacl/dcat-ap-SHACL.ttl`` plus its range companion
-``shacl/ranges.ttl``, read from ../shared/vocab (never copied, never fetched). Two decisions:
-
-* The two files reference five property shapes neither defines (``sh:class rdfs:Resource`` on
-  dcat:accessURL, dcat:downloadURL, dct:relation, dct:isReferencedBy — dropped in 3.0.1 but
-  still listed); pyshacl refuses such dangling references, so they are pruned before use.
-* The range shapes require ``skos:Concept`` (with a ``skos:prefLabel``) on dcat:theme and the
-  agent's dct:type values. Those are concepts of external vocabularies — the EU authority
-  tables (``html/shacl/mdr_imports.ttl`` lists them; the official validator loads them) or the
-  publisher's own theme scheme — whose types and labels live in those vocabularies, not in a
-  dataset description. They are not copied here, so the test adds one stub ``a skos:Concept;
-  skos:prefLabel`` per referenced *external* concept. Concepts we mint (free-text themes, under
-  the dataset URI) get no stub: their type and label must come from our output.
+The shapes, the stubs for external concepts and the network guard come from
+:mod:`tests.catalog.shacl_support` (its module doc says why the shapes are pruned and stubbed).
+Real CKAN packages, a rich synthetic record and a catalogue page conform; a broken record does
+not. Every platform's records: :mod:`tests.catalog.test_rdf_shacl_platforms`.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import rdflib._networking
-import rdflib.parser
-from pyshacl import validate
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from catalog.model import DatasetRecord, Distribution, LicenceRef, Provenance
 from catalog.rdf import catalog_triples, dataset_graph, dataset_triples, paging_triples
-from catalog.rdf.namespaces import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD, bind_prefixes
+from catalog.rdf.namespaces import DCAT, DCTERMS, FOAF, RDF, XSD, bind_prefixes
+from tests.catalog import shacl_support
+from tests.catalog.shacl_support import SH, SHAPES_DIR, no_network, shapes
 from tests.catalog.test_rdf_dataset import rich_record
-from tests.paths import VOCAB, fixture
+from tests.paths import fixture
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-SHAPES_DIR = VOCAB / "dcat-ap" / "3.0.1" / "shacl"
+__all__ = ["SH", "SHAPES_DIR", "no_network", "shapes"]  # fixtures and names other tests use
 BASE = "https://moisson.example/jeux/"
 SITE = "https://portal.example.org"
 
@@ -54,54 +42,12 @@ CKAN_SAMPLE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pyshacl and rdflib must not fetch anything (owl:imports, remote documents)."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"network access attempted: {args!r}")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(rdflib.parser, "_urlopen", refuse)
-    monkeypatch.setattr(rdflib._networking, "_urlopen", refuse)
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    graph = Graph()
-    for name in ("dcat-ap-SHACL.ttl", "ranges.ttl"):
-        graph.parse(SHAPES_DIR / name, format="turtle")
-    for shape, prop in list(graph.subject_objects(SH.property)):
-        if graph.value(prop, SH.path) is None:  # dangling upstream reference (module doc)
-            graph.remove((shape, SH.property, prop))
-    return graph
-
-
-def with_external_concepts(graph: Graph) -> Graph:
-    """``graph`` plus stub types and labels for the external concepts it references."""
-    for p in (DCAT.theme, DCTERMS.type):
-        for concept in set(graph.objects(None, p)):
-            if not str(concept).startswith(BASE):
-                graph.add((concept, RDF.type, SKOS.Concept))
-                graph.add((concept, SKOS.prefLabel, Literal(str(concept).rsplit("/", 1)[-1])))
-    return graph
-
-
-def violations(data: Graph, shapes: Graph) -> set[tuple[str, str, str]]:
+def violations(data: Graph, shape_graph: Graph) -> set[tuple[str, str, str]]:
     """(constraint component, path, message) of every sh:Violation."""
-    conforms, report, _ = validate(
-        with_external_concepts(data), shacl_graph=shapes, inference="none", allow_warnings=True
-    )
-    found = {
-        (
-            str(report.value(r, SH.sourceConstraintComponent)).rsplit("#", 1)[-1],
-            data.namespace_manager.normalizeUri(report.value(r, SH.resultPath)),
-            str(report.value(r, SH.resultMessage)),
-        )
-        for r in report.subjects(SH.resultSeverity, SH.Violation)
+    return {
+        (v.component, v.path, v.message)
+        for v in shacl_support.violations(data, shape_graph, minted=BASE)
     }
-    assert conforms == (not found)
-    return found
 
 
 def ckan_records() -> list[DatasetRecord]:
