@@ -10,7 +10,7 @@ missing (404, Hub's HTML page, no dataset list) moves on to the next; an unavail
 (timeout, 5xx) fails the run. ``since`` is ignored: the feeds have no server-side filter that
 would still let the run see the whole catalogue.
 
-Portals (:mod:`connectors.arcgis_portal`): ``/sharing/rest/search`` paged with
+Portals (:mod:`connectors.arcgis_portal_search`): ``/sharing/rest/search`` paged with
 ``start``/``num``/``nextStart`` on a stable sort (``created`` ascending; ``modified`` for
 an incremental run, which adds a ``modified:[… TO …]`` range). The query is the source's
 ``query`` and/or ``group``, else the portal's own organization (``orgid:``, from
@@ -42,14 +42,13 @@ from connectors.arcgis_hub import (
     iter_dcat_ap,
     normalize_dcat_ap,
 )
-from connectors.arcgis_portal import (
+from connectors.arcgis_portal import item_id, normalize_item
+from connectors.arcgis_portal_search import (
     SEARCH_WINDOW,
     arcgis_error,
     build_query,
     check,
     is_portal_url,
-    item_id,
-    normalize_item,
     org_id_of,
     portal_root,
     search_page,
@@ -57,8 +56,7 @@ from connectors.arcgis_portal import (
 )
 from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_us import iter_datasets
-from connectors.dcat_us_mapping import normalize_dcat_us
+from connectors.dcat_us import iter_datasets, normalize_dataset
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from connectors.http import get_json
 from connectors.json_stream import ArrayItems, JsonStreamError
@@ -302,14 +300,13 @@ class ArcgisConnector(BaseConnector):
                 fetched_at=raw.fetched_at,
                 platform=self.platform,
             )
-        known = self.series_ids | set(self.stats.cursor.get("collections") or [])
-        record = normalize_dcat_us(
-            raw.payload,
+        record = normalize_dataset(
+            raw,
             self.source,
             catalog_url=self.feed_url,
-            fetched_at=raw.fetched_at,
             platform=self.platform,
-            series_ids=known,
+            series_ids=self.series_ids,
+            stats=self.stats,
         )
         return mark_services(record)
 

@@ -226,6 +226,28 @@ async def iter_datasets(
         stats.complete = True
 
 
+def normalize_dataset(
+    raw: RawRecord,
+    source: SourceSpec,
+    *,
+    catalog_url: str | None,
+    platform: str,
+    series_ids: set[str],
+    stats: FetchStats,
+) -> DatasetRecord:
+    """Map one dataset of :func:`iter_datasets`; parents named by an ``isPartOf`` seen so far
+    (``series_ids``) or listed in ``stats.cursor["collections"]`` are marked as series."""
+    known = series_ids | set(stats.cursor.get("collections") or [])
+    return normalize_dcat_us(
+        raw.payload,
+        source,
+        catalog_url=catalog_url,
+        fetched_at=raw.fetched_at,
+        platform=platform,
+        series_ids=known,
+    )
+
+
 class DcatUsConnector(BaseConnector):
     """Harvests a DCAT-US 1.1 ``data.json`` (US agencies, ArcGIS Hub, Socrata, DKAN…)."""
 
@@ -256,14 +278,13 @@ class DcatUsConnector(BaseConnector):
         in ``stats.cursor["collections"]``) are marked as series."""
         if not isinstance(raw.payload, dict):
             raise RecordInvalid(f"{raw.remote_id} in {self.url} is not a JSON object")
-        known = self.series_ids | set(self.stats.cursor.get("collections") or [])
-        return normalize_dcat_us(
-            raw.payload,
+        return normalize_dataset(
+            raw,
             self.source,
             catalog_url=self.url,
-            fetched_at=raw.fetched_at,
             platform=self.platform,
-            series_ids=known,
+            series_ids=self.series_ids,
+            stats=self.stats,
         )
 
     @classmethod

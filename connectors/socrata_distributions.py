@@ -19,6 +19,7 @@ A blob uploaded with any kind (a zipped shapefile behind a map) is listed too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -94,32 +95,38 @@ def soda_distribution(
     )
 
 
-def tabular(domain: str, asset_id: str, modified: date | datetime | None) -> list[Distribution]:
-    """CSV and JSON exports."""
+def _exports(
+    asset_id: str, modified: date | datetime | None, exports: Iterable[tuple[str, str, str]]
+) -> list[Distribution]:
+    """One "{format} export" download per ``(id suffix, format, URL)``."""
     return [
         _formatted(
-            f"{asset_id}-{ext}",
+            f"{asset_id}-{suffix}",
             fmt,
             title=f"{fmt} export",
-            download=rows_export_url(domain, asset_id, ext),
+            download=address,
             modified=modified,
         )
-        for ext, fmt in TABULAR_EXPORTS
+        for suffix, fmt, address in exports
     ]
+
+
+def tabular(domain: str, asset_id: str, modified: date | datetime | None) -> list[Distribution]:
+    """CSV and JSON exports."""
+    return _exports(
+        asset_id,
+        modified,
+        ((ext, fmt, rows_export_url(domain, asset_id, ext)) for ext, fmt in TABULAR_EXPORTS),
+    )
 
 
 def geospatial(domain: str, asset_id: str, modified: date | datetime | None) -> list[Distribution]:
     """GeoJSON, KML, KMZ and Shapefile exports of a map."""
-    return [
-        _formatted(
-            f"{asset_id}-{fmt.lower()}",
-            fmt,
-            title=f"{fmt} export",
-            download=geo_export_url(domain, asset_id, fmt),
-            modified=modified,
-        )
-        for fmt in GEO_EXPORTS
-    ]
+    return _exports(
+        asset_id,
+        modified,
+        ((fmt.lower(), fmt, geo_export_url(domain, asset_id, fmt)) for fmt in GEO_EXPORTS),
+    )
 
 
 def blob(

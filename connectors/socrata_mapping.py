@@ -17,10 +17,20 @@ carries no language, so every literal is untagged (``""``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from catalog.model import Agent, DatasetRecord, LicenceRef, LocalizedList, Provenance
+from catalog.model import (
+    Agent,
+    ContactPoint,
+    DatasetRecord,
+    LicenceRef,
+    LocalizedList,
+    PeriodOfTime,
+    Provenance,
+    SpatialCoverage,
+)
 from catalog.vocab import normalize_licence
 from connectors.base import SourceSpec
 from connectors.errors import RecordInvalid, RecordSkipped
@@ -197,6 +207,48 @@ def provenance(
     )
 
 
+class CustomParts(TypedDict):
+    """The record fields the domain's custom metadata decides (see :func:`from_custom`)."""
+
+    contact_points: list[ContactPoint]
+    licence: LicenceRef | None
+    access_rights: str | None
+    issued: date | datetime | None
+    temporal: list[PeriodOfTime]
+    spatial: list[SpatialCoverage]
+    accrual_periodicity: str | None
+    language: list[str]
+    documentation: list[str]
+
+
+def from_custom(
+    custom: CustomFields,
+    *,
+    licences: tuple[str | None, ...],
+    access: str | None,
+    created: tuple[Any, ...],
+    extents: Sequence[SpatialCoverage] = (),
+    pages: Sequence[str] = (),
+    contact_email: Any = None,
+) -> CustomParts:
+    """The fields custom metadata (``Common-Core_…``, ``Contact-Email``…) speaks to, shared by
+    the Discovery and views mappings, with the asset's own values as fallback or addition:
+    its ``licences`` before the custom licence, its ``access`` right and first ``created``
+    date when custom metadata has none, its ``extents`` before the custom spatial coverage,
+    its ``pages`` after the custom documentation."""
+    return CustomParts(
+        contact_points=contact_points(custom, contact_email),
+        licence=licence(*licences, licence_text(custom)),
+        access_rights=access_rights(custom) or access,
+        issued=issued(custom) or earliest_known(*created),
+        temporal=temporal(custom),
+        spatial=[*extents, *spatial(custom)],
+        accrual_periodicity=frequency(custom),
+        language=languages(custom),
+        documentation=dedupe([*documentation(custom), *pages]),
+    )
+
+
 def normalize_asset(
     result: Any, source: SourceSpec, *, fetched_at: datetime, domain: str | None = None
 ) -> DatasetRecord:
@@ -248,18 +300,15 @@ def normalize_asset(
         themes=themes(classification.get("domain_category"), classification.get("categories")),
         publisher=publisher,
         creators=creators,
-        contact_points=contact_points(custom, resource.get("contact_email")),
-        licence=licence(text(metadata.get("license")), licence_text(custom)),
-        access_rights=access_rights(custom) or ("PUBLIC" if metadata.get("is_public") else None),
-        issued=issued(custom)
-        or earliest_known(resource.get("createdAt"), resource.get("publication_date")),
         modified=modified,
-        temporal=temporal(custom),
-        spatial=spatial(custom),
         landing_page=page,
-        accrual_periodicity=frequency(custom),
-        language=languages(custom),
-        documentation=dedupe(documentation(custom)),
+        **from_custom(
+            custom,
+            licences=(text(metadata.get("license")),),
+            access="PUBLIC" if metadata.get("is_public") else None,
+            created=(resource.get("createdAt"), resource.get("publication_date")),
+            contact_email=resource.get("contact_email"),
+        ),
         distributions=distributions(
             kind,
             site,

@@ -17,25 +17,12 @@ from connectors.base import SourceSpec
 from connectors.errors import RecordInvalid, RecordSkipped
 from connectors.socrata_api import asset_url, dataset_uri, permalink, view_file_url, view_url
 from connectors.socrata_distributions import Blob, blob_size, distributions
-from connectors.socrata_fields import (
-    CustomFields,
-    access_rights,
-    contact_points,
-    documentation,
-    frequency,
-    issued,
-    languages,
-    licence_text,
-    publisher_name,
-    spatial,
-    temporal,
-)
+from connectors.socrata_fields import CustomFields, publisher_name
 from connectors.socrata_mapping import (
     agents,
-    earliest_known,
+    from_custom,
     keywords,
     latest,
-    licence,
     markers,
     provenance,
     themes,
@@ -194,22 +181,20 @@ def normalize_view(
         themes=themes(view.get("category")),
         publisher=publisher,
         creators=creators,
-        contact_points=contact_points(custom),
-        licence=licence(
-            text(view.get("licenseId")),
-            url(licence_info.get("termsLink")),
-            text(licence_info.get("name")),
-            licence_text(custom),
-        ),
-        access_rights=access_rights(custom) or _public(view),
-        issued=issued(custom) or earliest_known(view.get("createdAt"), view.get("publicationDate")),
         modified=modified,
-        temporal=temporal(custom),
-        spatial=[*extent(view), *spatial(custom)],
         landing_page=page,
-        accrual_periodicity=frequency(custom),
-        language=languages(custom),
-        documentation=dedupe([*documentation(custom), *attachments(view, domain, key)]),
+        **from_custom(
+            custom,
+            licences=(
+                text(view.get("licenseId")),
+                url(licence_info.get("termsLink")),
+                text(licence_info.get("name")),
+            ),
+            access=_public(view),
+            created=(view.get("createdAt"), view.get("publicationDate")),
+            extents=extent(view),
+            pages=attachments(view, domain, key),
+        ),
         distributions=distributions(
             kind,
             domain,

@@ -25,6 +25,8 @@ from harvester.store.queries import list_sources
 
 sources_app = typer.Typer(help="List and register sources.", no_args_is_help=True)
 
+SourceId = Annotated[str, typer.Argument(help="Source id.")]
+
 
 @sources_app.command("list")
 def list_command() -> None:
@@ -167,33 +169,35 @@ async def _decide(settings: Settings, action: str, source_id: str, text: str | N
             raise CliError(error.message, code) from None
 
 
+def _decide_and_say(action: str, source_id: str, text: str | None) -> None:
+    message = run(_decide(load_settings(), action, source_id, text))
+    out().print(message, markup=False, highlight=False)
+
+
 @sources_app.command("approve")
 def approve_command(
-    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    source_id: SourceId,
     schedule: Annotated[
         str | None, typer.Option("--schedule", help="Cron ('0 3 * * *') or interval ('6h').")
     ] = None,
 ) -> None:
     """Approve a pending source: its partner joins and the source is scheduled."""
-    message = run(_decide(load_settings(), "approve", source_id, schedule))
-    out().print(message, markup=False, highlight=False)
+    _decide_and_say("approve", source_id, schedule)
 
 
 @sources_app.command("reject")
 def reject_command(
-    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    source_id: SourceId,
     reason: Annotated[str, typer.Option("--reason", help="Shown to the registrant.")],
 ) -> None:
     """Reject a pending source with a reason the registrant will see."""
-    message = run(_decide(load_settings(), "reject", source_id, reason))
-    out().print(message, markup=False, highlight=False)
+    _decide_and_say("reject", source_id, reason)
 
 
 @sources_app.command("request-changes")
 def request_changes_command(
-    source_id: Annotated[str, typer.Argument(help="Source id.")],
+    source_id: SourceId,
     changes: Annotated[str, typer.Option("--changes", help="What the registrant must change.")],
 ) -> None:
     """Ask the registrant for changes (they resubmit with their registration key)."""
-    message = run(_decide(load_settings(), "request-changes", source_id, changes))
-    out().print(message, markup=False, highlight=False)
+    _decide_and_say("request-changes", source_id, changes)

@@ -36,6 +36,29 @@ def _decide(registration: Registration | None, state: str, actor: str) -> None:
     registration.decided_at = registration.updated_at = utcnow()
 
 
+def _valid_schedule(schedule: str) -> str:
+    try:
+        return validate_schedule(schedule)
+    except ValueError as error:
+        raise InvalidRegistration(str(error), field="schedule") from None
+
+
+async def _audited(
+    session: AsyncSession, source: Source, *, actor: str, action: str, **details: Any
+) -> Source:
+    """Record ``action`` on ``source`` in the audit log, flush, and give ``source`` back."""
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        target_type="source",
+        target_id=source.id,
+        **details,
+    )
+    await session.flush()
+    return source
+
+
 async def pending_sources(
     session: AsyncSession,
 ) -> list[tuple[Source, Registration | None, Partner | None]]:
@@ -59,10 +82,7 @@ async def approve(
     if source.status not in ("pending", "rejected"):
         raise WrongState(f"source {source_id!r} is {source.status}, not pending")
     if schedule is not None:
-        try:
-            schedule = validate_schedule(schedule)
-        except ValueError as error:
-            raise InvalidRegistration(str(error), field="schedule") from None
+        schedule = _valid_schedule(schedule)
     if source.partner_id is None and registration is not None:
         created = await find_or_create_partner(session, registration.name, registration.kind)
         source.partner_id = created.id
@@ -77,18 +97,15 @@ async def approve(
     if source.next_harvest_at is None:
         source.next_harvest_at = source.updated_at  # due now: the scheduler starts it
     _decide(registration, "approved", actor)
-    record_event(
+    return await _audited(
         session,
+        source,
         actor=actor,
         action="source.approve",
-        target_type="source",
-        target_id=source.id,
         partner=source.partner_id,
         partner_joined=joined,
         schedule=source.schedule,
     )
-    await session.flush()
-    return source
 
 
 async def reject(session: AsyncSession, source_id: str, *, actor: str, reason: str) -> Source:
@@ -104,16 +121,7 @@ async def reject(session: AsyncSession, source_id: str, *, actor: str, reason: s
     if registration is not None:
         registration.reason = reason
     _decide(registration, "rejected", actor)
-    record_event(
-        session,
-        actor=actor,
-        action="source.reject",
-        target_type="source",
-        target_id=source.id,
-        reason=reason,
-    )
-    await session.flush()
-    return source
+    return await _audited(session, source, actor=actor, action="source.reject", reason=reason)
 
 
 async def request_changes(
@@ -128,16 +136,9 @@ async def request_changes(
         raise WrongState(f"source {source_id!r} is not a pending registration")
     registration.requested_changes = changes
     _decide(registration, "changes_requested", actor)
-    record_event(
-        session,
-        actor=actor,
-        action="source.request_changes",
-        target_type="source",
-        target_id=source.id,
-        changes=changes,
+    return await _audited(
+        session, source, actor=actor, action="source.request_changes", changes=changes
     )
-    await session.flush()
-    return source
 
 
 async def edit_source(
@@ -151,10 +152,7 @@ async def edit_source(
     """Change a source's schedule and/or contact (``None`` leaves a value alone)."""
     changed: dict[str, Any] = {}
     if schedule is not None:
-        try:
-            schedule = validate_schedule(schedule)
-        except ValueError as error:
-            raise InvalidRegistration(str(error), field="schedule") from None
+        schedule = _valid_schedule(schedule)
         if schedule != source.schedule:
             changed["schedule"] = {"from": source.schedule, "to": schedule}
             source.schedule = schedule
@@ -164,15 +162,7 @@ async def edit_source(
         if email != source.contact_email:
             changed["contact_email"] = {"from": source.contact_email, "to": email}
             set_contact(source, await session.get(Registration, source.id), email, by=actor)
-    if changed:
-        source.updated_at = utcnow()
-        record_event(
-            session,
-            actor=actor,
-            action="source.edit",
-            target_type="source",
-            target_id=source.id,
-            **changed,
-        )
-        await session.flush()
-    return source
+    if not changed:
+        return source
+    source.updated_at = utcnow()
+    return await _audited(session, source, actor=actor, action="source.edit", **changed)

@@ -75,30 +75,30 @@ def portal() -> CkanPortal:
     return CkanPortal()
 
 
+async def add_callers(session: AsyncSession, **laval_source: Any) -> dict[str, str]:
+    """Add partners 'laval' (owning source 'laval', with ``laval_source``'s columns) and
+    'gatineau'; the secrets of an operator token and of a token of each partner."""
+    session.add_all(
+        [
+            Partner(id="laval", name="Ville de Laval", kind="municipality"),
+            Partner(id="gatineau", name="Ville de Gatineau", kind="municipality"),
+        ]
+    )
+    await session.flush()
+    session.add(Source(id="laval", partner_id="laval", platform="ckan", **laval_source))
+    _, operator = await create_token(session, role="operator")
+    _, laval = await create_token(session, role="partner", partner_id="laval")
+    _, gatineau = await create_token(session, role="partner", partner_id="gatineau")
+    return {"operator": operator, "laval": laval, "gatineau": gatineau}
+
+
 @pytest.fixture
 async def tokens(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]:
     """Secrets: an operator, and partners 'laval' (owns source 'laval') and 'gatineau'."""
     async with sessions() as session, session.begin():
-        session.add_all(
-            [
-                Partner(id="laval", name="Ville de Laval", kind="municipality"),
-                Partner(id="gatineau", name="Ville de Gatineau", kind="municipality"),
-            ]
+        return await add_callers(
+            session, url="https://laval.example.org", contact_email="laval@example.org"
         )
-        await session.flush()
-        session.add(
-            Source(
-                id="laval",
-                partner_id="laval",
-                url="https://laval.example.org",
-                platform="ckan",
-                contact_email="laval@example.org",
-            )
-        )
-        _, operator = await create_token(session, role="operator")
-        _, laval = await create_token(session, role="partner", partner_id="laval")
-        _, gatineau = await create_token(session, role="partner", partner_id="gatineau")
-    return {"operator": operator, "laval": laval, "gatineau": gatineau}
 
 
 def make_app(database_url: str, **settings: Any) -> FastAPI:

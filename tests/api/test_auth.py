@@ -12,30 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.app import create_app
 from api.auth import Operator, SourceAccess
 from harvester.settings import Settings
-from harvester.store.tables import ApiToken, Partner, Source
+from harvester.store.tables import ApiToken
 from harvester.tokens import TokenError, create_token, hash_token, revoke_token
+from tests.api.portal_replay import add_callers
 
 
 @pytest.fixture
 async def secrets_(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]:
     async with sessions() as session, session.begin():
-        session.add_all(
-            [
-                Partner(id="laval", name="Ville de Laval", kind="municipality"),
-                Partner(id="gatineau", name="Ville de Gatineau", kind="municipality"),
-            ]
-        )
-        await session.flush()
-        session.add(
-            Source(id="laval", partner_id="laval", url="https://l.example", platform="ckan")
-        )
-        _, operator = await create_token(session, role="operator")
-        _, laval = await create_token(session, role="partner", partner_id="laval")
-        _, gatineau = await create_token(session, role="partner", partner_id="gatineau")
+        secrets = await add_callers(session, url="https://l.example")
         revoked_row, revoked = await create_token(session, role="operator", name="old")
         assert revoked_row.id is not None
         await revoke_token(session, revoked_row.id)
-    return {"operator": operator, "laval": laval, "gatineau": gatineau, "revoked": revoked}
+    return {**secrets, "revoked": revoked}
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from catalog.dates import parse_date
-from tests.paths import FIXTURES, fixture
+from tests.fixture_docs import dicts, documents
+from tests.paths import fixture
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 
@@ -96,34 +95,14 @@ def test_garbage_gives_none(value: object) -> None:
     assert parse_date(value) is None
 
 
-def _load(path: Path) -> Iterator[Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".jsonl":
-            yield from (json.loads(line) for line in text.splitlines() if line.strip())
-        else:
-            yield json.loads(text)
-    except json.JSONDecodeError:
-        return
-
-
 def _values(platforms: tuple[str, ...], keys: set[str]) -> list[Any]:
     found: set[Any] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k in keys and isinstance(v, str | int) and not isinstance(v, bool) and v != "":
+    for doc in documents(*platforms):
+        for d in dicts(doc):
+            for k in keys & d.keys():
+                v = d[k]
+                if isinstance(v, str | int) and not isinstance(v, bool) and v != "":
                     found.add(v)
-                walk(v)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for platform in platforms:
-        for path in sorted((FIXTURES / platform).glob("*.json*")):
-            for doc in _load(path):
-                walk(doc)
     return sorted(found, key=str)
 
 

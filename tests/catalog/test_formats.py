@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from catalog.vocab import (
@@ -17,43 +12,15 @@ from catalog.vocab import (
     media_type_uri,
     normalize_format,
 )
-from tests.paths import FIXTURES
-
-
-def _walk(node: Any, key: str) -> Iterator[Any]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key:
-                yield v
-            yield from _walk(v, key)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item, key)
-
-
-def _documents(*platforms: str) -> Iterator[Any]:
-    for platform in platforms:
-        for path in sorted((FIXTURES / platform).glob("*.json*")):
-            yield from _load(path)
-
-
-def _load(path: Path) -> Iterator[Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".jsonl":
-            yield from (json.loads(line) for line in text.splitlines() if line.strip())
-        else:
-            yield json.loads(text)
-    except json.JSONDecodeError:
-        return  # the bad_* fixtures are deliberately broken
+from tests.fixture_docs import dicts, documents
 
 
 def _distinct(key: str, *platforms: str) -> list[str]:
     values = {
         v.strip()
-        for doc in _documents(*platforms)
-        for v in _walk(doc, key)
-        if isinstance(v, str) and v.strip()
+        for doc in documents(*platforms)
+        for d in dicts(doc)
+        if isinstance(v := d.get(key), str) and v.strip()
     }
     return sorted(values)
 

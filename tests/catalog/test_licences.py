@@ -2,64 +2,34 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from catalog.model import LicenceRef
 from catalog.vocab import licence_title, normalize_licence
-from tests.paths import FIXTURES
-
-
-def _load(path: Path) -> Iterator[Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".jsonl":
-            yield from (json.loads(line) for line in text.splitlines() if line.strip())
-        else:
-            yield json.loads(text)
-    except json.JSONDecodeError:
-        return  # the bad_* fixtures are deliberately broken
-
-
-def _dicts(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _dicts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _dicts(item)
+from tests.fixture_docs import dicts, documents
 
 
 def _ckan_licences() -> list[tuple[str, str, str]]:
     """Every distinct (license_id, license_title, license_url) of the CKAN fixtures."""
     found = set()
-    for path in sorted((FIXTURES / "ckan").glob("*.json*")):
-        for doc in _load(path):
-            for d in _dicts(doc):
-                if "license_id" in d or "license_title" in d:
-                    found.add(
-                        tuple(
-                            str(d.get(k) or "")
-                            for k in ("license_id", "license_title", "license_url")
-                        )
+    for doc in documents("ckan"):
+        for d in dicts(doc):
+            if "license_id" in d or "license_title" in d:
+                found.add(
+                    tuple(
+                        str(d.get(k) or "") for k in ("license_id", "license_title", "license_url")
                     )
+                )
     return sorted(found)  # type: ignore[arg-type]
 
 
 def _dcat_us_licences() -> list[str]:
     found = set()
-    for platform in ("dcat-us", "arcgis", "socrata"):
-        for path in sorted((FIXTURES / platform).glob("*.json")):
-            for doc in _load(path):
-                for d in _dicts(doc):
-                    value = d.get("license")
-                    if isinstance(value, str) and value.strip():
-                        found.add(value)
+    for doc in documents("dcat-us", "arcgis", "socrata", pattern="*.json"):
+        for d in dicts(doc):
+            value = d.get("license")
+            if isinstance(value, str) and value.strip():
+                found.add(value)
     return sorted(found)
 
 

@@ -8,7 +8,6 @@ test instead of sending traffic out.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterable
@@ -23,6 +22,7 @@ import pytest
 from connectors.client import GuardedBackend, GuardedTransport, build_client
 from connectors.errors import SourceForbidden
 from connectors.ssrf import SSRFGuard
+from tests.connectors.loopback import loopback_only
 
 
 @dataclass
@@ -72,17 +72,7 @@ async def server() -> AsyncIterator[LoopbackServer]:
 @pytest.fixture(autouse=True)
 def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every real TCP connect; refuse non-loopback ones before any socket is made."""
-    seen: list[str] = []
-    real = httpcore.AnyIOBackend.connect_tcp
-
-    async def spy(self: httpcore.AnyIOBackend, host: str, port: int, **kwargs: Any) -> Any:
-        seen.append(host)
-        if not ipaddress.ip_address(host).is_loopback:
-            raise AssertionError(f"test tried to connect to non-loopback {host}")
-        return await real(self, host, port, **kwargs)
-
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
-    return seen
+    return loopback_only(monkeypatch)
 
 
 @pytest.fixture

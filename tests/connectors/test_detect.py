@@ -5,7 +5,6 @@ client (loopback allowed explicitly, as tests may)."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 import pytest
 
@@ -22,6 +20,7 @@ from connectors.base import ProbeResult
 from connectors.client import build_client
 from connectors.detect import DetectionReport, detect_platform, headline
 from tests.connectors.arcgis_samples import PORTAL_SELF, SHARING_ROOT
+from tests.connectors.loopback import loopback_only
 from tests.connectors.ods_samples import DATASETS, catalog_page
 from tests.paths import fixture
 
@@ -93,17 +92,7 @@ async def serve(routes: dict[str, Route], **kwargs: Any) -> AsyncIterator[Replay
 @pytest.fixture(autouse=True)
 def connects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record every TCP connect; refuse non-loopback ones before any socket exists."""
-    seen: list[str] = []
-    real = httpcore.AnyIOBackend.connect_tcp
-
-    async def spy(self: httpcore.AnyIOBackend, host: str, port: int, **kwargs: Any) -> Any:
-        seen.append(host)
-        if not ipaddress.ip_address(host).is_loopback:
-            raise AssertionError(f"test tried to connect to non-loopback {host}")
-        return await real(self, host, port, **kwargs)
-
-    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", spy)
-    return seen
+    return loopback_only(monkeypatch)
 
 
 @pytest.fixture
