@@ -107,6 +107,11 @@ class DatasetSearchPage(BaseModel):
     facets: dict[str, list[FacetValue]] = Field(
         description="Most frequent values of each requested facet among the matches."
     )
+    facets_exact: bool = Field(
+        default=True,
+        description="False when matches exceed the count limit: facets are then counted on "
+        "a sample of the first 10 000 matches.",
+    )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     next: str | None = Field(description="URL of the next page, null on the last one.")
 

@@ -73,6 +73,7 @@ async def search_datasets(
             name: [FacetValue(value=value, count=count) for value, count in values]
             for name, values in result.facets.items()
         },
+        facets_exact=result.facets_exact,
         next_cursor=result.next_cursor,
         next=(
             str(request.url.include_query_params(cursor=result.next_cursor))

@@ -53,6 +53,7 @@ class SearchRequest:
     facet_limit: int = 10
     count_limit: int = 10_000
     count: bool = True
+    facet_sample: int = 10_000
 
 
 @dataclass(slots=True)
@@ -64,6 +65,7 @@ class SearchResult:
     facets: FacetCounts
     query: ParsedQuery
     sort: Sort
+    facets_exact: bool = True
 
 
 @dataclass(slots=True)
@@ -153,41 +155,62 @@ def candidates(plan: _Plan) -> Select[Any]:
     return sa.select(col(Dataset.pk)).where(*plan.where)
 
 
-async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
-    """Run ``request``; raises :class:`~harvester.search.cursor.CursorError` for a bad cursor."""
-    parsed = parse_query(request.q or "")
-    plan = _plan(request, parsed, dialect_name(session))
-    statement: Select[Any] = sa.select(Dataset)
+async def _page(
+    session: AsyncSession, plan: _Plan, request: SearchRequest
+) -> tuple[list[tuple[Dataset, int | None]], bool]:
+    """The page's rows (and scores), and whether more follow. Ordering runs on the narrow
+    ``(pk, score)`` pairs; only the page's rows are read whole."""
+    pk = col(Dataset.pk)
+    keys: Select[Any] = sa.select(pk)
     if plan.score is not None:
-        statement = statement.add_columns(plan.score)
-    statement = statement.where(*plan.where).order_by(*_order(plan)).limit(request.limit + 1)
+        keys = keys.add_columns(plan.score)
+    keys = keys.where(*plan.where).order_by(*_order(plan)).limit(request.limit + 1)
     if request.cursor:
         cursor = cursors.decode(request.cursor, sort=plan.sort, expected=plan.fingerprint)
-        statement = statement.where(_after(plan, cursor.key))
+        keys = keys.where(_after(plan, cursor.key))
     elif request.offset:
-        statement = statement.offset(request.offset)
-    rows = (await session.execute(statement)).all()
-    page = rows[: request.limit]
+        keys = keys.offset(request.offset)
+    found = (await session.execute(keys)).all()
+    scores = {row[0]: (row[1] if plan.score is not None else None) for row in found}
+    wanted = [row[0] for row in found[: request.limit]]
+    loaded = {
+        row.pk: row for row in await session.scalars(sa.select(Dataset).where(pk.in_(wanted)))
+    }
+    return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
+
+
+async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
+    """Run ``request``; raises :class:`~harvester.search.cursor.CursorError` for a bad cursor.
+
+    Facet counts are exact while the matches are few (``count_limit``); beyond, they are
+    counted on the first ``facet_sample`` matches and ``facets_exact`` is False."""
+    parsed = parse_query(request.q or "")
+    plan = _plan(request, parsed, dialect_name(session))
+    page, more = await _page(session, plan, request)
     next_cursor = None
-    if len(rows) > request.limit and page:
-        last = page[-1]
-        key = _key(plan, last[0], last[1] if plan.score is not None else None)
+    if more and page:
+        last, score = page[-1]
+        key = _key(plan, last, score)
         next_cursor = cursors.encode(cursors.Cursor(plan.sort, key, plan.fingerprint))
     total, exact = (0, False)
-    if request.count:
+    if request.count or (request.facets and plan.narrowed):
         total, exact = await _total(session, plan, request.count_limit)
+    sample = candidates(plan)
+    if not exact:
+        sample = sample.limit(request.facet_sample)
     facets = await count_facets(
         session,
         request.facets,
-        candidates(plan) if plan.narrowed else None,
+        sample if plan.narrowed else None,
         limit=request.facet_limit,
     )
     return SearchResult(
-        total=total,
-        total_exact=exact,
-        datasets=[row[0] for row in page],
+        total=total if request.count else 0,
+        total_exact=exact if request.count else False,
+        datasets=[row for row, _ in page],
         next_cursor=next_cursor,
         facets=facets,
         query=parsed,
         sort=plan.sort,
+        facets_exact=exact or not plan.narrowed,
     )

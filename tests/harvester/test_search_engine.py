@@ -82,6 +82,23 @@ async def test_total_is_flagged_beyond_the_count_limit(
     assert (exact.total, exact.total_exact) == (len(items), True)
 
 
+async def test_facets_are_sampled_and_flagged_beyond_the_count_limit(
+    sessions: async_sessionmaker[AsyncSession], items: list
+) -> None:
+    narrowed = Filters(facets={"source": ["portail"]})  # every item, but a narrowed search
+    async with sessions() as session:
+        sampled = await search(
+            session,
+            SearchRequest(filters=narrowed, facets=["source"], count_limit=10, facet_sample=7),
+        )
+        exact = await search(session, SearchRequest(filters=narrowed, facets=["source"]))
+    assert not sampled.facets_exact and sum(n for _, n in sampled.facets["source"]) == 7
+    assert exact.facets_exact and dict(exact.facets["source"]) == {"portail": len(items)}
+    async with sessions() as session:
+        whole = await search(session, SearchRequest(facets=["source"], count_limit=10))
+    assert whole.facets_exact, "without a query or filter, counts come from the index alone"
+
+
 async def test_query_language(
     sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
