@@ -248,15 +248,17 @@ class DcatRdfConnector(BaseConnector):
         self.stats.complete = True
 
     def normalize(self, raw: RawRecord) -> DatasetRecord:
-        """Map one fetched dataset (its small graph) to the canonical record."""
-        graph, node, page = from_payload(raw.payload)
+        """Map one fetched dataset (its small graph) to the canonical record. Provenance
+        names the catalogue, not the page: a dataset removed earlier in the listing shifts
+        later ones to other pages, and that must not count as a change of theirs."""
+        graph, node, _page = from_payload(raw.payload)
         return normalize_dataset_graph(
             graph,
             node,
             self.source,
             fetched_at=raw.fetched_at,
             platform=self.platform,
-            api_url=page,
+            api_url=self.source.url,
         )
 
     @classmethod

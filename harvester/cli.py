@@ -25,6 +25,7 @@ from harvester.cli_common import (
     safe_url,
     sync_from_file,
 )
+from harvester.cli_demo import demo
 from harvester.cli_harvest import harvest, runs
 from harvester.cli_sources import sources_app
 from harvester.cli_stats import stats
@@ -48,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.command()(harvest)
 app.command()(runs)
+app.command()(demo)
 app.command()(stats)
 app.command()(worker)
 app.command()(prune)

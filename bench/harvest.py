@@ -1,0 +1,278 @@
+"""Benchmark: harvest throughput, peak RSS and re-harvest cost from the portal simulator.
+
+    .venv/bin/python bench/harvest.py [--sizes 10000] [--big] [--platforms ckan,dcat_turtle]
+        [--databases sqlite,postgresql] [--stem-cache] [--profile] [--naive-sample 1000]
+
+For each platform × size, a simulator process serves the corpus (page cache warmed first, so
+the simulator's rendering is not what is measured); for each database, in fresh processes:
+
+* fetch    — the connector's ``fetch()`` alone (HTTP + parse), records dropped;
+* ceiling  — same pages, orjson (JSON) / rdflib (Turtle) parse, one row per dataset bulk
+             inserted (executemany / COPY): the same-run upper bound;
+* full     — ``run_harvest`` into an empty database (datasets/s, peak RSS);
+* naive    — one rdflib graph per dataset, serialized, re-parsed, mapped, one transaction
+             each (ckanext-dcat's way), on ``--naive-sample`` datasets;
+* re-harvest 0 % (full listing, then incremental) and 5 % changed, with the rows written to
+  ``dataset``, ``raw_record``, ``dataset_facet`` (and ``search_doc`` on PostgreSQL) counted
+  by triggers.
+
+``--stem-cache`` also runs a full harvest with stems memoized per word (the fix proposed for
+the pure-Python stemmer, obsolete since the C stemmer landed); ``--profile`` runs a full
+harvest under pyinstrument and prints its profile (its time includes the profiler's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harvest_jobs as jobs
+from bench.common import drop_database, fresh_database, isolated, machine, table
+
+COUNTED = ("dataset", "raw_record", "dataset_facet")
+TARGET_RATE, TARGET_NAIVE, TARGET_CEILING, TARGET_RSS = 5000, 20, 4, 400
+
+
+async def _setup(db_url: str, source_url: str, platform: str, page_size: int) -> None:
+    """The partner and the source rows."""
+    import sqlalchemy as sa
+
+    from harvester.store.db import create_engine
+    from harvester.store.tables import Partner, Source
+
+    options = {"ckan": {"rows": page_size}}.get(platform, {})
+    engine = create_engine(db_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.insert(Partner).values(id="bench", name="Bench", kind="municipality")
+        )
+        await connection.execute(
+            sa.insert(Source).values(
+                id="bench",
+                partner_id="bench",
+                url=source_url,
+                platform=jobs.CONNECTOR[platform],
+                options=options,
+                status="approved",
+            )
+        )
+    await engine.dispose()
+
+
+async def _install_counters(db_url: str) -> None:
+    """Triggers counting the rows written to the counted tables (installed after the first
+    harvest, so they do not slow it down)."""
+    import sqlalchemy as sa
+
+    from harvester.store.db import create_engine
+
+    engine = create_engine(db_url)
+    postgres = engine.dialect.name == "postgresql"
+    tables = (*COUNTED, "search_doc") if postgres else COUNTED
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text("CREATE TABLE bench_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+        )
+        for name in tables:
+            await connection.execute(sa.text(f"INSERT INTO bench_writes VALUES ('{name}', 0)"))
+        if postgres:
+            await connection.execute(
+                sa.text(
+                    "CREATE FUNCTION bench_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "UPDATE bench_writes SET n = n + 1 WHERE tbl = TG_TABLE_NAME; "
+                    "RETURN NULL; END $$"
+                )
+            )
+        for name in tables:
+            if postgres:
+                await connection.execute(
+                    sa.text(
+                        f"CREATE TRIGGER bench_{name} AFTER INSERT OR UPDATE OR DELETE ON {name} "
+                        "FOR EACH ROW EXECUTE FUNCTION bench_count()"
+                    )
+                )
+                continue
+            for op in ("INSERT", "UPDATE", "DELETE"):
+                await connection.execute(
+                    sa.text(
+                        f"CREATE TRIGGER bench_{name}_{op.lower()} AFTER {op} ON {name} BEGIN "
+                        f"UPDATE bench_writes SET n = n + 1 WHERE tbl = '{name}'; END"
+                    )
+                )
+    await engine.dispose()
+
+
+async def _rows(db_url: str) -> int:
+    """Rows in the counted tables (what the first harvest wrote)."""
+    import sqlalchemy as sa
+
+    from harvester.store.db import create_engine
+
+    engine = create_engine(db_url)
+    tables = (*COUNTED, "search_doc") if engine.dialect.name == "postgresql" else COUNTED
+    async with engine.connect() as connection:
+        total = 0
+        for name in tables:
+            total += int(await connection.scalar(sa.text(f"SELECT count(*) FROM {name}")) or 0)
+    await engine.dispose()
+    return total
+
+
+async def _writes(db_url: str, *, reset: bool = False) -> int:
+    """Rows written to the counted tables since the last reset."""
+    import sqlalchemy as sa
+
+    from harvester.store.db import create_engine
+
+    engine = create_engine(db_url)
+    async with engine.begin() as connection:
+        total = int(await connection.scalar(sa.text("SELECT sum(n) FROM bench_writes")) or 0)
+        if reset:
+            await connection.execute(sa.text("UPDATE bench_writes SET n = 0"))
+    await engine.dispose()
+    return total
+
+
+def _rate(result: dict[str, Any]) -> float:
+    return result["count"] / result["seconds"] if result["seconds"] else 0.0
+
+
+def _row(label: str, result: dict[str, Any], full: float | None, writes: Any = "") -> list[Any]:
+    ratio = f"{full / result['seconds']:.1f}x" if full and result["seconds"] else ""
+    return [
+        label,
+        result["count"],
+        result["seconds"],
+        _rate(result),
+        result["rss_mb"],
+        ratio,
+        writes,
+    ]
+
+
+def _measure_database(
+    args: argparse.Namespace, sim: Any, platform: str, size: int, kind: str, folder: Path
+) -> None:
+    source_url = sim.source_url(platform)
+    name = f"{platform}_{size}_{kind}"
+    sim.set_generation(0)
+    isolated(jobs.fetch_only, sim.url, platform)  # warm the page cache of generation 0
+    fetch = isolated(jobs.fetch_only, sim.url, platform)
+    ceiling_url = fresh_database(kind, folder, name + "_ceiling")
+    ceiling = isolated(jobs.ceiling, sim.url, platform, ceiling_url, size, args.page_size)
+    drop_database(ceiling_url)
+    db_url = fresh_database(kind, folder, name)
+    asyncio.run(_setup(db_url, source_url, platform, args.page_size))
+    full = isolated(jobs.harvest, db_url, "bench", True, False)
+    full_writes = asyncio.run(_rows(db_url))
+    asyncio.run(_install_counters(db_url))
+    again = isolated(jobs.harvest, db_url, "bench", True, False)
+    again_writes = asyncio.run(_writes(db_url, reset=True))
+    incremental = isolated(jobs.harvest, db_url, "bench", False, False)
+    incremental_writes = asyncio.run(_writes(db_url, reset=True))
+    sim.set_generation(1)
+    isolated(jobs.fetch_only, sim.url, platform)  # warm generation 1
+    changed = isolated(jobs.harvest, db_url, "bench", True, False)
+    changed_writes = asyncio.run(_writes(db_url, reset=True))
+    drop_database(db_url)
+    sim.set_generation(0)
+    isolated(jobs.fetch_only, sim.url, platform)
+    naive_url = fresh_database(kind, folder, name + "_naive")
+    asyncio.run(_setup(naive_url, source_url, platform, args.page_size))
+    naive = isolated(jobs.naive, sim.url, platform, naive_url, min(args.naive_sample, size))
+    drop_database(naive_url)
+    seconds = full["seconds"]
+    rows = [
+        _row("fetch + parse only (connector)", fetch, None),
+        _row("ceiling: parse + bulk insert", ceiling, None),
+        _row("naive: rdflib graph per dataset", naive, None),
+        _row("full harvest", full, None, full_writes),
+        _row("re-harvest 0 % (--full listing)", again, seconds, again_writes),
+        _row("re-harvest 0 % (incremental)", incremental, seconds, incremental_writes),
+        _row(f"re-harvest 5 % ({changed['updated']} updated)", changed, seconds, changed_writes),
+    ]
+    stem = None
+    if args.stem_cache or args.profile:
+        stem_url = fresh_database(kind, folder, name + "_extra")
+        asyncio.run(_setup(stem_url, source_url, platform, args.page_size))
+        stem = isolated(jobs.harvest, stem_url, "bench", True, args.stem_cache, args.profile)
+        drop_database(stem_url)
+        label = "stems memoized" if args.stem_cache else "again"
+        rows.append(
+            _row(f"full harvest, {label}" + (" (profiled)" if args.profile else ""), stem, None)
+        )
+    headers = ["run", "datasets", "seconds", "datasets/s", "peak MB", "vs full", "row writes"]
+    print(table(headers, rows, title=f"\n{platform} · {size:,} datasets · {kind}"))
+    _verdict(full, ceiling, naive, again, stem)
+    if stem and "profile" in stem:
+        print(stem["profile"][: args.profile_chars])
+
+
+def _verdict(
+    full: dict[str, Any],
+    ceiling: dict[str, Any],
+    naive: dict[str, Any],
+    again: dict[str, Any],
+    stem: dict[str, Any] | None,
+) -> None:
+    checks = [("full harvest", full)] + ([("extra full harvest", stem)] if stem else [])
+    for label, result in checks:
+        rate = _rate(result)
+        print(
+            f"  {label}: {rate:,.0f} ds/s = {rate / TARGET_RATE:.2f} of the {TARGET_RATE:,} target; "
+            f"{rate / _rate(naive):.1f}x naive (target ≥ {TARGET_NAIVE}x); ceiling "
+            f"{_rate(ceiling) / rate:.1f}x faster (target ≤ {TARGET_CEILING}x); "
+            f"peak {result['rss_mb']:.0f} MB"
+        )
+    print(
+        f"  unchanged re-harvest (full listing): {full['seconds'] / again['seconds']:.1f}x "
+        "faster than the full harvest (target ≥ 3x with zero row writes)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="comma-separated catalogue sizes")
+    parser.add_argument("--big", action="store_true", help="add the 1,000,000-dataset run")
+    parser.add_argument("--platforms", default="ckan,dcat_turtle")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--naive-sample", type=int, default=1000)
+    parser.add_argument("--cache-mb", type=int, default=3000, help="simulator page cache (MB)")
+    parser.add_argument("--stem-cache", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-chars", type=int, default=6000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
+    print(f"moisson bench/harvest.py · {machine()}")
+    print(
+        "vs full = full-harvest seconds / this run's seconds; row writes = rows inserted, "
+        "updated or deleted in dataset, raw_record, dataset_facet (+ search_doc on PostgreSQL)"
+    )
+    from simulator.corpus import CorpusSpec
+    from simulator.server import SimProcess
+    from simulator.state import SimConfig
+
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            for platform in args.platforms.split(","):
+                spec = CorpusSpec(seed=42, n=size, changed=0.05, removed=0.0, added=0.0)
+                config = SimConfig(
+                    spec=spec,
+                    platforms=(platform,),
+                    page_size=args.page_size,
+                    cache_bytes=args.cache_mb * 1024 * 1024,
+                )
+                with SimProcess(config) as sim:
+                    for kind in args.databases.split(","):
+                        _measure_database(args, sim, platform, size, kind, Path(folder))
+
+
+if __name__ == "__main__":
+    main()

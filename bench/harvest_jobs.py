@@ -1,0 +1,263 @@
+"""The measured jobs of ``bench/harvest.py``, each meant to run in a fresh process.
+
+* :func:`fetch_only` — the real connector's ``fetch()``, records dropped (HTTP + parsing);
+* :func:`ceiling` — the same pages fetched, parsed (orjson for JSON, rdflib for Turtle) and
+  bulk-inserted as one row per dataset (``executemany`` on SQLite, ``COPY`` on PostgreSQL);
+* :func:`harvest` — ``run_harvest`` as production runs it (optionally under pyinstrument);
+* :func:`naive` — one rdflib graph per dataset, serialized and re-parsed between "gather" and
+  "import" and mapped, each dataset written in its own transaction (ckanext-dcat's way).
+
+Each returns a dict with ``seconds``, ``count`` and ``rss_mb`` (peak RSS of the process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from bench.common import peak_rss_mb
+
+LOOPBACK = ["127.0.0.1"]
+CONNECTOR = {"ckan": "ckan", "dcat_turtle": "dcat_rdf", "socrata": "socrata", "datajson": "dcat_us"}
+
+
+class _CachedStemmer:
+    """A snowball stemmer whose answers are memoized per word (the proposed fix)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.memo: dict[str, str] = {}
+
+    def stemWord(self, word: str) -> str:
+        found = self.memo.get(word)
+        if found is None:
+            found = self.memo[word] = self.inner.stemWord(word)
+        return found
+
+    def stemWords(self, words: list[str]) -> list[str]:
+        return [self.stemWord(w) for w in words]
+
+
+def patch_stem_cache() -> None:
+    """Memoize stems per word inside this process (measures the proposed fix)."""
+    from harvester.search import text
+
+    original = text._stemmer.__wrapped__  # type: ignore[attr-defined]
+    text._stemmer = lru_cache(maxsize=2)(lambda language: _CachedStemmer(original(language)))  # type: ignore[assignment]
+
+
+def _source(sim_url: str, platform: str) -> Any:
+    from connectors.base import SourceSpec
+
+    url = sim_url + ("/catalog.ttl" if platform == "dcat_turtle" else "")
+    url += "/data.json" if platform == "datajson" else ""
+    return SourceSpec(id="bench", url=url, platform=CONNECTOR[platform])
+
+
+def fetch_only(sim_url: str, platform: str) -> dict[str, Any]:
+    from connectors.client import build_client
+    from connectors.registry import get_connector
+
+    async def main() -> dict[str, Any]:
+        async with build_client(allow=LOOPBACK, timeout=300) as client:
+            connector = get_connector(CONNECTOR[platform])(_source(sim_url, platform), client)
+            start, count = time.perf_counter(), 0
+            async for _ in connector.fetch():
+                count += 1
+            return {
+                "seconds": time.perf_counter() - start,
+                "count": count,
+                "pages": connector.stats.pages,
+            }
+
+    result = asyncio.run(main())
+    return {**result, "rss_mb": peak_rss_mb()}
+
+
+def _page_urls(sim_url: str, platform: str, total: int, page_size: int) -> list[str]:
+    """The URLs the connector asks for, so the simulator's page cache serves both."""
+    import httpx
+
+    if platform == "ckan":
+        return [
+            str(
+                httpx.URL(
+                    f"{sim_url}/api/3/action/package_search",
+                    params={"q": "*:*", "rows": page_size, "start": start, "sort": "id asc"},
+                )
+            )
+            for start in range(0, total, page_size)
+        ]
+    first = f"{sim_url}/catalog.ttl"
+    return [first] + [f"{first}?page={p}" for p in range(2, -(-total // page_size) + 1)]
+
+
+def ceiling(sim_url: str, platform: str, db_url: str, total: int, page_size: int) -> dict[str, Any]:
+    """Fetch + parse + bulk insert of the same pages: what the hardware allows."""
+    from connectors.client import build_client
+
+    urls = _page_urls(sim_url, platform, total, page_size)
+
+    def rows_of(body: bytes) -> list[tuple[str, str]]:
+        if platform == "ckan":
+            results = orjson.loads(body)["result"]["results"]
+            return [(p["id"], orjson.dumps(p).decode()) for p in results]
+        from rdflib import Graph, URIRef
+        from rdflib.namespace import DCAT, RDF
+
+        graph = Graph().parse(data=body, format="turtle")
+        return [
+            (str(s), str(len(graph)))
+            for s in graph.subjects(RDF.type, DCAT.Dataset)
+            if isinstance(s, URIRef)
+        ]
+
+    async def main() -> dict[str, Any]:
+        start, count = time.perf_counter(), 0
+        writer = await _BulkWriter.open(db_url)
+        async with build_client(allow=LOOPBACK, timeout=300) as client:
+            for url in urls:
+                response = await client.get(url)
+                response.raise_for_status()
+                rows = rows_of(response.content)
+                await writer.write(rows)
+                count += len(rows)
+        await writer.close()
+        return {"seconds": time.perf_counter() - start, "count": count}
+
+    return {**asyncio.run(main()), "rss_mb": peak_rss_mb()}
+
+
+class _BulkWriter:
+    """One row per dataset into ``bench_ceiling``: sqlite3 executemany or asyncpg COPY."""
+
+    def __init__(self, sqlite: sqlite3.Connection | None, pg: Any) -> None:
+        self.sqlite, self.pg = sqlite, pg
+
+    @classmethod
+    async def open(cls, db_url: str) -> _BulkWriter:
+        ddl = "CREATE TABLE bench_ceiling (remote_id TEXT PRIMARY KEY, payload TEXT)"
+        if db_url.startswith("sqlite"):
+            connection = sqlite3.connect(db_url.split("///", 1)[1])
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("DROP TABLE IF EXISTS bench_ceiling")
+            connection.execute(ddl)
+            return cls(connection, None)
+        import asyncpg
+
+        pg = await asyncpg.connect(db_url.replace("postgresql+asyncpg", "postgresql"))
+        await pg.execute("DROP TABLE IF EXISTS bench_ceiling")
+        await pg.execute(ddl)
+        return cls(None, pg)
+
+    async def write(self, rows: list[tuple[str, str]]) -> None:
+        if self.sqlite is not None:
+            with self.sqlite:
+                self.sqlite.executemany("INSERT INTO bench_ceiling VALUES (?, ?)", rows)
+        else:
+            await self.pg.copy_records_to_table("bench_ceiling", records=rows)
+
+    async def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+        else:
+            await self.pg.close()
+
+
+def harvest(
+    db_url: str, source_id: str, full: bool, stem_cache: bool, profile: bool = False
+) -> dict[str, Any]:
+    """``run_harvest`` into ``db_url``; the run's counters, seconds and peak RSS."""
+    if stem_cache:
+        patch_stem_cache()
+    from connectors.client import build_client
+    from harvester.runs import run_harvest
+    from harvester.store.db import create_engine, session_factory
+
+    async def main() -> dict[str, Any]:
+        engine = create_engine(db_url)
+        sessions = session_factory(engine)
+        async with build_client(allow=LOOPBACK, timeout=300) as client:
+            start = time.perf_counter()
+            run = await run_harvest(sessions, source_id, client, full=full, batch_size=500)
+            seconds = time.perf_counter() - start
+        await engine.dispose()
+        return {
+            "seconds": seconds,
+            "count": run.seen,
+            "status": run.status,
+            "added": run.added,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "message": run.message,
+        }
+
+    if not profile:
+        return {**asyncio.run(main()), "rss_mb": peak_rss_mb()}
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.005)
+    profiler.start()
+    result = asyncio.run(main())
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
+    return {**result, "rss_mb": peak_rss_mb(), "profile": text}
+
+
+def naive(sim_url: str, platform: str, db_url: str, sample: int) -> dict[str, Any]:
+    """ckanext-dcat's approach on ``sample`` datasets: per dataset, one rdflib graph, serialized
+    and re-parsed (gather → import), mapped, and written in its own transaction."""
+    from rdflib import Graph, URIRef
+
+    from catalog.rdf import dataset_triples
+    from connectors.client import build_client
+    from connectors.dcat_rdf_graphs import from_payload
+    from connectors.dcat_rdf_mapping import normalize_dataset_graph
+    from connectors.registry import get_connector
+    from harvester.store.datasets import Harvested, write_batch
+    from harvester.store.db import create_engine, session_factory
+
+    source = _source(sim_url, platform)
+
+    def graph_of(connector: Any, raw: Any) -> tuple[Graph, URIRef]:
+        if platform == "dcat_turtle":
+            graph, node, _ = from_payload(raw.payload)
+            return graph, node
+        record = connector.normalize(raw)
+        node = URIRef(f"{sim_url}/dataset/{raw.remote_id}")
+        graph = Graph()
+        for triple in dataset_triples(record, dataset_uri=str(node)):
+            graph.add(triple)
+        return graph, node
+
+    async def main() -> dict[str, Any]:
+        engine = create_engine(db_url)
+        sessions = session_factory(engine)
+        start, count = time.perf_counter(), 0
+        async with build_client(allow=LOOPBACK, timeout=300) as client:
+            connector = get_connector(CONNECTOR[platform])(source, client)
+            async for raw in connector.fetch():
+                graph, node = graph_of(connector, raw)
+                handed_over = graph.serialize(format="xml")  # the harvest object's content
+                again = Graph().parse(data=handed_over, format="xml")
+                record = normalize_dataset_graph(
+                    again, node, source, fetched_at=raw.fetched_at, platform="dcat_rdf"
+                )
+                async with sessions() as session, session.begin():
+                    await write_batch(
+                        session, "bench", [Harvested(raw, record)], now=raw.fetched_at
+                    )
+                count += 1
+                if count >= sample:
+                    break
+        seconds = time.perf_counter() - start
+        await engine.dispose()
+        return {"seconds": seconds, "count": count}
+
+    return {**asyncio.run(main()), "rss_mb": peak_rss_mb()}
