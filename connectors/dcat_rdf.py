@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import RDF
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from catalog.model import DatasetRecord
 from connectors import http
@@ -87,41 +86,10 @@ async def get_page(
     what: str | None = None,
 ) -> Page:
     """GET an RDF document with the retry, cap and error rules of :func:`http.get_json`."""
-    subject = f"{what} of {url}" if what else url
-
-    async def attempt() -> Page:
-        try:
-            async with client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
-                if not response.is_success:
-                    raise await http._status_error(response, subject, None)
-                body = await http._read(response, max_bytes, subject)
-                return Page(body, response.headers.get("content-type"), str(response.url))
-        except httpx.UnsupportedProtocol as error:
-            raise SourceProtocolError(
-                f"{subject} is not an http(s) URL", detail=str(error)
-            ) from None
-        except (httpx.TimeoutException, httpx.TransportError) as error:
-            kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
-            raise http._Retryable(
-                SourceUnavailable(f"{subject} {kind}", detail=repr(error), url=url)
-            ) from error
-        except httpx.HTTPError as error:
-            raise SourceProtocolError(f"{subject} failed: {error}", detail=repr(error)) from None
-
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(attempts, 1)),
-        wait=http._wait,
-        retry=retry_if_exception_type(http._Retryable),
-        sleep=http._sleep,
-        reraise=True,
+    fetched = await http.get_bytes(
+        client, url, accept=ACCEPT, max_bytes=max_bytes, attempts=attempts, what=what
     )
-    try:
-        async for state in retrying:
-            with state:
-                return await attempt()
-    except http._Retryable as failed:
-        raise failed.error from None
-    raise AssertionError("unreachable")  # pragma: no cover
+    return Page(fetched.body, fetched.content_type, fetched.url)
 
 
 def _value_url(value: object, base: str) -> str | None:

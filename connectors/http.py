@@ -21,6 +21,7 @@ import html
 import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -208,9 +209,19 @@ async def _status_error(
     return SourceProtocolError(message, detail=detail, url=url)
 
 
-def _decode(body: bytes, response: httpx.Response, subject: str) -> Any:
-    url = str(response.request.url)
-    status = response.status_code
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A successful response's body (decompressed, under the cap) and what describes it."""
+
+    body: bytes
+    content_type: str | None
+    status: int
+    url: str
+
+
+def _decode(fetched: Fetched, subject: str) -> Any:
+    url, status = fetched.url, fetched.status
+    body = fetched.body
     if not body.strip():
         raise SourceProtocolError(
             f"{subject} returned an empty body (status {status}) instead of JSON",
@@ -220,7 +231,7 @@ def _decode(body: bytes, response: httpx.Response, subject: str) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        content_type = response.headers.get("content-type", "")
+        content_type = fetched.content_type or ""
         if _looks_like_html(body, content_type):
             kind = "XML" if _is_xml(body, content_type) else "HTML"
             raise SourceProtocolError(
@@ -240,15 +251,14 @@ async def _attempt(
     client: httpx.AsyncClient,
     url: str,
     params: Mapping[str, Any] | None,
+    accept: str,
     max_bytes: int,
     subject: str,
     describe: ErrorDescriber | None,
     on_body: Callable[[int], None] | None,
-) -> Any:
+) -> Fetched:
     try:
-        async with client.stream(
-            "GET", url, params=params, headers={"Accept": "application/json"}
-        ) as response:
+        async with client.stream("GET", url, params=params, headers={"Accept": accept}) as response:
             if not response.is_success:
                 raise await _status_error(response, subject, describe)
             body = await _read(response, max_bytes, subject)
@@ -263,21 +273,25 @@ async def _attempt(
         ) from error
     except httpx.HTTPError as error:  # decoding errors, too many redirects, …
         raise SourceProtocolError(f"{subject} failed: {error}", detail=repr(error)) from None
-    return _decode(body, response, subject)
+    return Fetched(
+        body, response.headers.get("content-type"), response.status_code, str(response.url)
+    )
 
 
-async def get_json(
+async def get_bytes(
     client: httpx.AsyncClient,
     url: str,
     *,
     params: Mapping[str, Any] | None = None,
+    accept: str = "*/*",
     max_bytes: int = DEFAULT_MAX_BYTES,
     attempts: int = 4,
     what: str | None = None,
     describe_error: ErrorDescriber | None = None,
     on_body: Callable[[int], None] | None = None,
-) -> Any:
-    """GET ``url`` and return its parsed JSON body, or raise a harvest error.
+) -> Fetched:
+    """GET ``url`` with the retry, cap and error rules below and return the body, or raise a
+    harvest error.
 
     ``what`` names the request in messages ("page 3" → "page 3 of https://… returned …");
     ``describe_error`` extracts a platform's own message from a JSON error body;
@@ -295,7 +309,7 @@ async def get_json(
         async for attempt in retrying:
             with attempt:
                 return await _attempt(
-                    client, url, params, max_bytes, subject, describe_error, on_body
+                    client, url, params, accept, max_bytes, subject, describe_error, on_body
                 )
     except _Retryable as failed:
         error = failed.error
@@ -303,3 +317,29 @@ async def get_json(
             error.detail = f"{error.detail}\n(after {attempts} attempts)"
         raise error from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def get_json(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    attempts: int = 4,
+    what: str | None = None,
+    describe_error: ErrorDescriber | None = None,
+    on_body: Callable[[int], None] | None = None,
+) -> Any:
+    """:func:`get_bytes` asking for JSON, parsed; HTML or broken JSON is a protocol error."""
+    fetched = await get_bytes(
+        client,
+        url,
+        params=params,
+        accept="application/json",
+        max_bytes=max_bytes,
+        attempts=attempts,
+        what=what,
+        describe_error=describe_error,
+        on_body=on_body,
+    )
+    return _decode(fetched, _subject(url, what))
