@@ -81,6 +81,14 @@ class DetectionReport:
         return self.best.platform if self.best else None
 
     @property
+    def refusal(self) -> str | None:
+        """Why the SSRF guard refused, when nothing matched and a probe was refused."""
+        if self.best is not None:
+            return None
+        refused = [o for o in self.outcomes if o.status == "refused"]
+        return refused[0].detail if refused else None
+
+    @property
     def matches(self) -> list[ProbeResult]:
         """Every match, best first."""
         return [o.result for o in self.outcomes if o.status == "matched" and o.result]

@@ -91,9 +91,8 @@ async def detect(
         problem = f"the address does not answer like a {platform} portal"
         return ProbeResult(platform=platform, api_url=url), [problem]
     report = await detect_platform(url, client)
-    refused = [o for o in report.outcomes if o.status == "refused"]
-    if report.best is None and refused:
-        raise PreviewRefused(f"{url}: {refused[0].detail}")
+    if report.refusal:
+        raise PreviewRefused(f"{url}: {report.refusal}")
     if report.best is None:
         raise PlatformNotRecognized(f"could not recognize an open-data platform: {report.summary}")
     return report.best, []

@@ -118,9 +118,8 @@ async def detect_platform(url: str, client: httpx.AsyncClient | None) -> str:
             f" instead (valid: {', '.join(platforms())})"
         )
     report = await detect(url, client)
-    refused = [o for o in report.outcomes if o.status == "refused"]
-    if report.platform is None and refused:
-        raise SourceRejected(f"{url}: {refused[0].detail}")
+    if report.refusal:
+        raise SourceRejected(f"{url}: {report.refusal}")
     if report.platform is None:
         raise SourceRejected(f"{report.summary}; name the platform instead")
     return report.platform
