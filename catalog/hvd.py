@@ -8,7 +8,7 @@ unknown labels) as they are.
 
 from __future__ import annotations
 
-import unicodedata
+from catalog.vocab._fold import fold_spaces
 
 HVD_BASE = "http://data.europa.eu/bna/"
 
@@ -23,8 +23,7 @@ HVD_CATEGORIES: dict[str, tuple[str, str]] = {
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return fold_spaces(text.replace("’", "'"))
 
 
 _BY_LABEL = {_fold(label): code for code, labels in HVD_CATEGORIES.items() for label in labels}
