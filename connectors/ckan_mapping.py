@@ -20,7 +20,6 @@ from catalog.vocab import (
     access_right_code,
     frequency_code,
     language_code,
-    language_tag,
     normalize_licence,
 )
 from connectors.base import SourceSpec
@@ -32,6 +31,7 @@ from connectors.ckan_values import Package, extras, lookup
 from connectors.errors import RecordInvalid, RecordSkipped
 from connectors.values import (
     dedupe,
+    default_lang,
     is_url,
     strings,
     text,
@@ -114,13 +114,6 @@ def languages(package: Package) -> list[str]:
             if code:
                 codes.append(code)
     return dedupe(codes)
-
-
-def default_lang(codes: list[str]) -> str:
-    """The tag for untagged text: the dataset's only language, else ``""``."""
-    if len(codes) == 1:
-        return language_tag(codes[0]) or ""
-    return ""
 
 
 def identifier(package: Package) -> str:

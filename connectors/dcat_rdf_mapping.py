@@ -33,7 +33,7 @@ from catalog.model import (
     LocalizedText,
     Provenance,
 )
-from catalog.vocab import access_right_code, frequency_code, language_tag
+from catalog.vocab import access_right_code, frequency_code
 from connectors.base import SourceSpec
 from connectors.dcat_rdf_agents import contact_points, creators, publisher
 from connectors.dcat_rdf_distributions import distributions, first_licence, languages
@@ -59,13 +59,9 @@ from connectors.dcat_rdf_values import (
     types,
 )
 from connectors.errors import RecordInvalid
+from connectors.values import default_lang
 
 __all__ = ["dataset_graphs", "normalize_dataset_graph"]
-
-
-def default_lang(codes: list[str]) -> str:
-    """The tag for untagged text: the dataset's only language, else ``""``."""
-    return (language_tag(codes[0]) or "") if len(codes) == 1 else ""
 
 
 def title(graph: Graph, subject: Node, lang: str) -> LocalizedText:

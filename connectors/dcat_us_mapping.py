@@ -67,14 +67,13 @@ from catalog.vocab import (
     access_right_code,
     frequency_code,
     language_code,
-    language_tag,
     normalize_licence,
 )
 from connectors.base import SourceSpec
 from connectors.dcat_us_distributions import distributions, link, links, service_distribution
 from connectors.dcat_us_extent import spatial, temporal
 from connectors.errors import RecordInvalid
-from connectors.values import dedupe, email, slug, strings, text, url
+from connectors.values import dedupe, default_lang, email, slug, strings, text, url
 
 Dataset = dict[str, Any]
 
@@ -113,11 +112,6 @@ def languages(dataset: Dataset) -> list[str]:
     """EU language codes from ``language`` (``"en-US"`` → ``"ENG"``)."""
     codes = [language_code(item) for item in strings(dataset.get("language"))]
     return dedupe([code for code in codes if code])
-
-
-def default_lang(codes: list[str]) -> str:
-    """The tag for the dataset's text: its only language, else untagged."""
-    return (language_tag(codes[0]) or "") if len(codes) == 1 else ""
 
 
 def _label(dataset: Dataset) -> str:

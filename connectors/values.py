@@ -22,6 +22,7 @@ import orjson
 
 from catalog.dates import parse_date
 from catalog.model import LocalizedList, LocalizedText
+from catalog.vocab import language_tag
 
 T = TypeVar("T")
 
@@ -215,3 +216,8 @@ def byte_size(value: Any) -> int | None:
     unit = (match.group(2) or "b").lower()
     power = _UNITS.get(unit[0], 0)  # b, bytes, o, octets: 0
     return round(number * 1024**power)
+
+
+def default_lang(codes: list[str]) -> str:
+    """The tag for a dataset's untagged text: its only language (EU code), else ``""``."""
+    return (language_tag(codes[0]) or "") if len(codes) == 1 else ""
