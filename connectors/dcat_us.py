@@ -21,8 +21,8 @@ write anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -30,15 +30,14 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.model import DatasetRecord
-from connectors import http
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.dcat_us_mapping import normalize_dcat_us, part_of, remote_id
 from connectors.errors import (
     RecordInvalid,
-    SourceForbidden,
     SourceProtocolError,
     SourceUnavailable,
 )
+from connectors.http_stream import json_chunks, open_stream
 from connectors.json_stream import ArrayItems, JsonStreamError, iter_items
 
 log = logging.getLogger(__name__)
@@ -71,95 +70,14 @@ def data_json_url(url: str, url_path: str | None = None) -> str:
     return base.rstrip("/") + "/data.json"
 
 
-@asynccontextmanager
-async def _open(
-    client: httpx.AsyncClient, url: str, *, attempts: int = 4
-) -> AsyncIterator[httpx.Response]:
-    """A streaming successful response for ``url``, retrying like ``get_json`` does."""
-    request = client.build_request("GET", url, headers={"Accept": "application/json"})
-    for attempt in range(1, max(attempts, 1) + 1):
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.UnsupportedProtocol as error:
-            raise SourceProtocolError(f"{url} is not an http(s) URL", detail=str(error)) from None
-        except (httpx.TimeoutException, httpx.TransportError) as error:
-            kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
-            failure = SourceUnavailable(f"{url} {kind}", detail=repr(error), url=url)
-        else:
-            if response.is_success:
-                try:
-                    yield response
-                finally:
-                    await response.aclose()
-                return
-            outcome = await http._status_error(response, url, None)
-            await response.aclose()
-            if not isinstance(outcome, http._Retryable):
-                raise outcome
-            failure = outcome.error
-        if attempt >= attempts:
-            if attempts > 1:
-                failure.detail = f"{failure.detail}\n(after {attempts} attempts)"
-            raise failure
-        await http.sleep(http.backoff(attempt, getattr(failure, "retry_after", None)))
+def _count_bytes(stats: FetchStats | None) -> Callable[[int], None] | None:
+    if stats is None:
+        return None
 
+    def count(total: int) -> None:
+        stats.bytes = total
 
-async def _body(
-    response: httpx.Response, url: str, max_bytes: int, stats: FetchStats | None
-) -> AsyncGenerator[bytes, None]:
-    """The decompressed body under the cap; HTML, caps and dropped connections as errors."""
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > max_bytes:
-        raise SourceForbidden(
-            f"{url} exceeds {http._size(max_bytes)}", detail=f"Content-Length: {length}", url=url
-        )
-    total = 0
-    first = True
-    chunks = response.aiter_bytes()
-    try:
-        async for chunk in chunks:
-            total += len(chunk)
-            if stats is not None:
-                stats.bytes = total
-            if total > max_bytes:
-                raise SourceForbidden(
-                    f"{url} exceeds {http._size(max_bytes)}",
-                    detail=f"more than {max_bytes} bytes after decompression",
-                    url=url,
-                )
-            if first and chunk.strip():
-                first = False
-                if chunk.lstrip()[:1] == b"<":
-                    await _refuse_markup(response, url, chunk, chunks)
-            yield chunk
-    except httpx.HTTPError as error:
-        kind = "timed out" if isinstance(error, httpx.TimeoutException) else "broke off"
-        raise SourceUnavailable(
-            f"{url} {kind} after {total} bytes", detail=repr(error), url=url
-        ) from None
-
-
-async def _refuse_markup(
-    response: httpx.Response, url: str, head: bytes, rest: AsyncIterator[bytes]
-) -> None:
-    """Raise the "returned HTML instead of JSON" error with an excerpt of the page."""
-    body = head
-    async for chunk in rest:
-        body += chunk
-        if len(body) >= http.ERROR_BODY_BYTES:
-            break
-    content_type = response.headers.get("content-type", "").lower()
-    is_html = "html" in content_type or b"<html" in body[:4096].lower()
-    kind = (
-        "XML"
-        if not is_html and ("xml" in content_type or body.lstrip()[:5] == b"<?xml")
-        else "HTML"
-    )
-    raise SourceProtocolError(
-        f"{url} returned {kind} (status {response.status_code}) instead of JSON",
-        detail=f"GET {url}\n{http.excerpt(body)}",
-        url=url,
-    )
+    return count
 
 
 def _invalid(url: str, error: JsonStreamError, read: int) -> SourceProtocolError:
@@ -188,11 +106,12 @@ async def iter_datasets(
     parser = ArrayItems("dataset")
     seen: set[str] = set()
     fetched_at = datetime.now(UTC)
-    async with _open(client, url, attempts=attempts) as response:
+    async with open_stream(client, url, attempts=attempts) as response:
         if stats is not None:
             stats.pages += 1
         try:
-            async for item in iter_items(_body(response, url, max_bytes, stats), parser):
+            chunks = json_chunks(response, url, max_bytes, _count_bytes(stats))
+            async for item in iter_items(chunks, parser):
                 value = item.value
                 key = remote_id(value) if isinstance(value, dict) else None
                 key = key or f"dataset[{item.index}]"
@@ -295,8 +214,8 @@ class DcatUsConnector(BaseConnector):
         parser = ArrayItems("dataset")
         try:
             async with (
-                _open(client, target, attempts=1) as response,
-                aclosing(_body(response, target, 1 << 62, None)) as chunks,
+                open_stream(client, target, attempts=1) as response,
+                aclosing(json_chunks(response, target, 1 << 62)) as chunks,
             ):
                 async for chunk in chunks:
                     parser.feed(chunk)

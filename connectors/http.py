@@ -55,8 +55,8 @@ ErrorDescriber = Callable[[Any], str | None]
 """Turns the JSON body of an error response into a message (e.g. CKAN's ``error``)."""
 
 
-class _Retryable(Exception):
-    """Internal: one failed attempt that may succeed later; wraps the final error."""
+class RetryableError(Exception):
+    """One failed attempt that may succeed later; wraps the error to raise when it is the last."""
 
     def __init__(self, error: SourceUnavailable) -> None:
         super().__init__(error.message)
@@ -93,7 +93,7 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
 
 def _wait(state: RetryCallState) -> float:
     error = state.outcome.exception() if state.outcome else None
-    retry_after = error.error.retry_after if isinstance(error, _Retryable) else None
+    retry_after = error.error.retry_after if isinstance(error, RetryableError) else None
     return backoff(state.attempt_number, retry_after)
 
 
@@ -145,7 +145,7 @@ async def _read(response: httpx.Response, cap: int, subject: str) -> bytes:
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > cap:
         raise SourceForbidden(
-            f"response from {subject} exceeds {_size(cap)}",
+            f"response from {subject} exceeds {size_text(cap)}",
             detail=f"Content-Length: {length}",
             url=str(response.request.url),
         )
@@ -156,7 +156,7 @@ async def _read(response: httpx.Response, cap: int, subject: str) -> bytes:
         if total > cap or response.num_bytes_downloaded > cap:
             where = "after decompression" if total > cap else "on the wire (compressed)"
             raise SourceForbidden(
-                f"response from {subject} exceeds {_size(cap)}",
+                f"response from {subject} exceeds {size_text(cap)}",
                 detail=f"more than {cap} bytes {where}",
                 url=str(response.request.url),
             )
@@ -164,7 +164,8 @@ async def _read(response: httpx.Response, cap: int, subject: str) -> bytes:
     return b"".join(chunks)
 
 
-def _size(cap: int) -> str:
+def size_text(cap: int) -> str:
+    """A byte cap in words: "64 MiB", "512 KiB", "100 bytes"."""
     if cap >= 1024 * 1024 and cap % (1024 * 1024) == 0:
         return f"{cap // (1024 * 1024)} MiB"
     if cap >= 1024 and cap % 1024 == 0:
@@ -181,10 +182,10 @@ def _error_message(body: bytes, describe: ErrorDescriber | None) -> str | None:
         return None
 
 
-async def _status_error(
+async def status_error(
     response: httpx.Response, subject: str, describe: ErrorDescriber | None
 ) -> Exception:
-    """The error for a non-2xx response (``_Retryable`` when worth another attempt)."""
+    """The error for a non-2xx response (a ``RetryableError`` when worth another attempt)."""
     status = response.status_code
     url = str(response.request.url)
     try:
@@ -196,7 +197,7 @@ async def _status_error(
     detail = f"GET {url}\n{excerpt(body)}" if body else f"GET {url}"
     if status in RETRY_STATUSES:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return _Retryable(
+        return RetryableError(
             SourceUnavailable(
                 message, detail=detail, url=url, status=status, retry_after=retry_after
             )
@@ -260,7 +261,7 @@ async def _attempt(
     try:
         async with client.stream("GET", url, params=params, headers={"Accept": accept}) as response:
             if not response.is_success:
-                raise await _status_error(response, subject, describe)
+                raise await status_error(response, subject, describe)
             body = await _read(response, max_bytes, subject)
             if on_body is not None:
                 on_body(response.num_bytes_downloaded or len(body))
@@ -268,7 +269,7 @@ async def _attempt(
         raise SourceProtocolError(f"{subject} is not an http(s) URL", detail=str(error)) from None
     except (httpx.TimeoutException, httpx.TransportError) as error:
         kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
-        raise _Retryable(
+        raise RetryableError(
             SourceUnavailable(f"{subject} {kind}", detail=repr(error), url=url)
         ) from error
     except httpx.HTTPError as error:  # decoding errors, too many redirects, …
@@ -301,7 +302,7 @@ async def get_bytes(
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(attempts, 1)),
         wait=_wait,
-        retry=retry_if_exception_type(_Retryable),
+        retry=retry_if_exception_type(RetryableError),
         sleep=_sleep,
         reraise=True,
     )
@@ -311,7 +312,7 @@ async def get_bytes(
                 return await _attempt(
                     client, url, params, accept, max_bytes, subject, describe_error, on_body
                 )
-    except _Retryable as failed:
+    except RetryableError as failed:
         error = failed.error
         if attempts > 1:
             error.detail = f"{error.detail}\n(after {attempts} attempts)"

@@ -280,7 +280,9 @@ async def test_decompressed_size_is_capped() -> None:
 
 def test_default_cap_message() -> None:
     assert http.DEFAULT_MAX_BYTES == 64 * 1024 * 1024
-    assert http._size(http.DEFAULT_MAX_BYTES) == "64 MiB"
+    assert http.size_text(http.DEFAULT_MAX_BYTES) == "64 MiB"
+    assert http.size_text(512 * 1024) == "512 KiB"
+    assert http.size_text(1000) == "1000 bytes"
 
 
 async def test_transport_refusals_pass_through_untouched(waits: list[float]) -> None:

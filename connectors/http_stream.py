@@ -1,0 +1,117 @@
+"""Streaming GETs for documents too large to hold in memory (DESIGN §5, §8).
+
+:func:`open_stream` retries like :func:`connectors.http.get_bytes` — connection errors,
+timeouts, 429/502/503/504 — but only *before* the body starts: once a caller has consumed
+part of a body, a failure is final. :func:`json_chunks` then yields the decompressed body
+under a byte cap, refusing HTML or XML served where JSON was expected and turning a dropped
+connection into ``SourceUnavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+
+from connectors import http
+from connectors.errors import SourceForbidden, SourceProtocolError, SourceUnavailable
+
+
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient, url: str, *, accept: str = "application/json", attempts: int = 4
+) -> AsyncIterator[httpx.Response]:
+    """A successful streaming response for ``url``; non-2xx statuses become harvest errors
+    (see :mod:`connectors.http`), retried when worth it, up to ``attempts`` tries."""
+    request = client.build_request("GET", url, headers={"Accept": accept})
+    for attempt in range(1, max(attempts, 1) + 1):
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.UnsupportedProtocol as error:
+            raise SourceProtocolError(f"{url} is not an http(s) URL", detail=str(error)) from None
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
+            failure = SourceUnavailable(f"{url} {kind}", detail=repr(error), url=url)
+        else:
+            if response.is_success:
+                try:
+                    yield response
+                finally:
+                    await response.aclose()
+                return
+            outcome = await http.status_error(response, url, None)
+            await response.aclose()
+            if not isinstance(outcome, http.RetryableError):
+                raise outcome
+            failure = outcome.error
+        if attempt >= attempts:
+            if attempts > 1:
+                failure.detail = f"{failure.detail}\n(after {attempts} attempts)"
+            raise failure
+        await http.sleep(http.backoff(attempt, failure.retry_after))
+
+
+async def json_chunks(
+    response: httpx.Response,
+    url: str,
+    max_bytes: int,
+    on_total: Callable[[int], None] | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """The decompressed body of a JSON response, chunk by chunk, under ``max_bytes``;
+    ``on_total`` receives the running byte count. Markup instead of JSON, the cap and a
+    dropped connection raise harvest errors."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise SourceForbidden(
+            f"{url} exceeds {http.size_text(max_bytes)}",
+            detail=f"Content-Length: {length}",
+            url=url,
+        )
+    total = 0
+    first = True
+    chunks = response.aiter_bytes()
+    try:
+        async for chunk in chunks:
+            total += len(chunk)
+            if on_total is not None:
+                on_total(total)
+            if total > max_bytes:
+                raise SourceForbidden(
+                    f"{url} exceeds {http.size_text(max_bytes)}",
+                    detail=f"more than {max_bytes} bytes after decompression",
+                    url=url,
+                )
+            if first and chunk.strip():
+                first = False
+                if chunk.lstrip()[:1] == b"<":
+                    await _refuse_markup(response, url, chunk, chunks)
+            yield chunk
+    except httpx.HTTPError as error:
+        kind = "timed out" if isinstance(error, httpx.TimeoutException) else "broke off"
+        raise SourceUnavailable(
+            f"{url} {kind} after {total} bytes", detail=repr(error), url=url
+        ) from None
+
+
+async def _refuse_markup(
+    response: httpx.Response, url: str, head: bytes, rest: AsyncIterator[bytes]
+) -> None:
+    """Raise the "returned HTML instead of JSON" error with an excerpt of the page."""
+    body = head
+    async for chunk in rest:
+        body += chunk
+        if len(body) >= http.ERROR_BODY_BYTES:
+            break
+    content_type = response.headers.get("content-type", "").lower()
+    is_html = "html" in content_type or b"<html" in body[:4096].lower()
+    kind = (
+        "XML"
+        if not is_html and ("xml" in content_type or body.lstrip()[:5] == b"<?xml")
+        else "HTML"
+    )
+    raise SourceProtocolError(
+        f"{url} returned {kind} (status {response.status_code}) instead of JSON",
+        detail=f"GET {url}\n{http.excerpt(body)}",
+        url=url,
+    )
