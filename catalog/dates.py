@@ -14,6 +14,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 _YEAR = re.compile(r"^(\d{4})$")
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -71,6 +72,12 @@ def _from_day_first(match: re.Match[str]) -> date | datetime:
 
 def _from_string(text: str) -> date | datetime | None:
     text = text.strip()
+    if _ISO_DATETIME.match(text):
+        # The common case (CKAN, Socrata, DCAT timestamps), tested first: such a text cannot
+        # match any of the shapes below it used to be tested after (they end after the date).
+        if text[-1] in "CTZctz":
+            text = _TZ_NAME.sub("+00:00", text)
+        return _aware(datetime.fromisoformat(text))
     if not text or (text[0] in "PpRr" and "/" in text) or _DURATION.match(text):
         return None  # durations and repeating intervals are not dates
     if _EPOCH.match(text):
@@ -83,8 +90,6 @@ def _from_string(text: str) -> date | datetime | None:
         return date(int(match[1]), int(match[2]), int(match[3]))
     if _ISO_DATE.match(text):
         return date.fromisoformat(text)
-    if _ISO_DATETIME.match(text):
-        return _aware(datetime.fromisoformat(_TZ_NAME.sub("+00:00", text)))
     if match := _DAY_FIRST.search(text):
         return _from_day_first(match)
     if _RFC_2822.match(text):
@@ -92,11 +97,23 @@ def _from_string(text: str) -> date | datetime | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _from_text(text: str) -> date | datetime | None:
+    """:func:`_from_string`, memoized (dates and datetimes are immutable; the same
+    timestamps recur within a record and across a catalogue)."""
+    try:
+        return _from_string(text)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+
+
 def parse_date(value: object) -> date | datetime | None:
     """A :class:`date` or timezone-aware :class:`datetime` from ``value``, else ``None``.
 
     Never raises: garbage, empty values and durations (``"R/P1D"``) give ``None``.
     """
+    if type(value) is str:
+        return _from_text(value)
     try:
         if value is None or isinstance(value, bool):
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,3 +150,32 @@ class DatasetRecord(_Model):
     is_series: bool = False
     distributions: list[Distribution] = Field(default_factory=list)
     provenance: Provenance
+
+
+_M = TypeVar("_M", bound=_Model)
+_FIELDS: dict[type[_Model], tuple[str, ...]] = {}
+
+
+def trusted(model: type[_M], values: dict[str, Any]) -> _M:
+    """``model(**values)`` without running validation, for mapping code on its hot path whose
+    values already are exactly what validation would store: every field given, in
+    declaration order, each of its declared type with nothing to coerce (fresh dicts and
+    lists, nested models as instances, ``date``/``datetime`` objects, no strings for enums).
+
+    The instance is the one validation would build (same ``__dict__``, fields set, no
+    extra, no private state), so equality and dumps are identical — about 5× cheaper than
+    validating (``model_construct`` is slower than validating here). A missing, extra or
+    misplaced field raises ``TypeError``; value types are *not* checked, they are the
+    caller's promise: code that cannot promise exact types must call ``model(...)``.
+    """
+    names = _FIELDS.get(model)
+    if names is None:
+        names = _FIELDS[model] = tuple(model.model_fields)
+    if tuple(values) != names:
+        raise TypeError(f"trusted {model.__name__}: give every field, in order: {names}")
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set(names))
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance

@@ -92,14 +92,20 @@ def _is_partner(agent: Agent, org: dict[str, Any], source: SourceSpec) -> bool:
 
 
 def publisher(
-    package: Package, source: SourceSpec, *, site: str | None, default_lang: str = ""
+    package: Package,
+    source: SourceSpec,
+    *,
+    site: str | None,
+    default_lang: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> Agent | None:
-    """The dataset's publisher (see the module docstring for precedence and ``kind``)."""
+    """The dataset's publisher (see the module docstring for precedence and ``kind``;
+    ``extra``: the package's :func:`extras`, when already read)."""
     for item in _entries(package.get("publisher")):
         agent = agent_from_dcat(item, default_lang)
         if agent:
             return agent
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     named = text(extra.get("publisher"))
     org = package.get("organization")
     org = org if isinstance(org, dict) else {}
@@ -128,23 +134,19 @@ def _person(name: Any) -> str | None:
     return cleaned if cleaned and not is_uuid(cleaned) else None
 
 
-def contact_points(package: Package) -> list[ContactPoint]:
+def contact_points(package: Package, *, extra: dict[str, Any] | None = None) -> list[ContactPoint]:
     """Contacts from ``contact`` (scheming), maintainer, author and ``contact-*`` extras."""
-    found: list[ContactPoint] = []
+    # (name, email, phone, url) of each candidate; ContactPoints are built for the kept ones
+    found: list[tuple[str | None, str | None, str | None, str | None]] = []
     for item in _entries(package.get("contact")):
         if isinstance(item, dict):
             name = text(item.get("name")) or (
                 next(iter(translated(item.get("name_translated")).values()), None)
             )
             found.append(
-                ContactPoint(
-                    name=name,
-                    email=email(item.get("email")),
-                    phone=text(item.get("phone")),
-                    url=url(item.get("url")),
-                )
+                (name, email(item.get("email")), text(item.get("phone")), url(item.get("url")))
             )
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     pairs = [
         (package.get("maintainer"), package.get("maintainer_email")),
         (package.get("author"), package.get("author_email")),
@@ -154,19 +156,27 @@ def contact_points(package: Package) -> list[ContactPoint]:
         ),
     ]
     for name, address in pairs:
-        point = ContactPoint(name=_person(name), email=email(address))
-        if point.name or point.email:
-            found.append(point)
-    return _unique(found)
+        person, mail = _person(name), email(address)
+        if person or mail:
+            found.append((person, mail, None, None))
+    return [
+        ContactPoint(name=name, email=mail, phone=phone, url=link)
+        for name, mail, phone, link in _unique(found)
+    ]
 
 
-def _unique(points: list[ContactPoint]) -> list[ContactPoint]:
-    kept: list[ContactPoint] = []
+def _unique(
+    points: list[tuple[str | None, str | None, str | None, str | None]],
+) -> list[tuple[str | None, str | None, str | None, str | None]]:
+    """``points`` (name, email, phone, url) without repeats of a name and e-mail, nor
+    e-mails without a name already known with one."""
+    kept: list[tuple[str | None, str | None, str | None, str | None]] = []
     for point in points:
-        if point.name is None and any(k.email == point.email for k in kept):
+        name, mail = point[0], point[1]
+        if name is None and any(k[1] == mail for k in kept):
             continue  # an e-mail already known with a name
-        key = (point.name, (point.email or "").lower())
-        if any((k.name, (k.email or "").lower()) == key for k in kept):
+        key = (name, (mail or "").lower())
+        if any((k[0], (k[1] or "").lower()) == key for k in kept):
             continue
         kept.append(point)
     return kept

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.model import PeriodOfTime, SpatialCoverage
+from catalog.model import PeriodOfTime, SpatialCoverage, trusted
 from connectors.ckan_values import Package, extras, lookup
 from connectors.geo import Bbox, bbox_of, checked_bbox, geojson
 from connectors.values import blank, decoded, distinct, text, url, when
@@ -31,13 +31,17 @@ _PAIRS = (
 
 
 def _period(start: Any, end: Any) -> PeriodOfTime | None:
-    period = PeriodOfTime(start=when(start), end=when(end, end=True))
-    return period if period.start or period.end else None
+    begins, ends = when(start), when(end, end=True)
+    if not (begins or ends):
+        return None
+    # when() gives exactly date, datetime or None: nothing for validation to do
+    return trusted(PeriodOfTime, {"start": begins, "end": ends})
 
 
-def temporal(package: Package) -> list[PeriodOfTime]:
-    """Every period of time the package declares (unparseable bounds dropped)."""
-    extra = extras(package)
+def temporal(package: Package, *, extra: dict[str, Any] | None = None) -> list[PeriodOfTime]:
+    """Every period of time the package declares (unparseable bounds dropped; ``extra``:
+    the package's :func:`extras`, when already read)."""
+    extra = extras(package) if extra is None else extra
     periods: list[PeriodOfTime | None] = []
     coverage = decoded(package.get("temporal_coverage"))
     for item in coverage if isinstance(coverage, list) else []:
@@ -68,7 +72,19 @@ def _from_dcat(item: dict[str, Any]) -> SpatialCoverage | None:
     return coverage if coverage != SpatialCoverage() else None
 
 
-def _from_bbox_extras(extra: dict[str, Any]) -> SpatialCoverage | None:
+class _Merged:
+    """``{**extra, **package}`` for reading a few keys, without copying either dict."""
+
+    __slots__ = ("extra", "package")
+
+    def __init__(self, package: Package, extra: dict[str, Any]) -> None:
+        self.package, self.extra = package, extra
+
+    def get(self, key: str) -> Any:
+        return self.package[key] if key in self.package else self.extra.get(key)
+
+
+def _from_bbox_extras(extra: dict[str, Any] | _Merged) -> SpatialCoverage | None:
     keys = ("bbox-west-long", "bbox-south-lat", "bbox-east-long", "bbox-north-lat")
     if any(blank(extra.get(k)) for k in keys):
         return None
@@ -76,13 +92,16 @@ def _from_bbox_extras(extra: dict[str, Any]) -> SpatialCoverage | None:
     return SpatialCoverage(bbox=box) if box else None
 
 
-def spatial(package: Package) -> list[SpatialCoverage]:
+def spatial(package: Package, *, extra: dict[str, Any] | None = None) -> list[SpatialCoverage]:
     """Every spatial coverage of the package, with a bbox computed from geometries."""
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     found: list[SpatialCoverage] = []
-    geometry = geojson(lookup(package, "spatial", extra=extra))
+    raw = lookup(package, "spatial", extra=extra)
+    geometry = geojson(raw)
     if geometry:
-        found.append(SpatialCoverage(geometry=geometry, bbox=bbox_of(geometry)))
+        # the box of the text is the box of its geometry (bbox_of decodes it the same way)
+        box = bbox_of(raw if type(raw) is str else geometry)
+        found.append(SpatialCoverage(geometry=geometry, bbox=box))
     coverage = decoded(package.get("spatial_coverage"))
     for item in coverage if isinstance(coverage, list) else [coverage]:
         if isinstance(item, dict):
@@ -90,14 +109,16 @@ def spatial(package: Package) -> list[SpatialCoverage]:
             if dcat:
                 found.append(dcat)
     if not found:
-        boxed = _from_bbox_extras({**extra, **package})
+        boxed = _from_bbox_extras(_Merged(package, extra))
         if boxed:
             found.append(boxed)
     for key in ("ext_spatial", "spatial_coverage", "geog_coverage", "spatial-text"):
-        value = decoded(lookup(package, key, extra=extra))
+        raw = lookup(package, key, extra=extra)
+        value = decoded(raw)
         geometry = geojson(value)
         if geometry and key == "ext_spatial":
-            found.append(SpatialCoverage(geometry=geometry, bbox=bbox_of(geometry)))
+            box = bbox_of(raw if type(raw) is str else geometry)
+            found.append(SpatialCoverage(geometry=geometry, bbox=box))
             continue
         label = text(value) if isinstance(value, str) else None
         if label and not label.startswith("{"):

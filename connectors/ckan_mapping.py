@@ -15,7 +15,14 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from catalog.model import DatasetRecord, LicenceRef, LocalizedList, LocalizedText, Provenance
+from catalog.model import (
+    DatasetRecord,
+    LicenceRef,
+    LocalizedList,
+    LocalizedText,
+    Provenance,
+    trusted,
+)
 from catalog.vocab import (
     access_right_code,
     frequency_code,
@@ -98,9 +105,10 @@ def check_included(package: Package, *, include_private: bool = False) -> None:
         raise RecordSkipped(f"package {name} is a {kind}, not a dataset")
 
 
-def languages(package: Package) -> list[str]:
-    """EU language codes of the dataset ("FRA"), from ``language`` or metadata extras."""
-    extra = extras(package)
+def languages(package: Package, *, extra: dict[str, Any] | None = None) -> list[str]:
+    """EU language codes of the dataset ("FRA"), from ``language`` or metadata extras
+    (``extra``: the package's :func:`extras`, when already read)."""
+    extra = extras(package) if extra is None else extra
     value = lookup(package, "language", extra=extra) or lookup(
         package, "metadata-language", "metadata_language", extra=extra
     )
@@ -116,10 +124,10 @@ def languages(package: Package) -> list[str]:
     return dedupe(codes)
 
 
-def identifier(package: Package) -> str:
+def identifier(package: Package, *, extra: dict[str, Any] | None = None) -> str:
     """dct:identifier: an explicit identifier (scheming, extras, harvested guid), else the
     package id, else its name."""
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     found = text(lookup(package, "identifier", extra=extra)) or text(extra.get("guid"))
     found = found or remote_id(package)
     if not found:
@@ -185,9 +193,9 @@ def themes(package: Package) -> list[str]:
     return dedupe(found)
 
 
-def licence(package: Package) -> LicenceRef | None:
+def licence(package: Package, *, extra: dict[str, Any] | None = None) -> LicenceRef | None:
     """The licence from ``license_id``/``license_title``/``license_url`` (or extras)."""
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     value = text(lookup(package, "license_id", extra=extra))
     title_value = text(lookup(package, "license_title", extra=extra))
     link = url(lookup(package, "license_url", extra=extra))
@@ -198,14 +206,17 @@ def licence(package: Package) -> LicenceRef | None:
     return normalize_licence(value, title=title_value, url=link)
 
 
-def access_rights(package: Package) -> str | None:
+def access_rights(package: Package, *, extra: dict[str, Any] | None = None) -> str | None:
     """EU access-right code from ``access_rights`` (or extras)."""
-    value = text(lookup(package, "access_rights", extra=extras(package)))
+    extra = extras(package) if extra is None else extra
+    value = text(lookup(package, "access_rights", extra=extra))
     return access_right_code(value) if value else None
 
 
-def _date(package: Package, *keys: str) -> date | datetime | None:
-    extra = extras(package)
+def _date(
+    package: Package, *keys: str, extra: dict[str, Any] | None = None
+) -> date | datetime | None:
+    extra = extras(package) if extra is None else extra
     for key in keys:
         found = when(lookup(package, key, extra=extra))
         if found is not None:
@@ -213,19 +224,19 @@ def _date(package: Package, *keys: str) -> date | datetime | None:
     return None
 
 
-def issued(package: Package) -> date | datetime | None:
+def issued(package: Package, *, extra: dict[str, Any] | None = None) -> date | datetime | None:
     """dct:issued: ``issued``, open.canada ``date_published``, else ``metadata_created``."""
-    return _date(package, "issued", "date_published", "metadata_created")
+    return _date(package, "issued", "date_published", "metadata_created", extra=extra)
 
 
-def modified(package: Package) -> date | datetime | None:
+def modified(package: Package, *, extra: dict[str, Any] | None = None) -> date | datetime | None:
     """dct:modified: ``modified``, ``date_modified``, else ``metadata_modified``."""
-    return _date(package, "modified", "date_modified", "metadata_modified")
+    return _date(package, "modified", "date_modified", "metadata_modified", extra=extra)
 
 
-def frequency(package: Package) -> str | None:
+def frequency(package: Package, *, extra: dict[str, Any] | None = None) -> str | None:
     """EU frequency code from the many frequency fields CKAN sites use."""
-    extra = extras(package)
+    extra = extras(package) if extra is None else extra
     value = text(
         lookup(
             package,
@@ -258,14 +269,17 @@ def provenance(
 ) -> Provenance:
     """Where the record came from."""
     key = remote_id(package) or ""
-    return Provenance(
-        source_id=source.id,
-        remote_id=key,
-        platform="ckan",
-        original_url=page,
-        api_url=package_show_url(api_url, key) if api_url and key else None,
-        harvested_at=at,
-    )
+    values = {
+        "source_id": source.id,
+        "remote_id": key,
+        "platform": "ckan",
+        "original_url": page,
+        "api_url": package_show_url(api_url, key) if api_url and key else None,
+        "harvested_at": at,
+    }
+    if type(source.id) is str and type(at) is datetime and (page is None or type(page) is str):
+        return trusted(Provenance, values)  # exact types: validation would change nothing
+    return Provenance(**values)
 
 
 def normalize_package(
@@ -280,36 +294,40 @@ def normalize_package(
     if not isinstance(package, dict):
         raise RecordInvalid(f"CKAN package is a {type(package).__name__}, not an object")
     check_included(package, include_private=include_private)
-    ident = identifier(package)
-    codes = languages(package)
+    extra = extras(package)  # read once, shared by every field below (none changes it)
+    ident = identifier(package, extra=extra)
+    codes = languages(package, extra=extra)
     lang = default_lang(codes)
     site = site_url(api_url) if api_url else site_url(source.url)
     page = _portal_page(package, site)
-    extra = extras(package)
-    return DatasetRecord(
-        identifier=ident,
-        uri=url(lookup(package, "uri", extra=extra)),
-        title=title(package, lang),
-        description=description(package, lang),
-        keywords=keywords(package, lang),
-        themes=themes(package),
-        publisher=publisher(package, source, site=site, default_lang=lang),
-        creators=creators(package, lang),
-        contact_points=contact_points(package),
-        licence=licence(package),
-        access_rights=access_rights(package),
-        issued=issued(package),
-        modified=modified(package),
-        temporal=temporal(package),
-        spatial=spatial(package),
-        landing_page=landing_page(package, page),
-        accrual_periodicity=frequency(package),
-        language=codes,
-        version=text(package.get("version")),
-        documentation=[u for u in strings(package.get("documentation")) if is_url(u)],
-        conforms_to=strings(lookup(package, "conforms_to", extra=extra)),
-        hvd_categories=strings(package.get("hvd_category")),
-        is_series=(text(package.get("type")) or "").lower() == "dataset_series",
-        distributions=distributions(package, api_url=api_url, default_lang=lang),
-        provenance=provenance(package, source, api_url, page, fetched_at),
+    # every value below already has its exact field type: no validation needed (see trusted)
+    return trusted(
+        DatasetRecord,
+        {
+            "identifier": ident,
+            "uri": url(lookup(package, "uri", extra=extra)),
+            "title": title(package, lang),
+            "description": description(package, lang),
+            "keywords": keywords(package, lang),
+            "themes": themes(package),
+            "publisher": publisher(package, source, site=site, default_lang=lang, extra=extra),
+            "creators": creators(package, lang),
+            "contact_points": contact_points(package, extra=extra),
+            "licence": licence(package, extra=extra),
+            "access_rights": access_rights(package, extra=extra),
+            "issued": issued(package, extra=extra),
+            "modified": modified(package, extra=extra),
+            "temporal": temporal(package, extra=extra),
+            "spatial": spatial(package, extra=extra),
+            "landing_page": landing_page(package, page),
+            "accrual_periodicity": frequency(package, extra=extra),
+            "language": codes,
+            "version": text(package.get("version")),
+            "documentation": [u for u in strings(package.get("documentation")) if is_url(u)],
+            "conforms_to": strings(lookup(package, "conforms_to", extra=extra)),
+            "hvd_categories": strings(package.get("hvd_category")),
+            "is_series": (text(package.get("type")) or "").lower() == "dataset_series",
+            "distributions": distributions(package, api_url=api_url, default_lang=lang),
+            "provenance": provenance(package, source, api_url, page, fetched_at),
+        },
     )

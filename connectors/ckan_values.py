@@ -62,10 +62,9 @@ def extras(package: Package) -> dict[str, Any]:
 
 def lookup(package: Package, *keys: str, extra: dict[str, Any] | None = None) -> Any:
     """The first non-blank value among ``keys`` in the package, then in its extras."""
-    sources = [package] if extra is None else [package, extra]
-    for source in sources:
+    for source in (package, extra) if extra else (package,):
         for key in keys:
             value = source.get(key)
-            if not blank(value):
+            if value is not None and not blank(value):
                 return value
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from connectors.values import decoded
@@ -76,6 +77,8 @@ def parse_bbox(value: str) -> Bbox | None:
 
 
 def _walk(coordinates: Any, points: list[tuple[float, float]]) -> None:
+    """Append every position (a list or tuple starting with two numbers, not booleans) to
+    ``points`` in order, walking nested lists and tuples."""
     if (
         isinstance(coordinates, list | tuple)
         and len(coordinates) >= 2
@@ -85,12 +88,28 @@ def _walk(coordinates: Any, points: list[tuple[float, float]]) -> None:
         return
     if isinstance(coordinates, list | tuple):
         for item in coordinates:
+            if type(item) is list and len(item) >= 2:
+                # the usual position, [float, float, ...], taken here without a call (exact
+                # types: a bool is not a number, subclasses take the general path)
+                x, y = item[0], item[1]
+                if (type(x) is float or type(x) is int) and (type(y) is float or type(y) is int):
+                    points.append((float(x), float(y)))
+                    continue
             _walk(item, points)
 
 
 def bbox_of(geometry: Any) -> Bbox | None:
     """(west, south, east, north) of a GeoJSON geometry, feature or collection (or its
     JSON text); None when it has no coordinates or they are outside WGS 84 bounds."""
+    if type(geometry) is str and len(geometry) <= _MAX_CACHED_TEXT:
+        return _bbox_of_text(geometry)
+    return _bbox_of(geometry)
+
+
+_MAX_CACHED_TEXT = 4096
+
+
+def _bbox_of(geometry: Any) -> Bbox | None:
     geometry = decoded(geometry)
     if not isinstance(geometry, dict):
         return None
@@ -109,6 +128,11 @@ def bbox_of(geometry: Any) -> Bbox | None:
     else:
         _walk(geometry.get("coordinates"), points)
     return points_bbox(points)
+
+
+_bbox_of_text = lru_cache(maxsize=1024)(_bbox_of)
+"""Boxes of GeoJSON texts, memoized: the same place outlines recur across a catalogue (a
+box is an immutable tuple). Longer texts are computed each time."""
 
 
 def geojson(value: Any) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import orjson
@@ -42,6 +43,8 @@ _UNITS = {"k": 1, "m": 2, "g": 3, "t": 4}
 
 def blank(value: Any) -> bool:
     """True for None, empty/whitespace strings, empty containers."""
+    if type(value) is str:
+        return not value.strip()
     if value is None:
         return True
     if isinstance(value, str):
@@ -66,6 +69,9 @@ def decoded(value: Any) -> Any:
 
 def text(value: Any) -> str | None:
     """A clean string: strings stripped, numbers formatted, one-item lists unwrapped."""
+    if type(value) is str:  # the common case first; same answer as the branch below
+        stripped = value.strip()
+        return stripped or None
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     if isinstance(value, bool) or value is None:
@@ -80,11 +86,16 @@ def text(value: Any) -> str | None:
 
 def strings(value: Any) -> list[str]:
     """A list of clean strings from a list, a JSON list in a string, or one string."""
+    if value is None:
+        return []
     value = decoded(value)
     items = value if isinstance(value, list) else [value]
     found: list[str] = []
     for item in items:
-        cleaned = text(item) if not isinstance(item, list) else None
+        if type(item) is str:  # text() of a string, without the call
+            cleaned: str | None = item.strip()
+        else:
+            cleaned = text(item) if not isinstance(item, list) else None
         if cleaned and cleaned not in found:
             found.append(cleaned)
     return found
@@ -106,14 +117,28 @@ def distinct(items: Iterable[T | None]) -> list[T]:
 
 
 def _lang(tag: Any) -> str | None:
+    if type(tag) is str:
+        return _lang_text(tag)
     if not isinstance(tag, str):
         return None
     folded = tag.strip().lower()
     return folded if _LANG_TAG.match(folded) else None
 
 
+@lru_cache(maxsize=1024)
+def _lang_text(tag: str) -> str | None:
+    folded = tag.strip().lower()
+    return folded if _LANG_TAG.match(folded) else None
+
+
 def translated(value: Any, default_lang: str = "") -> LocalizedText:
     """A ``LocalizedText`` from a fluent dict ``{lang: text}`` or a plain string."""
+    if value is None:
+        return {}
+    if type(value) is str:
+        stripped = value.strip()
+        if stripped[:1] not in ("[", "{"):  # not JSON: what decoded() and text() would give
+            return {default_lang: stripped} if stripped else {}
     value = decoded(value)
     if isinstance(value, dict):
         found: LocalizedText = {}
@@ -128,6 +153,8 @@ def translated(value: Any, default_lang: str = "") -> LocalizedText:
 
 def translated_list(value: Any) -> LocalizedList:
     """A ``LocalizedList`` from a fluent ``{lang: [terms]}`` dict (anything else → empty)."""
+    if value is None:
+        return {}
     value = decoded(value)
     found: LocalizedList = {}
     if isinstance(value, dict):
@@ -142,9 +169,20 @@ def when(value: Any, *, end: bool = False) -> date | datetime | None:
     """A date or datetime, or None; a bare year is its first (or, with ``end``, last) day.
 
     DKAN prefixes some dates with a label ("Date changed  jeu, 19/12/2019 - 03:00")."""
+    if value is None:
+        return None
+    if type(value) is str:
+        value = value.strip()
+        return _when_text(value, end) if value else None
     value = text(value)
     if value is None:
         return None
+    return _when_text(value, end)
+
+
+@lru_cache(maxsize=4096)
+def _when_text(value: str, end: bool) -> date | datetime | None:
+    """:func:`when` of a clean string, memoized (its answers are immutable)."""
     year = _YEAR.match(value)
     if year:
         number = int(year.group(1))
@@ -176,8 +214,14 @@ def is_url(value: Any) -> bool:
 
 def url(value: Any) -> str | None:
     """``value`` when it is an absolute http(s) URL."""
+    if value is None:
+        return None
+    if type(value) is str:
+        value = value.strip()
+        return value if value and _URL.match(value) else None
     cleaned = text(value)
-    return cleaned if cleaned and is_url(cleaned) else None
+    # ``cleaned`` is already stripped: the match of :func:`is_url`, without its strip
+    return cleaned if cleaned and _URL.match(cleaned) else None
 
 
 def email(value: Any) -> str | None:
@@ -185,6 +229,12 @@ def email(value: Any) -> str | None:
     cleaned = text(value)
     if not cleaned:
         return None
+    return _email_text(cleaned)
+
+
+@lru_cache(maxsize=4096)
+def _email_text(cleaned: str) -> str | None:
+    """:func:`email` of a clean string, memoized (addresses recur across a catalogue)."""
     if cleaned.lower().startswith("mailto:"):
         cleaned = cleaned[7:]
     return cleaned if _EMAIL.fullmatch(cleaned) else None

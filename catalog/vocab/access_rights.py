@@ -6,6 +6,8 @@ Accepts DCAT-US ``accessLevel`` values (``"public"``, ``"restricted public"``,
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from catalog.vocab._fold import fold_words
 
 ACCESS_RIGHT_BASE = "http://publications.europa.eu/resource/authority/access-right/"
@@ -55,6 +57,12 @@ def access_right_uri(code: str) -> str:
 
 def access_right_code(value: str | None) -> str | None:
     """``"PUBLIC"``, ``"RESTRICTED"`` or ``"NON_PUBLIC"`` for ``value``; ``None`` if unknown."""
+    if type(value) is str:
+        return _access_right_code_cached(value)
+    return _access_right_code(value)
+
+
+def _access_right_code(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     text = value.strip()
@@ -64,3 +72,6 @@ def access_right_code(value: str | None) -> str | None:
     if text.upper() in CODES:
         return text.upper()
     return _WORDS.get(fold_words(text))
+
+
+_access_right_code_cached = lru_cache(maxsize=1024)(_access_right_code)

@@ -12,6 +12,7 @@ The format table (labels, media types, file-type codes, aliases) is in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
@@ -193,6 +194,23 @@ def normalize_format(
     type says nothing more keeps its cleaned text as label. ``None`` when nothing usable
     is given.
     """
+    if type(fmt or "") is str and type(media_type or "") is str:
+        final, info, media = _by_text_cached(fmt or "", media_type or "")
+    else:
+        final, info, media = _by_text(fmt, media_type)
+    if final:
+        return info
+    if url and (info := _from_url(url)):
+        return info
+    if media:
+        return FormatInfo(media, media, None)
+    return None
+
+
+def _by_text(fmt: str | None, media_type: str | None) -> tuple[bool, FormatInfo | None, str | None]:
+    """The part of :func:`normalize_format` that does not read the URL: ``(True, answer,
+    _)`` when the format or media type decide, else ``(False, None, media)`` with the
+    cleaned media type for the URL fallback."""
     fmt = (fmt or "").strip()
     raw_media = (media_type or "").strip()
     media = _clean_media_type(raw_media) if raw_media else None
@@ -200,20 +218,25 @@ def normalize_format(
         media = None
     if fmt and (info := _from_string(fmt)):
         if info.media_type is None and media:
-            return FormatInfo(info.label, media, info.file_type)
-        return info
+            return True, FormatInfo(info.label, media, info.file_type), media
+        return True, info, media
     if raw_media and not media and "/" not in raw_media and (info := _by_name(raw_media)):
-        return info  # a format name stored in a mimetype field ("xlsx")
+        return True, info, media  # a format name stored in a mimetype field ("xlsx")
     if media and (info := _BY_MEDIA.get(media)):
-        return info if info.media_type else FormatInfo(info.label, media, info.file_type)
+        return (
+            True,
+            (info if info.media_type else FormatInfo(info.label, media, info.file_type)),
+            media,
+        )
     if fmt:
         fmt_media = _clean_media_type(fmt)
-        return FormatInfo(_label(fmt), media or fmt_media, None)
-    if url and (info := _from_url(url)):
-        return info
-    if media:
-        return FormatInfo(media, media, None)
-    return None
+        return True, FormatInfo(_label(fmt), media or fmt_media, None), media
+    return False, None, media
+
+
+_by_text_cached = lru_cache(maxsize=8192)(_by_text)
+"""Format strings and media types repeat across a catalogue, and :class:`FormatInfo` is
+frozen, so answers can be shared; URLs are mostly unique and stay out of the key."""
 
 
 def _unpack(info: FormatInfo) -> FormatInfo:

@@ -12,6 +12,7 @@ case-insensitive, and EU frequency or Dublin Core ``freq:`` URIs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from catalog.vocab._fold import fold_words
 
@@ -302,6 +303,12 @@ def _from_duration(text: str) -> str | None:
 
 def frequency_code(value: str | None) -> str | None:
     """The EU frequency code of a duration, word or URI; ``None`` if unknown."""
+    if type(value) is str:
+        return _frequency_code_cached(value)
+    return _frequency_code(value)
+
+
+def _frequency_code(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     text = value.strip()
@@ -316,3 +323,6 @@ def frequency_code(value: str | None) -> str | None:
         return code
     folded = fold_words(text)
     return _WORDS.get(folded) or _WORDS.get(folded.replace(" ", ""))
+
+
+_frequency_code_cached = lru_cache(maxsize=4096)(_frequency_code)

@@ -9,6 +9,7 @@ The EU table uses ISO 639-2/T-style three-letter codes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from catalog.vocab._fold import fold_spaces
 
@@ -125,6 +126,12 @@ def language_tag(code: str) -> str | None:
 
 def language_code(value: str | None) -> str | None:
     """The EU language code of a code, locale, name or URI; ``None`` if unknown."""
+    if type(value) is str:
+        return _language_code_cached(value)
+    return _language_code(value)
+
+
+def _language_code(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     text = value.strip()
@@ -142,6 +149,9 @@ def language_code(value: str | None) -> str | None:
     if match := _SUBTAG.match(key):
         return _BY_NAME.get(match[1])
     return None
+
+
+_language_code_cached = lru_cache(maxsize=4096)(_language_code)
 
 
 def language_codes(value: str | list[str] | None) -> list[str]:

@@ -10,9 +10,10 @@ DCAT-US feeds carry them (the link and its text are used).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from catalog.html_text import looks_like_html, read_html
-from catalog.model import LicenceRef
+from catalog.model import LicenceRef, trusted
 from catalog.vocab._fold import fold, fold_words
 from catalog.vocab.licence_table import (
     CC0,
@@ -201,6 +202,26 @@ def normalize_licence(
     and openness; unknown ones keep the given title (or value) and any http(s) URL, with
     ``open=None``. ``None`` when every argument is empty.
     """
+    if (
+        type(value or "") is str
+        and type(title or "") is str
+        and type(url or "") is str
+        and len(value or "") + len(title or "") + len(url or "") <= _MAX_CACHED
+    ):
+        found = _recognize_cached(value or "", title or "", url or "")
+        if found is None:
+            return None
+        # a fresh copy (records are mutable and must not share their licence object), built
+        # as model_copy() would: same values, every field set
+        return trusted(
+            LicenceRef,
+            {"id": found.id, "uri": found.uri, "title": found.title, "open": found.open},
+        )
+    return _recognize(value, title, url)
+
+
+def _recognize(value: str | None, title: str | None, url: str | None) -> LicenceRef | None:
+    """:func:`normalize_licence` itself."""
     hrefs, text = _split_html(value or "")
     title_hrefs, title_text = _split_html(title or "")
     url = (url or "").strip()
@@ -220,6 +241,12 @@ def normalize_licence(
         title=_shorten(label) if label else None,
         open=None,
     )
+
+
+_recognize_cached = lru_cache(maxsize=2048)(_recognize)
+"""Licence fields repeat across a catalogue; the answer is a pure function of them. Long
+texts (terms of use in HTML) are not kept: at most ``_MAX_CACHED`` characters a key."""
+_MAX_CACHED = 600
 
 
 def licence_title(ref: LicenceRef | None) -> str | None:

@@ -546,3 +546,57 @@ def test_connector_normalize_uses_its_api_url() -> None:
     assert record.version == package["version"]
     assert record.keywords == {}  # RIDL "keywords" are vocabulary codes, not fluent terms
     assert json.loads(record.model_dump_json())["identifier"] == package["id"]
+
+
+# --- speed paths: same answers as the general code they short-cut ------------------------
+
+
+def _resource_urls() -> list[str]:
+    urls = {
+        "https://[::1]/x.csv",
+        "https://[::1/x",
+        "http://a]b/c.csv",
+        "http://é.example/a.csv",
+        "http://a\u3000b/x.csv",
+        "HTTP://EXAMPLE.ORG/A.CSV?x=1#y",
+        "https://example.org/a/./b.tar.gz/",
+        "https://example.org",
+        "https://example.org/.csv",
+        "https://example.org/a.",
+    }
+    for name in PACKAGE_FIXTURES:
+        for package in packages_in(name):
+            for resource in package.get("resources") or []:
+                for key in ("url", "download_url", "access_url"):
+                    if isinstance(resource.get(key), str):
+                        urls.add(resource[key].strip())
+    return sorted(urls)
+
+
+def test_resource_url_paths_read_as_urlsplit_does() -> None:
+    from pathlib import PurePosixPath
+    from urllib.parse import urlsplit
+
+    from connectors.ckan_resources import _suffix, _url_path
+
+    for address in _resource_urls():
+        try:
+            expected = urlsplit(address).path
+        except ValueError:
+            with pytest.raises(ValueError):
+                _url_path(address)
+            continue
+        assert _url_path(address) == expected, address
+        assert _suffix(expected) == PurePosixPath(expected).suffix, address
+
+
+def test_mapping_is_the_same_with_warm_caches_and_records_share_nothing() -> None:
+    packages = [p for name in PACKAGE_FIXTURES for p in packages_in(name)]
+    first = [normalize(p) for p in packages]
+    second = [normalize(p) for p in packages]
+    assert [r.model_dump(mode="json") for r in first] == [r.model_dump(mode="json") for r in second]
+    for one, two in zip(first, second, strict=True):
+        if one.licence is not None:
+            assert one.licence is not two.licence
+        for a, b in zip(one.distributions, two.distributions, strict=True):
+            assert a is not b and a.title is not b.title
