@@ -3,7 +3,9 @@
 Each page is parsed safely (:mod:`connectors.rdf_parse`), cut into one small graph per
 dataset (:mod:`connectors.dcat_rdf_graphs`) and dropped before the next page is fetched, so a
 catalogue is never held whole in memory. A record's payload is its small graph as sorted
-N-Triples, replayed by :meth:`DcatRdfConnector.normalize`.
+N-Triples, replayed by :meth:`DcatRdfConnector.normalize`; within a run, ``normalize`` is
+handed the small graph ``fetch`` already built (a bounded cache keyed by remote id and
+checked by payload identity) instead of parsing the payload again.
 
 Paging follows, in this order:
 
@@ -21,6 +23,7 @@ page repeating the previous page's datasets, the page cap or any error leave
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,23 +32,26 @@ from urllib.parse import urljoin
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
-from rdflib.namespace import RDF
+from rdflib import URIRef
+from rdflib.term import Node
 
 from catalog.model import DatasetRecord
 from connectors import http
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.dcat_rdf_graphs import (
     dataset_graphs,
+    dataset_indexes,
     dataset_subjects,
-    from_payload,
+    load_payload,
     remote_id,
+    subject_node,
     to_payload,
 )
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
-from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, pick_label
+from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, pick_label
 from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
+from connectors.rdf_index import RdfGraph, TripleIndex
 from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,9 @@ DEFAULT_MAX_PAGES = 10_000
 PROBE_MAX_BYTES = 16 * 1024 * 1024
 WELL_KNOWN_PATHS = ("/catalog.ttl", "/catalog.rdf", "/catalog.jsonld")
 NEXT_TERMS = (HYDRA.next, HYDRA.nextPage)
+PARSED_CACHE = 2_048
+"""Small graphs kept between ``fetch`` and ``normalize`` (a run normalizes each record as
+soon as it is yielded; the bound only matters when a caller does not)."""
 
 
 class DcatRdfOptions(BaseModel):
@@ -99,7 +108,7 @@ def _value_url(value: object, base: str) -> str | None:
     return None
 
 
-def hydra_next(graph: Graph, page_url: str) -> str | None:
+def hydra_next(graph: RdfGraph, page_url: str) -> str | None:
     """The next page from ``hydra:next`` / ``hydra:nextPage`` (the current page's first)."""
     candidates: list[tuple[bool, str]] = []
     for term in NEXT_TERMS:
@@ -110,7 +119,7 @@ def hydra_next(graph: Graph, page_url: str) -> str | None:
     return sorted(candidates)[0][1] if candidates else None
 
 
-def hydra_total(graph: Graph) -> int | None:
+def hydra_total(graph: RdfGraph) -> int | None:
     """``hydra:totalItems`` of the page, when it is a number."""
     for value in graph.objects(None, HYDRA.totalItems):
         text = str(value).strip()
@@ -143,6 +152,12 @@ class DcatRdfConnector(BaseConnector):
     ) -> None:
         super().__init__(source, client)
         self.max_pages = max_pages or self.options.max_pages
+        self._parsed: OrderedDict[str, tuple[object, TripleIndex, Node]] = OrderedDict()
+
+    def _remember(self, raw: RawRecord, small: TripleIndex, node: Node) -> None:
+        self._parsed[raw.remote_id] = (raw.payload, small, node)
+        if len(self._parsed) > PARSED_CACHE:
+            self._parsed.popitem(last=False)
 
     def _stop(self, reason: str, **context: object) -> None:
         self.stats.cursor["stopped"] = reason
@@ -183,13 +198,14 @@ class DcatRdfConnector(BaseConnector):
             visited.add(url)
             document, final_url = await self._page(url, self.stats.pages + 1)
             self.stats.pages += 1
+            page_index = document.index
             if self.stats.pages == 1:
-                hydra_expected = hydra_total(document.graph)
+                hydra_expected = hydra_total(page_index)
                 csw_matched = document.csw.matched if document.csw else None
                 self.stats.expected = hydra_expected or csw_matched
             fetched_at = datetime.now(UTC)
             records = [
-                (remote_id(small, key), key, small) for key, small in dataset_graphs(document.graph)
+                (remote_id(small, key), key, small) for key, small in dataset_indexes(page_index)
             ]
             keys = [r[0] for r in records]
             if keys and keys == previous:
@@ -202,14 +218,16 @@ class DcatRdfConnector(BaseConnector):
                     log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
                     continue
                 seen.add(key)
-                yield RawRecord(
+                raw = RawRecord(
                     remote_id=key,
                     payload=to_payload(subject, small, page=final_url),
                     fetched_at=fetched_at,
                 )
+                self._remember(raw, small, subject_node(subject))
+                yield raw
             self.stats.cursor["page"] = url
-            url = hydra_next(document.graph, final_url) or csw_next(document, final_url)
-            del document
+            url = hydra_next(page_index, final_url) or csw_next(document, final_url)
+            del document, page_index, records
         if hydra_expected is not None and listed < hydra_expected:
             self._stop("short listing", listed=listed, expected=hydra_expected)
             return
@@ -219,7 +237,11 @@ class DcatRdfConnector(BaseConnector):
         """Map one fetched dataset (its small graph) to the canonical record. Provenance
         names the catalogue, not the page: a dataset removed earlier in the listing shifts
         later ones to other pages, and that must not count as a change of theirs."""
-        graph, node, _page = from_payload(raw.payload)
+        cached = self._parsed.pop(raw.remote_id, None)
+        if cached is not None and cached[0] is raw.payload:
+            graph, node = cached[1], cached[2]
+        else:
+            graph, node, _page = load_payload(raw.payload)
         return normalize_dataset_graph(
             graph,
             node,
@@ -255,7 +277,7 @@ class DcatRdfConnector(BaseConnector):
 
 
 def _describe(document: ParsedDocument, url: str) -> ProbeResult | None:
-    graph = document.graph
+    graph = document.index
     catalogs = list(graph.subjects(RDF.type, DCAT.Catalog))
     datasets = len(dataset_subjects(graph))
     if not catalogs and not datasets:

@@ -12,8 +12,7 @@ publisher whose name is the partner's gets the partner's kind (as in the CKAN co
 
 from __future__ import annotations
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from catalog.model import Agent, ContactPoint, LocalizedText
@@ -23,6 +22,7 @@ from connectors.dcat_rdf_values import (
     DCAT,
     DCT,
     FOAF,
+    RDFS,
     SCHEMA,
     SKOS,
     VCARD,
@@ -34,6 +34,7 @@ from connectors.dcat_rdf_values import (
     objects,
     phone,
 )
+from connectors.rdf_index import RdfGraph
 from connectors.values import slug
 
 AGENT_NAMES = (
@@ -49,7 +50,7 @@ AGENT_NAMES = (
 CONTACT_NAMES = (VCARD.fn, VCARD["organization-name"], VCARD["organisation-name"], FOAF.name)
 
 
-def _org_name(graph: Graph, node: Node) -> str | None:
+def _org_name(graph: RdfGraph, node: Node) -> str | None:
     for org in objects(graph, node, VCARD.org):
         if isinstance(org, Literal):
             return clean(str(org))
@@ -59,7 +60,7 @@ def _org_name(graph: Graph, node: Node) -> str | None:
     return None
 
 
-def agent(graph: Graph, node: Node, default_lang: str = "") -> Agent | None:
+def agent(graph: RdfGraph, node: Node, default_lang: str = "") -> Agent | None:
     """An Agent from a FOAF/vCard node, an IRI alone, or a plain name literal."""
     if isinstance(node, Literal):
         text = clean(str(node))
@@ -95,7 +96,7 @@ def _is_partner(found: Agent, source: SourceSpec) -> bool:
 
 
 def publisher(
-    graph: Graph, subject: Node, source: SourceSpec, default_lang: str = ""
+    graph: RdfGraph, subject: Node, source: SourceSpec, default_lang: str = ""
 ) -> Agent | None:
     """``dct:publisher`` (see the module docstring for the fallback and ``kind``)."""
     for node in objects(graph, subject, DCT.publisher):
@@ -109,13 +110,13 @@ def publisher(
     return None
 
 
-def creators(graph: Graph, subject: Node, default_lang: str = "") -> list[Agent]:
+def creators(graph: RdfGraph, subject: Node, default_lang: str = "") -> list[Agent]:
     """``dct:creator`` agents."""
     found = [agent(graph, node, default_lang) for node in objects(graph, subject, DCT.creator)]
     return [a for a in found if a]
 
 
-def contact(graph: Graph, node: Node) -> ContactPoint | None:
+def contact(graph: RdfGraph, node: Node) -> ContactPoint | None:
     """A ContactPoint from a vCard (or FOAF) node; a bare e-mail literal or IRI works too."""
     if not isinstance(node, Literal) and (node, None, None) not in graph:
         mail = email(graph, node)
@@ -144,7 +145,7 @@ def contact(graph: Graph, node: Node) -> ContactPoint | None:
     return point if point != ContactPoint() else None
 
 
-def contact_points(graph: Graph, subject: Node) -> list[ContactPoint]:
+def contact_points(graph: RdfGraph, subject: Node) -> list[ContactPoint]:
     """``dcat:contactPoint`` (and ``adms:contactPoint``) entries, repeats dropped."""
     found: list[ContactPoint] = []
     for node in objects(graph, subject, DCAT.contactPoint, ADMS.contactPoint):

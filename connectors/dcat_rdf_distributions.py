@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from catalog.model import Checksum, Distribution, LicenceRef
@@ -21,6 +20,8 @@ from catalog.vocab import is_service, language_code, normalize_format, normalize
 from connectors.dcat_rdf_values import (
     DCAT,
     DCT,
+    RDF,
+    RDFS,
     SPDX,
     clean,
     dedupe,
@@ -33,12 +34,13 @@ from connectors.dcat_rdf_values import (
     objects,
     sort_key,
 )
+from connectors.rdf_index import RdfGraph
 from connectors.values import byte_size
 
 _IANA = re.compile(r"^https?://(?:www\.)?iana\.org/assignments/media-types/(.+)$", re.I)
 
 
-def _format_text(graph: Graph, node: Node) -> str | None:
+def _format_text(graph: RdfGraph, node: Node) -> str | None:
     """A format value as text: the IRI, a literal, or the value/label of an IMT node."""
     if isinstance(node, Literal):
         return clean(str(node))
@@ -58,7 +60,7 @@ def _media(text: str | None) -> str | None:
     return match.group(1) if match else text
 
 
-def licence_of(graph: Graph, node: Node) -> LicenceRef | None:
+def licence_of(graph: RdfGraph, node: Node) -> LicenceRef | None:
     """A licence from an IRI, a ``dct:LicenseDocument`` node or a literal."""
     link = iri(graph, node) if not isinstance(node, Literal) else None
     title = label(graph, node)
@@ -72,7 +74,7 @@ def licence_of(graph: Graph, node: Node) -> LicenceRef | None:
     return normalize_licence(identifier, title=title, url=link)
 
 
-def first_licence(graph: Graph, subject: Node) -> LicenceRef | None:
+def first_licence(graph: RdfGraph, subject: Node) -> LicenceRef | None:
     """The first recognizable ``dct:license`` of ``subject``."""
     for node in objects(graph, subject, DCT.license):
         found = licence_of(graph, node)
@@ -81,7 +83,7 @@ def first_licence(graph: Graph, subject: Node) -> LicenceRef | None:
     return None
 
 
-def languages(graph: Graph, subject: Node) -> list[str]:
+def languages(graph: RdfGraph, subject: Node) -> list[str]:
     """EU language codes from ``dct:language`` IRIs, literals or LinguisticSystem nodes."""
     codes: list[str] = []
     for node in objects(graph, subject, DCT.language):
@@ -101,7 +103,7 @@ def algorithm_name(iri_text: str) -> str:
     return name.replace("-", "").lower()
 
 
-def checksum(graph: Graph, subject: Node) -> Checksum | None:
+def checksum(graph: RdfGraph, subject: Node) -> Checksum | None:
     """``spdx:checksum`` (algorithm IRI such as ``spdx:checksumAlgorithm_sha1``, value)."""
     for node in objects(graph, subject, SPDX.checksum):
         value = next((clean(str(v)) for v in objects(graph, node, SPDX.checksumValue)), None)
@@ -111,7 +113,7 @@ def checksum(graph: Graph, subject: Node) -> Checksum | None:
     return None
 
 
-def _size(graph: Graph, subject: Node) -> int | None:
+def _size(graph: RdfGraph, subject: Node) -> int | None:
     for node in objects(graph, subject, DCAT.byteSize):
         text = clean(str(node))
         if text:
@@ -124,7 +126,7 @@ def _size(graph: Graph, subject: Node) -> int | None:
     return None
 
 
-def _rights(graph: Graph, subject: Node, lang: str) -> str | None:
+def _rights(graph: RdfGraph, subject: Node, lang: str) -> str | None:
     for node in objects(graph, subject, DCT.rights):
         text = label(graph, node, lang) or next(
             (clean(str(v)) for v in objects(graph, node, DCT.description)), None
@@ -135,14 +137,14 @@ def _rights(graph: Graph, subject: Node, lang: str) -> str | None:
     return None
 
 
-def _service(graph: Graph, subject: Node) -> tuple[bool, str | None]:
+def _service(graph: RdfGraph, subject: Node) -> tuple[bool, str | None]:
     for node in objects(graph, subject, DCAT.accessService):
         endpoint = first_url(graph, node, DCAT.endpointURL)
         return True, endpoint
     return False, None
 
 
-def distribution(graph: Graph, node: Node, *, default_lang: str = "") -> Distribution:
+def distribution(graph: RdfGraph, node: Node, *, default_lang: str = "") -> Distribution:
     """One ``dcat:Distribution`` node as a Distribution (bad fields dropped)."""
     access = first_url(graph, node, DCAT.accessURL)
     download = first_url(graph, node, DCAT.downloadURL)
@@ -185,7 +187,7 @@ def distribution(graph: Graph, node: Node, *, default_lang: str = "") -> Distrib
     )
 
 
-def distributions(graph: Graph, subject: Node, *, default_lang: str = "") -> list[Distribution]:
+def distributions(graph: RdfGraph, subject: Node, *, default_lang: str = "") -> list[Distribution]:
     """Every ``dcat:distribution`` of ``subject``, in a stable order."""
     nodes = sorted(objects(graph, subject, DCAT.distribution), key=lambda n: sort_key(graph, n))
     return [distribution(graph, n, default_lang=default_lang) for n in nodes]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from catalog.model import LocalizedText, PeriodOfTime, SpatialCoverage
@@ -35,6 +35,7 @@ from connectors.dcat_rdf_values import (
     when,
 )
 from connectors.geo import Bbox, bbox_of, geojson, gml_bbox, wkt_bbox
+from connectors.rdf_index import RdfGraph
 from connectors.values import distinct
 
 GEOMETRY_PREDICATES = (DCAT.bbox, LOCN.geometry, GSP.asWKT, GSP.asGeoJSON, GSP.asGML)
@@ -62,7 +63,7 @@ def geometry_of(literal: Literal) -> tuple[Bbox | None, dict[str, Any] | None]:
     return wkt_bbox(text), None
 
 
-def _geometry_literals(graph: Graph, node: Node) -> list[Literal]:
+def _geometry_literals(graph: RdfGraph, node: Node) -> list[Literal]:
     found = [v for v in objects(graph, node, *GEOMETRY_PREDICATES) if isinstance(v, Literal)]
     for value in objects(graph, node, *GEOMETRY_PREDICATES):
         if not isinstance(value, Literal):  # a nested geometry node (ogc:Polygon, sf:Polygon)
@@ -72,7 +73,7 @@ def _geometry_literals(graph: Graph, node: Node) -> list[Literal]:
     return found
 
 
-def location(graph: Graph, node: Node) -> SpatialCoverage | None:
+def location(graph: RdfGraph, node: Node) -> SpatialCoverage | None:
     """One dct:spatial value as a SpatialCoverage (see the module docstring)."""
     if isinstance(node, Literal):
         text = clean(str(node)) or ""
@@ -96,12 +97,12 @@ def location(graph: Graph, node: Node) -> SpatialCoverage | None:
     return coverage if coverage != SpatialCoverage() else None
 
 
-def spatial(graph: Graph, subject: Node) -> list[SpatialCoverage]:
+def spatial(graph: RdfGraph, subject: Node) -> list[SpatialCoverage]:
     """Every ``dct:spatial`` coverage of ``subject``, repeats dropped."""
     return distinct(location(graph, node) for node in objects(graph, subject, DCT.spatial))
 
 
-def period(graph: Graph, node: Node) -> PeriodOfTime | None:
+def period(graph: RdfGraph, node: Node) -> PeriodOfTime | None:
     """One dct:temporal value as a PeriodOfTime (unparseable bounds dropped)."""
     if isinstance(node, Literal):
         text = clean(str(node)) or ""
@@ -119,6 +120,6 @@ def period(graph: Graph, node: Node) -> PeriodOfTime | None:
     return found if found.start or found.end else None
 
 
-def temporal(graph: Graph, subject: Node) -> list[PeriodOfTime]:
+def temporal(graph: RdfGraph, subject: Node) -> list[PeriodOfTime]:
     """Every ``dct:temporal`` period of ``subject``, repeats dropped."""
     return distinct(period(graph, node) for node in objects(graph, subject, DCT.temporal))

@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS
+from rdflib import URIRef
 from rdflib.term import Node
 
 from catalog.model import (
@@ -45,6 +44,7 @@ from connectors.dcat_rdf_values import (
     DCT,
     FOAF,
     OWL,
+    RDFS,
     SKOS,
     clean,
     first_date,
@@ -59,12 +59,13 @@ from connectors.dcat_rdf_values import (
     types,
 )
 from connectors.errors import RecordInvalid
+from connectors.rdf_index import RdfGraph, TripleIndex
 from connectors.values import default_lang
 
 __all__ = ["dataset_graphs", "normalize_dataset_graph"]
 
 
-def title(graph: Graph, subject: Node, lang: str) -> LocalizedText:
+def title(graph: RdfGraph, subject: Node, lang: str) -> LocalizedText:
     """``dct:title`` per language (``rdfs:label``, ``skos:prefLabel`` as fallbacks)."""
     found = localized(graph, subject, DCT.title, RDFS.label, SKOS.prefLabel, default_lang=lang)
     if not found:
@@ -72,22 +73,22 @@ def title(graph: Graph, subject: Node, lang: str) -> LocalizedText:
     return found
 
 
-def description(graph: Graph, subject: Node, lang: str) -> LocalizedText:
+def description(graph: RdfGraph, subject: Node, lang: str) -> LocalizedText:
     """``dct:description`` per language (``dct:abstract`` as fallback)."""
     return localized(graph, subject, DCT.description, DCT.abstract, default_lang=lang)
 
 
-def keywords(graph: Graph, subject: Node, lang: str) -> LocalizedList:
+def keywords(graph: RdfGraph, subject: Node, lang: str) -> LocalizedList:
     """``dcat:keyword`` literals grouped by language."""
     return localized_list(graph, subject, DCAT.keyword, default_lang=lang)
 
 
-def themes(graph: Graph, subject: Node) -> list[str]:
+def themes(graph: RdfGraph, subject: Node) -> list[str]:
     """``dcat:theme`` IRIs (EU data themes, INSPIRE…) or labels."""
     return iris_or_labels(graph, objects(graph, subject, DCAT.theme))
 
 
-def licence(graph: Graph, subject: Node, found: list[Distribution]) -> LicenceRef | None:
+def licence(graph: RdfGraph, subject: Node, found: list[Distribution]) -> LicenceRef | None:
     """``dct:license`` of the dataset, else the one licence all distributions share."""
     own = first_licence(graph, subject)
     if own:
@@ -99,7 +100,7 @@ def licence(graph: Graph, subject: Node, found: list[Distribution]) -> LicenceRe
 
 
 def _code(
-    graph: Graph, subject: Node, predicate: URIRef, vocabulary: Callable[[str], str | None]
+    graph: RdfGraph, subject: Node, predicate: URIRef, vocabulary: Callable[[str], str | None]
 ) -> str | None:
     """The first code ``vocabulary`` finds for the IRI or label of a ``predicate`` value."""
     for node in objects(graph, subject, predicate):
@@ -110,38 +111,38 @@ def _code(
     return None
 
 
-def access_rights(graph: Graph, subject: Node) -> str | None:
+def access_rights(graph: RdfGraph, subject: Node) -> str | None:
     """EU access-right code of ``dct:accessRights`` (IRI or label)."""
     return _code(graph, subject, DCT.accessRights, access_right_code)
 
 
-def frequency(graph: Graph, subject: Node) -> str | None:
+def frequency(graph: RdfGraph, subject: Node) -> str | None:
     """EU frequency code of ``dct:accrualPeriodicity`` (IRI, label or ISO 8601 duration)."""
     return _code(graph, subject, DCT.accrualPeriodicity, frequency_code)
 
 
-def issued(graph: Graph, subject: Node) -> date | datetime | None:
+def issued(graph: RdfGraph, subject: Node) -> date | datetime | None:
     """``dct:issued`` (``dct:created`` as fallback)."""
     return first_date(graph, subject, DCT.issued, DCT.created)
 
 
-def modified(graph: Graph, subject: Node) -> date | datetime | None:
+def modified(graph: RdfGraph, subject: Node) -> date | datetime | None:
     """``dct:modified`` (``dct:updated`` as fallback)."""
     return first_date(graph, subject, DCT.modified, DCT.updated)
 
 
-def landing_page(graph: Graph, subject: Node) -> str | None:
+def landing_page(graph: RdfGraph, subject: Node) -> str | None:
     """``dcat:landingPage`` (``foaf:homepage`` of old DCAT as fallback)."""
     return first_url(graph, subject, DCAT.landingPage, FOAF.homepage)
 
 
-def documentation(graph: Graph, subject: Node) -> list[str]:
+def documentation(graph: RdfGraph, subject: Node) -> list[str]:
     """``foaf:page`` URLs."""
     pages = [iri(graph, node) for node in objects(graph, subject, FOAF.page)]
     return list(dict.fromkeys(p for p in pages if p and p.startswith(("http://", "https://"))))
 
 
-def version(graph: Graph, subject: Node) -> str | None:
+def version(graph: RdfGraph, subject: Node) -> str | None:
     """``dcat:version`` (DCAT 3) or ``owl:versionInfo``."""
     return first_text(graph, subject, DCAT.version, OWL.versionInfo)
 
@@ -162,7 +163,7 @@ def provenance(
 
 
 def normalize_dataset_graph(
-    graph: Graph,
+    graph: RdfGraph,
     subject: str | Node,
     source: SourceSpec,
     *,
@@ -171,7 +172,9 @@ def normalize_dataset_graph(
     api_url: str | None = None,
 ) -> DatasetRecord:
     """Map one dataset (``subject``: its node, or the key :func:`dataset_graphs` gave) of a
-    small graph to a DatasetRecord; ``api_url`` is the page it was read from."""
+    small graph to a DatasetRecord; ``api_url`` is the page it was read from. An rdflib
+    Graph is indexed first (the field readers look nodes up many times)."""
+    graph = TripleIndex.of(graph)
     node = subject_node(subject)
     if (node, None, None) not in graph:
         raise RecordInvalid(f"DCAT dataset {subject} is not described in its graph")

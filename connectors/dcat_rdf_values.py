@@ -12,31 +12,53 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from catalog.dates import parse_date
 from catalog.model import LocalizedList, LocalizedText
 from catalog.vocab import language_code, language_tag
+from connectors.rdf_index import RdfGraph, TripleIndex
+
+
+class Vocab(Namespace):
+    """An open namespace whose terms are built once and then read as plain attributes
+    (rdflib builds and checks a new URIRef on every access, which the mapping does
+    thousands of times a page)."""
+
+    def term(self, name: str) -> URIRef:
+        found = self.__dict__.get(name)
+        if found is None:
+            found = super().term(name)
+            if name.isidentifier() and not hasattr(Namespace, name):
+                self.__dict__[name] = found
+        return found
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.term(name)
+
 
 # Open namespaces: rdflib's closed DCAT/DCTERMS/FOAF warn on terms they lack
 # (dcat:DatasetSeries, DCAT 3), and warnings are errors in the tests.
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCT = Namespace("http://purl.org/dc/terms/")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
-SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-OWL = Namespace("http://www.w3.org/2002/07/owl#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-GSP = Namespace("http://www.opengis.net/ont/geosparql#")
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-LOCN = Namespace("http://www.w3.org/ns/locn#")
-SCHEMA = Namespace("http://schema.org/")
-SDO = Namespace("https://schema.org/")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-TIME = Namespace("http://www.w3.org/2006/time#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+RDF = Vocab("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Vocab("http://www.w3.org/2000/01/rdf-schema#")
+DCAT = Vocab("http://www.w3.org/ns/dcat#")
+DCT = Vocab("http://purl.org/dc/terms/")
+FOAF = Vocab("http://xmlns.com/foaf/0.1/")
+SKOS = Vocab("http://www.w3.org/2004/02/skos/core#")
+OWL = Vocab("http://www.w3.org/2002/07/owl#")
+ADMS = Vocab("http://www.w3.org/ns/adms#")
+DCATAP = Vocab("http://data.europa.eu/r5r/")
+GSP = Vocab("http://www.opengis.net/ont/geosparql#")
+HYDRA = Vocab("http://www.w3.org/ns/hydra/core#")
+LOCN = Vocab("http://www.w3.org/ns/locn#")
+SCHEMA = Vocab("http://schema.org/")
+SDO = Vocab("https://schema.org/")
+SPDX = Vocab("http://spdx.org/rdf/terms#")
+TIME = Vocab("http://www.w3.org/2006/time#")
+VCARD = Vocab("http://www.w3.org/2006/vcard/ns#")
 
 LABELS = (SKOS.prefLabel, RDFS.label, DCT.title, FOAF.name, LOCN.geographicName)
 
@@ -84,19 +106,32 @@ def lang_of(literal: Literal, default: str = "") -> str:
     return tag if _TAG.match(tag) else default
 
 
-def objects(graph: Graph, node: Node, *predicates: URIRef) -> list[Node]:
+def objects(graph: RdfGraph, node: Node, *predicates: URIRef) -> list[Node]:
     """The objects of ``node`` for each predicate, in that order (each predicate's values
     sorted by :func:`sort_key`, so the result never depends on parse order), no repeats."""
+    table = graph.properties(node) if isinstance(graph, TripleIndex) else None
     found: list[Node] = []
     for predicate in predicates:
-        for value in sorted(graph.objects(node, predicate), key=lambda v: sort_key(graph, v)):
+        if table is not None:
+            got = table.get(predicate)
+            if not got:
+                continue
+            values = list(got)
+        else:
+            values = list(graph.objects(node, predicate))
+        if len(values) > 1:
+            values.sort(key=lambda v: sort_key(graph, v))
+        if not found and table is not None:
+            found = values  # one predicate's objects in an index are distinct already
+            continue
+        for value in values:
             if value not in found:
                 found.append(value)
     return found
 
 
 def localized(
-    graph: Graph, node: Node, *predicates: URIRef, default_lang: str = ""
+    graph: RdfGraph, node: Node, *predicates: URIRef, default_lang: str = ""
 ) -> LocalizedText:
     """Text per language from the first predicate that has literals (first one per tag)."""
     for predicate in predicates:
@@ -112,7 +147,7 @@ def localized(
 
 
 def localized_list(
-    graph: Graph, node: Node, predicate: URIRef, *, default_lang: str = ""
+    graph: RdfGraph, node: Node, predicate: URIRef, *, default_lang: str = ""
 ) -> LocalizedList:
     """All literals of ``predicate`` grouped by language (repeats dropped)."""
     found: LocalizedList = {}
@@ -125,7 +160,7 @@ def localized_list(
     return found
 
 
-def first_text(graph: Graph, node: Node, *predicates: URIRef) -> str | None:
+def first_text(graph: RdfGraph, node: Node, *predicates: URIRef) -> str | None:
     """The first literal (or IRI) value among ``predicates``, as clean text."""
     for value in objects(graph, node, *predicates):
         if isinstance(value, Literal | URIRef):
@@ -143,7 +178,7 @@ def pick_label(text: LocalizedText, lang: str = "") -> str | None:
     return next(iter(text.values()), None)
 
 
-def label(graph: Graph, node: Node, lang: str = "") -> str | None:
+def label(graph: RdfGraph, node: Node, lang: str = "") -> str | None:
     """A human label of ``node`` (prefLabel, label, title, name, or the literal itself)."""
     if isinstance(node, Literal):
         return clean(str(node))
@@ -155,7 +190,7 @@ def is_url(value: str | None) -> bool:
     return bool(value and _URL.match(value.strip()))
 
 
-def iri(graph: Graph, node: Node) -> str | None:
+def iri(graph: RdfGraph, node: Node) -> str | None:
     """An absolute IRI for ``node``: the IRI itself, a literal holding a URL, or the
     ``rdf:value`` / ``foaf:homepage`` of a blank node that stands for a resource."""
     if isinstance(node, URIRef):
@@ -172,13 +207,13 @@ def iri(graph: Graph, node: Node) -> str | None:
     return None
 
 
-def url(graph: Graph, node: Node) -> str | None:
+def url(graph: RdfGraph, node: Node) -> str | None:
     """Like :func:`iri` but only http(s)/ftp URLs."""
     found = iri(graph, node)
     return found if is_url(found) else None
 
 
-def first_url(graph: Graph, node: Node, *predicates: URIRef) -> str | None:
+def first_url(graph: RdfGraph, node: Node, *predicates: URIRef) -> str | None:
     """The first http(s) URL among the values of ``predicates``."""
     for value in objects(graph, node, *predicates):
         found = url(graph, value)
@@ -187,7 +222,7 @@ def first_url(graph: Graph, node: Node, *predicates: URIRef) -> str | None:
     return None
 
 
-def iris_or_labels(graph: Graph, values: Iterable[Node]) -> list[str]:
+def iris_or_labels(graph: RdfGraph, values: Iterable[Node]) -> list[str]:
     """Each value as its IRI, else its label (themes, conformsTo), repeats dropped."""
     found: list[str] = []
     for value in values:
@@ -211,7 +246,7 @@ def when(node: Node | None, *, end: bool = False) -> date | datetime | None:
 
 
 def first_date(
-    graph: Graph, node: Node, *predicates: URIRef, end: bool = False
+    graph: RdfGraph, node: Node, *predicates: URIRef, end: bool = False
 ) -> date | datetime | None:
     """The first parseable date among ``predicates`` (``time:Instant`` nodes followed)."""
     for value in objects(graph, node, *predicates):
@@ -227,7 +262,7 @@ def first_date(
     return None
 
 
-def email(graph: Graph, node: Node) -> str | None:
+def email(graph: RdfGraph, node: Node) -> str | None:
     """An e-mail address from a ``mailto:`` IRI, a literal or a ``vcard:hasValue`` node."""
     if isinstance(node, BNode):
         return next(
@@ -240,7 +275,7 @@ def email(graph: Graph, node: Node) -> str | None:
     return text if _EMAIL.match(text) else None
 
 
-def phone(graph: Graph, node: Node) -> str | None:
+def phone(graph: RdfGraph, node: Node) -> str | None:
     """A telephone number from a ``tel:`` IRI, a literal or a ``vcard:hasValue`` node."""
     if isinstance(node, BNode):
         return next(
@@ -250,7 +285,7 @@ def phone(graph: Graph, node: Node) -> str | None:
     return text[4:].strip() if text.lower().startswith("tel:") else (text or None)
 
 
-def types(graph: Graph, node: Node) -> set[URIRef]:
+def types(graph: RdfGraph, node: Node) -> set[URIRef]:
     """The ``rdf:type`` IRIs of ``node``."""
     return {t for t in graph.objects(node, RDF.type) if isinstance(t, URIRef)}
 
@@ -260,7 +295,7 @@ def dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def sort_key(graph: Graph, node: Node) -> str:
+def sort_key(graph: RdfGraph, node: Node) -> str:
     """A stable ordering key: IRIs and literals by their text, blank nodes (after them) by
     their own description, since their labels change on every parse."""
     if isinstance(node, Literal):

@@ -2,9 +2,9 @@
 
 ``GET /api/explore/v2.1/catalog/exports/dcat`` answers the whole (filtered) catalogue as one
 RDF/XML document in the portal's own DCAT-AP mapping. It is fetched with the DCAT RDF
-connector's safe reader (retries, size cap), parsed by :func:`connectors.rdf_parse.parse_rdf`
+connector's safe reader (retries, size cap), parsed by :func:`connectors.rdf_parse.parse_document`
 (DOCTYPE/ENTITY refused), cut into one small graph per dataset by
-:func:`connectors.dcat_rdf_graphs.dataset_graphs` and mapped by
+:func:`connectors.dcat_rdf_graphs.dataset_indexes` and mapped by
 :func:`connectors.dcat_rdf_mapping.normalize_dataset_graph`.
 
 Records keep the ``dataset_id`` as remote id (read from the ``/explore/dataset/{id}/`` IRI),
@@ -26,11 +26,11 @@ import httpx
 from catalog.model import DatasetRecord
 from connectors.base import FetchStats, RawRecord, SourceSpec
 from connectors.dcat_rdf import get_page
-from connectors.dcat_rdf_graphs import dataset_graphs, from_payload, remote_id, to_payload
+from connectors.dcat_rdf_graphs import dataset_indexes, load_payload, remote_id, to_payload
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
 from connectors.opendatasoft_api import catalog_export_url
 from connectors.opendatasoft_distributions import Context, records_distribution
-from connectors.rdf_parse import DEFAULT_MAX_BYTES, parse_rdf
+from connectors.rdf_parse import DEFAULT_MAX_BYTES, parse_document
 
 PLATFORM = "opendatasoft"
 _DATASET_IRI = re.compile(r"/explore/dataset/([^/?#]+)/?$")
@@ -63,10 +63,12 @@ async def export_records(
     page = await get_page(client, url, max_bytes=max_bytes, what="DCAT export")
     stats.pages += 1
     stats.bytes += len(page.body)
-    graph = parse_rdf(page.body, content_type=page.content_type, base=page.url, max_bytes=max_bytes)
+    document = parse_document(
+        page.body, content_type=page.content_type, base=page.url, max_bytes=max_bytes
+    )
     fetched_at = datetime.now(UTC)
     seen: set[str] = set()
-    for key, small in dataset_graphs(graph):
+    for key, small in dataset_indexes(document.triples):
         ident = export_remote_id(key, small)
         if ident in seen:
             continue
@@ -83,7 +85,7 @@ async def export_records(
 
 def normalize_export_record(raw: RawRecord, source: SourceSpec, site: str) -> DatasetRecord:
     """Map one DCAT-export record, adding the records API when the dataset has exports."""
-    graph, node, page = from_payload(raw.payload)
+    graph, node, page = load_payload(raw.payload)
     record = normalize_dataset_graph(
         graph, node, source, fetched_at=raw.fetched_at, platform=PLATFORM, api_url=page
     )

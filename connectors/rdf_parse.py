@@ -1,7 +1,13 @@
 """Safe parsing of harvested RDF: Turtle, N-Triples, RDF/XML (also inside CSW envelopes), JSON-LD.
 
 The format comes from the ``Content-Type`` when it names an RDF syntax and the body agrees,
-else from sniffing the first bytes. Defences (DESIGN §9)::
+else from sniffing the first bytes. Turtle and N-Triples are read by pyoxigraph (Rust, ~20×
+rdflib) straight into a :class:`connectors.rdf_index.TripleIndex`; a document it refuses
+(undeclared prefixes, IRIs with spaces, other non-standard habits rdflib tolerates) is read by
+rdflib as before. RDF/XML and JSON-LD stay on rdflib: pyoxigraph's RDF/XML parser expands
+internal DTD entities (a billion-laughs document makes it abort the process on allocation),
+and its JSON-LD reader's context loading is not the one controlled here. Defences
+(DESIGN §9)::
 
     size               bodies over ``max_bytes`` are refused (SourceForbidden)
     RDF/XML, CSW       checked by defusedxml first: any DOCTYPE / ENTITY is refused
@@ -32,6 +38,7 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from rdflib import Graph
 
 from connectors.errors import SourceForbidden, SourceProtocolError
+from connectors.rdf_index import RdfGraph, TripleIndex, oxigraph_index
 from connectors.rdf_jsonld import parse_jsonld
 
 log = logging.getLogger(__name__)
@@ -102,11 +109,23 @@ class CswResults:
 
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """One parsed page: its triples, syntax, and the CSW counters when it was a CSW answer."""
+    """One parsed page: its triples (a TripleIndex from pyoxigraph, an rdflib Graph from the
+    rdflib parsers), syntax, and the CSW counters when it was a CSW answer."""
 
-    graph: Graph
+    triples: RdfGraph
     format: RdfFormat
     csw: CswResults | None = None
+
+    @property
+    def graph(self) -> Graph:
+        """The triples as an rdflib Graph (built on demand from a TripleIndex)."""
+        found = self.triples
+        return found.to_graph() if isinstance(found, TripleIndex) else found
+
+    @property
+    def index(self) -> TripleIndex:
+        """The triples as a TripleIndex (built on demand from an rdflib Graph)."""
+        return TripleIndex.of(self.triples)
 
 
 # -- format choice -------------------------------------------------------------------------
@@ -247,17 +266,27 @@ def _parse_rdfxml(data: bytes, graph: Graph, base: str, what: str) -> CswResults
 # -- Turtle / N-Triples --------------------------------------------------------------------
 
 
-def _parse_turtle(data: bytes, graph: Graph, base: str, what: str, fmt: RdfFormat) -> None:
+def _parse_turtle(data: bytes, base: str, what: str, fmt: RdfFormat) -> RdfGraph:
+    """Turtle / N-Triples with pyoxigraph; what it refuses (undeclared prefixes, IRIs with
+    spaces…) is read by rdflib's more lenient parser, as before."""
     data, _ = utf8(data, what=what)
+    try:
+        return oxigraph_index(data, fmt, base)
+    except (SyntaxError, ValueError) as error:
+        log.debug("%s: pyoxigraph refused it (%s), trying rdflib", what, error)
+    return _parse_turtle_rdflib(data, base, what, fmt)
+
+
+def _parse_turtle_rdflib(data: bytes, base: str, what: str, fmt: RdfFormat) -> Graph:
     declared: list[str] = []
     while True:
         prologue = "".join(
             f"@prefix {p}: <{PREFIX_FALLBACKS.get(p, f'urn:x-undeclared-prefix:{p}:')}> .\n"
             for p in declared
         ).encode()
-        attempt = Graph()
+        graph = Graph()
         try:
-            attempt.parse(data=prologue + data, format=fmt, publicID=base)
+            graph.parse(data=prologue + data, format=fmt, publicID=base)
         except Exception as error:  # rdflib's BadSyntax and friends
             unbound = _UNBOUND.search(str(error))
             prefix = unbound.group(1) if unbound else None
@@ -271,8 +300,7 @@ def _parse_turtle(data: bytes, graph: Graph, base: str, what: str, fmt: RdfForma
             raise SourceProtocolError(
                 f"{what} is not valid {name}: {message}", detail=repr(error)[:2000]
             ) from None
-        graph += attempt
-        return
+        return graph
 
 
 # -- entry points --------------------------------------------------------------------------
@@ -299,16 +327,18 @@ def parse_document(
     if _HTML_START.match(head):
         raise SourceProtocolError(f"{what} returned HTML instead of RDF")
     fmt = choose_format(data, content_type, format)
-    graph = Graph()
     csw = None
+    triples: RdfGraph
     if fmt == "xml":
-        csw = _parse_rdfxml(data, graph, base, what)
+        triples = Graph()
+        csw = _parse_rdfxml(data, triples, base, what)
     elif fmt == "json-ld":
         data, _ = utf8(data, what=what)
-        parse_jsonld(data, graph, base, what, contexts)
+        triples = Graph()
+        parse_jsonld(data, triples, base, what, contexts)
     else:
-        _parse_turtle(data, graph, base, what, fmt)
-    return ParsedDocument(graph=graph, format=fmt, csw=csw)
+        triples = _parse_turtle(data, base, what, fmt)
+    return ParsedDocument(triples=triples, format=fmt, csw=csw)
 
 
 def parse_rdf(

@@ -1,0 +1,253 @@
+"""A light, read-mostly triple store for harvested RDF: subject → predicate → objects.
+
+rdflib's ``Graph`` keeps three indices and goes through its store's ``triples()`` machinery on
+every lookup; the DCAT connector only ever asks "what does this node say" (a page cut into
+datasets, a dataset mapped field by field), so :class:`TripleIndex` keeps one dict per
+subject and answers the few ``Graph`` reads the mapping uses (``objects``,
+``predicate_objects``, ``subjects``, ``subject_objects``, ``in``) with rdflib terms, so the
+mapping code runs unchanged on either. Triples are a set (a repeated triple is kept once)
+and keep their insertion (document) order.
+
+:func:`oxigraph_index` fills one from pyoxigraph's Rust parser (Turtle, N-Triples), turning
+its terms into rdflib terms; typed literals go through rdflib's ``Literal`` constructor so
+their lexical form is normalized exactly as rdflib's own parsers do (``"01"^^xsd:integer`` →
+``"1"``). :func:`nt_lines` writes N-Triples exactly as rdflib's ``nt`` serializer does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+
+Triple = tuple[Node, Node, Node]
+_NO_PROPERTIES: dict[Node, dict[Node, None]] = {}
+
+
+class TripleIndex:
+    """A set of triples indexed by subject (see the module docstring)."""
+
+    __slots__ = ("_by_subject", "_size")
+
+    def __init__(self, triples: Iterable[Triple] = ()) -> None:
+        self._by_subject: dict[Node, dict[Node, dict[Node, None]]] = {}
+        self._size = 0
+        for triple in triples:
+            self.add(triple)
+
+    @classmethod
+    def of(cls, graph: Graph | TripleIndex) -> TripleIndex:
+        """``graph`` as a TripleIndex (itself when it already is one)."""
+        if isinstance(graph, TripleIndex):
+            return graph
+        return cls(graph.triples((None, None, None)))
+
+    def add(self, triple: Triple) -> None:
+        subject, predicate, value = triple
+        predicates = self._by_subject.get(subject)
+        if predicates is None:
+            predicates = self._by_subject[subject] = {}
+        values = predicates.get(predicate)
+        if values is None:
+            values = predicates[predicate] = {}
+        if value not in values:
+            values[value] = None
+            self._size += 1
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Triple]:
+        for subject, predicates in self._by_subject.items():
+            for predicate, values in predicates.items():
+                for value in values:
+                    yield subject, predicate, value
+
+    def __contains__(self, triple: tuple[Node | None, Node | None, Node | None]) -> bool:
+        subject, predicate, value = triple
+        if subject is None:
+            return any(True for _ in self.triples(triple))
+        predicates = self._by_subject.get(subject)
+        if predicates is None:
+            return False
+        if predicate is None:
+            if value is None:
+                return bool(predicates)
+            return any(value in values for values in predicates.values())
+        values = predicates.get(predicate)
+        if values is None:
+            return False
+        return value is None or value in values
+
+    def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[Triple]:
+        """The triples matching ``(s, p, o)``, ``None`` matching anything."""
+        subject, predicate, value = pattern
+        if subject is not None:
+            found = self._by_subject.get(subject)
+            candidates = [(subject, found)] if found is not None else []
+        else:
+            candidates = list(self._by_subject.items())
+        for node, predicates in candidates:
+            pairs = (
+                predicates.items()
+                if predicate is None
+                else ([(predicate, predicates[predicate])] if predicate in predicates else [])
+            )
+            for p, values in pairs:
+                if value is None:
+                    for v in values:
+                        yield node, p, v
+                elif value in values:
+                    yield node, p, value
+
+    def properties(self, subject: Node) -> dict[Node, dict[Node, None]]:
+        """``predicate → objects`` of ``subject`` (empty when it has none); do not modify."""
+        return self._by_subject.get(subject, _NO_PROPERTIES)
+
+    def subjects_of(self) -> Iterator[Node]:
+        """Every node that has at least one property, in insertion order."""
+        return iter(self._by_subject)
+
+    def objects(self, subject: Node | None = None, predicate: Node | None = None) -> Iterator[Node]:
+        if subject is not None and predicate is not None:
+            predicates = self._by_subject.get(subject)
+            if predicates is not None:
+                values = predicates.get(predicate)
+                if values:
+                    yield from values
+            return
+        for _, _, value in self.triples((subject, predicate, None)):
+            yield value
+
+    def predicate_objects(self, subject: Node | None = None) -> Iterator[tuple[Node, Node]]:
+        for _, predicate, value in self.triples((subject, None, None)):
+            yield predicate, value
+
+    def subjects(self, predicate: Node | None = None, value: Node | None = None) -> Iterator[Node]:
+        for subject, _, _ in self.triples((None, predicate, value)):
+            yield subject
+
+    def subject_objects(self, predicate: Node | None = None) -> Iterator[tuple[Node, Node]]:
+        for subject, _, value in self.triples((None, predicate, None)):
+            yield subject, value
+
+    def to_graph(self) -> Graph:
+        """The same triples in an rdflib ``Graph`` (for callers that need one)."""
+        graph = Graph()
+        graph.addN((s, p, o, graph) for s, p, o in self)
+        return graph
+
+
+RdfGraph = Graph | TripleIndex
+"""What the DCAT mapping reads: an rdflib Graph or a TripleIndex."""
+
+
+# -- pyoxigraph → rdflib terms --------------------------------------------------------------
+
+
+def plain_literal(text: str, language: str | None = None) -> Literal:
+    """``Literal(text, lang=language)`` without its constructor's checks and casts: what
+    rdflib builds for a string or language-tagged string (its value is the text itself),
+    for a tag pyoxigraph has already validated. Typed literals take the real constructor."""
+    literal = str.__new__(Literal, text)
+    literal._language = language or None
+    literal._datatype = None
+    literal._value = text
+    literal._ill_typed = None
+    return literal
+
+
+def _literal(term: ox.Literal) -> Literal:
+    language = term.language
+    if language:
+        return plain_literal(term.value, language)
+    datatype = term.datatype.value
+    if datatype == XSD_STRING:
+        return plain_literal(term.value)
+    return Literal(term.value, datatype=datatype)
+
+
+def _node(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    if isinstance(term, ox.NamedNode):
+        # pyoxigraph has validated the IRI: skip URIRef's own (warning-only) check
+        return str.__new__(URIRef, term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        return _literal(term)
+    raise SyntaxError(f"RDF-star triple terms are not supported: {term}")
+
+
+def oxigraph_index(data: bytes, fmt: str, base: str) -> TripleIndex:
+    """Parse ``data`` (``fmt`` a key of :data:`OX_FORMATS`) with pyoxigraph into a
+    TripleIndex of rdflib terms. Raises SyntaxError (bad syntax) or ValueError (bad base)."""
+    index = TripleIndex()
+    by_subject = index._by_subject
+    terms: dict[object, Node] = {}  # pyoxigraph term → rdflib term, for this document
+    size = 0
+    for quad in ox.parse(data, format=OX_FORMATS[fmt], base_iri=base or None):
+        term = quad.subject
+        subject = terms.get(term)
+        if subject is None:
+            subject = terms[term] = _node(term)
+        term = quad.predicate
+        predicate = terms.get(term)
+        if predicate is None:
+            predicate = terms[term] = _node(term)
+        term = quad.object
+        value = terms.get(term)
+        if value is None:
+            value = terms[term] = _node(term)
+        predicates = by_subject.get(subject)
+        if predicates is None:
+            predicates = by_subject[subject] = {}
+        values = predicates.get(predicate)
+        if values is None:
+            values = predicates[predicate] = {}
+        if value not in values:
+            values[value] = None
+            size += 1
+    index._size = size
+    return index
+
+
+# -- N-Triples out --------------------------------------------------------------------------
+
+
+def _quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "\\r") + '"'
+
+
+def nt_term(node: Node) -> str:
+    """``node`` as rdflib's ``nt`` serializer writes it."""
+    if type(node) is URIRef:  # the common case first; Node is an ABC, isinstance is slow
+        return _iri_n3(node)
+    if isinstance(node, Literal):
+        quoted = _quote(node)
+        if node.language:
+            return f"{quoted}@{node.language}"
+        if node.datatype:
+            return f"{quoted}^^<{node.datatype}>"
+        return quoted
+    if isinstance(node, URIRef):
+        return _iri_n3(node)
+    return f"_:{node}"
+
+
+@lru_cache(maxsize=16_384)
+def _iri_n3(node: URIRef) -> str:
+    return node.n3()  # refuses what rdflib refuses
+
+
+def nt_lines(triples: Iterable[Triple]) -> list[str]:
+    """Every triple as one N-Triples line (no newline), as rdflib writes them."""
+    return [f"{nt_term(s)} {nt_term(p)} {nt_term(o)} ." for s, p, o in triples]
