@@ -1,25 +1,38 @@
 """Benchmark: streaming DCAT-AP export vs rdflib serializing one big Graph.
 
     .venv/bin/python bench/rdf_export.py [--n 5000] [--formats turtle,nt,jsonld,xml] [--simulated]
+        [--baseline-tree DIR]
 
-For each format, two runs, each in a fresh process (so peak RSS belongs to that run alone):
+The records are built once (synthetic: varied publisher hosts, three distributions each;
+with ``--simulated``, the portal simulator's bilingual corpus mapped by the CKAN connector,
+1–6 distributions each) and pickled to a temporary file. Each measurement then runs in a
+fresh process that loads them into a list *before* the clock and the RSS baseline start, so
+the figures are the export alone (no "net of record production" subtraction, whose noise
+was larger than the export itself):
 
-* stream   — ``catalog.rdf.write_catalog`` over a lazy generator of records, output discarded
-* baseline — the same triples added to one rdflib Graph, then ``Graph.serialize``
+* stream   — ``catalog.rdf.write_catalog`` over the records, output discarded
+* rdflib   — the same triples added to one rdflib Graph, then ``Graph.serialize`` (on the
+  first ``--rdflib-n`` records only, if given: its Turtle writer is quadratic)
+* before   — with ``--baseline-tree DIR``: ``write_catalog`` of the ``catalog`` package in
+  another checkout (e.g. ``git worktree add /tmp/before HEAD~1``), same records
+* read     — once: ``DatasetRecord.model_validate`` of the stored JSON dumps, the API's
+  per-row cost when it streams a whole catalogue from the database
 
-Both build the same synthetic records and triples (varied publisher hosts, three
-distributions each; with ``--simulated``, the portal simulator's bilingual corpus mapped by
-the CKAN connector, 1–6 distributions each), so the ratios compare the serialization
-strategies. Peak RSS is
-``ru_maxrss`` after the run minus ``ru_maxrss`` after imports. Figures are ratios measured in
-the same run; absolute times depend on the machine.
+Peak RSS is ``ru_maxrss`` after the run minus ``ru_maxrss`` once the records are loaded:
+the memory the export itself adds. ds/s are given by wall time and by process CPU time (the
+latter barely moves when colleagues' jobs share the cores). Absolute times depend on the machine; compare the columns
+of one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import pickle
 import resource
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -117,37 +130,79 @@ def simulated_records(n: int) -> Iterator[tuple[str, Any]]:
         yield f"https://moisson.example/jeux/{index}", record
 
 
-def _run(method: str, fmt: str, n: int, simulated: bool = False) -> dict[str, float]:
+def build(n: int, simulated: bool, path: str) -> float:
+    """Pickle the records to ``path``, one by one; the seconds it took to produce them."""
+    records = simulated_records if simulated else synthetic_records
+    elapsed = 0.0
+    with open(path, "wb") as out:
+        items = records(n)
+        while True:
+            started = time.perf_counter()
+            item = next(items, None)
+            elapsed += time.perf_counter() - started
+            if item is None:
+                return elapsed
+            pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: str, limit: int | None = None) -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    with open(path, "rb") as source:
+        while limit is None or len(items) < limit:
+            try:
+                items.append(pickle.load(source))
+            except EOFError:
+                break
+    return items
+
+
+def _run(
+    method: str, fmt: str, path: str, tree: str | None = None, limit: int | None = None
+) -> dict[str, float]:
     """One measurement, meant to run in a fresh process."""
+    if tree is not None:  # the catalog package of another checkout
+        sys.path.insert(0, tree)
+        for name in [m for m in sys.modules if m == "catalog" or m.startswith("catalog.")]:
+            del sys.modules[name]
     from rdflib import Graph
 
+    from catalog.model import DatasetRecord
     from catalog.rdf import bind_prefixes, dataset_triples, write_catalog
 
-    records = simulated_records if simulated else synthetic_records
-    if simulated:
-        next(records(1))  # import the mapping before the RSS baseline
+    items = _load(path, limit)
+    dumps = [record.model_dump(mode="json") for _, record in items] if method == "read" else []
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    if method == "records":  # producing the records alone (included in both methods)
-        size = sum(1 for _ in records(n))
-    elif method == "stream":
+    started, cpu = time.perf_counter(), time.process_time()
+    if method == "read":
+        for dump in dumps:
+            DatasetRecord.model_validate(dump)
+        size = len(dumps)
+    elif method in ("stream", "before"):
         sink = _Discard()
-        write_catalog(records(n), format=fmt, out=sink)  # type: ignore[arg-type]
+        write_catalog(items, format=fmt, out=sink)  # type: ignore[arg-type]
         size = sink.size
     else:
         graph = bind_prefixes(Graph())
-        for uri, record in records(n):
+        for uri, record in items:
             for triple in dataset_triples(record, dataset_uri=uri):
                 graph.add(triple)
         size = len(graph.serialize(format=RDFLIB_FORMATS[fmt]))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss
-    return {"seconds": elapsed, "peak_mb": peak_kb / 1024, "chars": size}
+    return {
+        "seconds": elapsed,
+        "cpu": cpu,
+        "peak_mb": peak_kb / 1024,
+        "chars": size,
+        "n": len(items),
+    }
 
 
-def measure(method: str, fmt: str, n: int, simulated: bool = False) -> dict[str, float]:
+def measure(
+    method: str, fmt: str, path: str, tree: str | None = None, limit: int | None = None
+) -> dict[str, float]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run, (method, fmt, n, simulated))
+        return pool.apply(_run, (method, fmt, path, tree, limit))
 
 
 def main() -> None:
@@ -157,35 +212,62 @@ def main() -> None:
     parser.add_argument(
         "--simulated", action="store_true", help="records from the portal simulator's corpus"
     )
-    args = parser.parse_args()
-    print(f"{args.n} synthetic datasets; baseline = rdflib Graph.serialize of one big graph\n")
-    header = (
-        f"{'format':<8} {'stream ds/s':>12} {'rdflib ds/s':>12} {'speed ×':>8} "
-        f"{'stream MB':>10} {'rdflib MB':>10} {'memory ÷':>9} {'out chars':>12}"
+    parser.add_argument(
+        "--baseline-tree", metavar="DIR", help="also time write_catalog of DIR/catalog (before)"
     )
-    if args.simulated:
-        alone = measure("records", "nt", args.n, True)
+    parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib baseline")
+    parser.add_argument(
+        "--rdflib-n",
+        type=int,
+        metavar="K",
+        help="rdflib baseline on the first K datasets only (its Turtle writer is quadratic)",
+    )
+    args = parser.parse_args()
+    tree = os.path.abspath(args.baseline_tree) if args.baseline_tree else None
+    kind = "simulated (simulator + CKAN mapping)" if args.simulated else "synthetic"
+    with tempfile.TemporaryDirectory(prefix="rdf_export_") as tmp:
+        path = os.path.join(tmp, "records.pickle")
+        produced = build(args.n, args.simulated, path)
         print(
-            f"producing the records alone (simulator + CKAN mapping, in both columns): "
-            f"{args.n / alone['seconds']:,.0f} ds/s; stream net of it is printed after each row\n"
+            f"{args.n} {kind} datasets, produced at {args.n / produced:,.0f} ds/s (not timed "
+            "below); baseline = rdflib Graph.serialize of one big graph"
         )
-    print(header)
-    print("-" * len(header))
-    for fmt in args.formats.split(","):
-        ours = measure("stream", fmt, args.n, args.simulated)
-        base = measure("rdflib", fmt, args.n, args.simulated)
-        speed = base["seconds"] / ours["seconds"]
-        memory = base["peak_mb"] / max(ours["peak_mb"], 1.0)  # under 1 MB counts as 1 MB
+        read = measure("read", "nt", path)
         print(
-            f"{fmt:<8} {args.n / ours['seconds']:>12,.0f} {args.n / base['seconds']:>12,.0f} "
-            f"{speed:>8.2f} {ours['peak_mb']:>10.1f} {base['peak_mb']:>10.1f} {memory:>9.1f} "
-            f"{ours['chars']:>12,.0f}",
-            flush=True,
+            f"read path: DatasetRecord.model_validate of the stored JSON, "
+            f"{args.n / read['seconds']:,.0f} ds/s\n"
         )
-        if args.simulated:
-            net = ours["seconds"] - alone["seconds"]
-            print(f"{'':<8} stream net of record production: {args.n / max(net, 1e-9):,.0f} ds/s")
-    print("\nspeed × = rdflib time / stream time; memory ÷ = rdflib peak RSS / stream peak RSS")
+        header = (
+            f"{'format':<8} {'stream ds/s':>12} {'(CPU)':>8} {'MB':>6} "
+            + (f"{'before ds/s':>12} {'(CPU)':>8} {'MB':>6} {'×':>6} " if tree else "")
+            + ("" if args.no_rdflib else f"{'rdflib ds/s':>12} {'MB':>6} {'×':>6} ")
+            + f"{'out chars':>12}"
+        )
+        print(header)
+        print("-" * len(header))
+        for fmt in args.formats.split(","):
+            ours = measure("stream", fmt, path)
+            row = (
+                f"{fmt:<8} {args.n / ours['seconds']:>12,.0f} {args.n / ours['cpu']:>8,.0f} "
+                f"{ours['peak_mb']:>6.1f} "
+            )
+            if tree:
+                old = measure("before", fmt, path, tree)
+                speed = old["seconds"] / ours["seconds"]
+                row += (
+                    f"{args.n / old['seconds']:>12,.0f} {args.n / old['cpu']:>8,.0f} "
+                    f"{old['peak_mb']:>6.1f} {speed:>6.1f} "
+                )
+            if not args.no_rdflib:
+                base = measure("rdflib", fmt, path, limit=args.rdflib_n)
+                rate = base["n"] / base["seconds"]
+                speed = (args.n / ours["seconds"]) / rate
+                row += f"{rate:>12,.0f} {base['peak_mb']:>6.1f} {speed:>6.1f} "
+            print(row + f"{ours['chars']:>12,.0f}", flush=True)
+    print(
+        "\n× = stream ds/s / that column's ds/s; (CPU) = ds/s of process CPU time, steadier "
+        "than wall time on a shared machine; MB = peak RSS added by the export"
+    )
 
 
 if __name__ == "__main__":

@@ -12,28 +12,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from rdflib import Literal, URIRef
-
 from catalog.model import LocalizedText
-from catalog.rdf.namespaces import (
+from catalog.rdf.namespaces import Triple
+from catalog.rdf.terms import (
     DCAT,
     DCTERMS,
     FOAF,
     HYDRA,
     RDF,
     XSD,
-    Out,
-    Triple,
+    Lit,
+    Statements,
     child,
     has_text,
     iri,
     texts,
+    to_rdflib,
     typed,
     when,
 )
 
 
-def _required_iri(value: str, what: str) -> URIRef:
+def _required_iri(value: str, what: str) -> str:
     uri = iri(value)
     if uri is None:
         raise ValueError(f"{what} must be an absolute URI: {value!r}")
@@ -59,10 +59,10 @@ def catalog_triples(
     names = {"": publisher_name} if isinstance(publisher_name, str) else publisher_name
     if not has_text(title) or not has_text(names):
         raise ValueError("a DCAT-AP catalogue needs a title and a publisher name")
-    out: Out = [(catalog, RDF.type, DCAT.Catalog)]
+    out: Statements = [(catalog, RDF.type, DCAT.Catalog)]
     texts(out, catalog, DCTERMS.title, title)
     texts(out, catalog, DCTERMS.description, description if has_text(description) else title)
-    publisher = iri(publisher_uri) or child(str(catalog), "publisher")
+    publisher = iri(publisher_uri) or child(catalog, "publisher")
     typed(out, catalog, DCTERMS.publisher, publisher, FOAF.Agent)
     texts(out, publisher, FOAF.name, names)
     typed(out, catalog, FOAF.homepage, iri(homepage), FOAF.Document)
@@ -71,11 +71,11 @@ def catalog_triples(
     for uri in dataset_uris:
         dataset = _required_iri(uri, "dataset URI")
         out.append((catalog, DCAT.dataset, dataset))
-    return out
+    return to_rdflib(out)
 
 
-def _count(value: int) -> Literal:
-    return Literal(str(value), datatype=XSD.integer)
+def _count(value: int) -> Lit:
+    return (str(value), None, XSD.integer)
 
 
 def paging_triples(
@@ -92,7 +92,7 @@ def paging_triples(
     """Hydra paging of one catalogue page, in current and legacy terms (see module doc).
     ``collection_uri`` (the catalogue) gets ``hydra:view`` and ``hydra:totalItems``."""
     page = _required_iri(page_uri, "page URI")
-    out: Out = [
+    out: Statements = [
         (page, RDF.type, HYDRA.PartialCollectionView),
         (page, RDF.type, HYDRA.PagedCollection),
         (page, HYDRA.totalItems, _count(total_items)),
@@ -108,10 +108,10 @@ def paging_triples(
         target = iri(value)
         if target is not None:
             out.append((page, current, target))
-            out.append((page, legacy, Literal(str(target))))
+            out.append((page, legacy, (target, None, None)))
     if collection_uri is not None:
         collection = _required_iri(collection_uri, "collection URI")
         out.append((collection, RDF.type, HYDRA.Collection))
         out.append((collection, HYDRA.view, page))
         out.append((collection, HYDRA.totalItems, _count(total_items)))
-    return out
+    return to_rdflib(out)

@@ -6,17 +6,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from rdflib import BNode, Literal, URIRef
-
 from catalog.model import DatasetRecord, Distribution, LicenceRef
-from catalog.rdf.namespaces import (
+from catalog.rdf.terms import (
     DCAT,
     DCTERMS,
     RDFS,
     SPDX,
     XSD,
-    Out,
-    Subject,
+    Statements,
     child,
     code_uri,
     has_text,
@@ -29,6 +26,8 @@ from catalog.rdf.namespaces import (
 )
 from catalog.vocab import file_type_uri, language_uri, media_type_uri
 
+Out = Statements
+
 Moment = date | datetime
 
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
@@ -36,42 +35,42 @@ _CHECKSUM_ALGORITHMS = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
-def licence_node(out: Out, ds: URIRef, ref: LicenceRef) -> URIRef | BNode | None:
+def licence_node(out: Out, ds: str, ref: LicenceRef) -> str | None:
     """A dct:LicenseDocument: its URI, else a blank node labelled with the title or id."""
     label = plain(ref.title or ref.id)
-    node: URIRef | BNode | None = iri(ref.uri)
+    node: str | None = iri(ref.uri)
     if node is None and label is not None:
-        node = node_id(str(ds), "licence", str(label))
+        node = node_id(ds, "licence", label[0])
     if node is not None and label is not None:
         out.append((node, RDFS.label, label))
     return node
 
 
-def dates(out: Out, s: Subject, issued: Moment | None, modified: Moment | None) -> None:
+def dates(out: Out, s: str, issued: Moment | None, modified: Moment | None) -> None:
     """dct:issued and dct:modified."""
     for p, value in ((DCTERMS.issued, issued), (DCTERMS.modified, modified)):
         if value is not None:
             out.append((s, p, when(value)))
 
 
-def languages(out: Out, s: Subject, codes: list[str]) -> None:
+def languages(out: Out, s: str, codes: list[str]) -> None:
     """dct:language: EU language URIs."""
     for code in codes:
         typed(out, s, DCTERMS.language, code_uri(code, language_uri), DCTERMS.LinguisticSystem)
 
 
-def conforms_to(out: Out, s: Subject, standards: list[str]) -> None:
+def conforms_to(out: Out, s: str, standards: list[str]) -> None:
     """dct:conformsTo: each standard's URI, typed dct:Standard."""
     for standard in standards:
         typed(out, s, DCTERMS.conformsTo, iri(standard), DCTERMS.Standard)
 
 
-def landing_page(record: DatasetRecord) -> URIRef | None:
+def landing_page(record: DatasetRecord) -> str | None:
     """The landing page, else the page the record was harvested from."""
     return iri(record.landing_page) or iri(record.provenance.original_url)
 
 
-def _dist_urls(out: Out, node: URIRef, dist: Distribution, record: DatasetRecord) -> None:
+def _dist_urls(out: Out, node: str, dist: Distribution, record: DatasetRecord) -> None:
     download = iri(dist.download_url)
     # dcat:accessURL is mandatory: the download URL is also a valid access URL, and the
     # dataset's landing page is where a user reaches the data when the portal gave neither.
@@ -82,36 +81,32 @@ def _dist_urls(out: Out, node: URIRef, dist: Distribution, record: DatasetRecord
         out.append((node, DCAT.downloadURL, download))
 
 
-def _dist_format(out: Out, node: URIRef, dist: Distribution) -> None:
+def _dist_format(out: Out, node: str, dist: Distribution) -> None:
     if dist.file_type:
         uri = code_uri(dist.file_type, file_type_uri)
         typed(out, node, DCTERMS.format, uri, DCTERMS.MediaTypeOrExtent)
     elif (label := plain(dist.format)) is not None:  # unknown format: a labelled node
-        fmt = node_id(str(node), "format", str(label))
+        fmt = node_id(node, "format", label[0])
         typed(out, node, DCTERMS.format, fmt, DCTERMS.MediaTypeOrExtent)
         out.append((fmt, RDFS.label, label))
     media = (dist.media_type or "").strip().lower()
     if _MEDIA_TYPE.match(media):
-        typed(out, node, DCAT.mediaType, URIRef(media_type_uri(media)), DCTERMS.MediaType)
+        typed(out, node, DCAT.mediaType, media_type_uri(media), DCTERMS.MediaType)
 
 
-def _dist_licence(
-    out: Out, node: URIRef, ds: URIRef, dist: Distribution, record: DatasetRecord
-) -> None:
+def _dist_licence(out: Out, node: str, ds: str, dist: Distribution, record: DatasetRecord) -> None:
     ref = dist.licence or record.licence  # inherited from the dataset, as ckanext-dcat does
     if ref is not None:
         typed(out, node, DCTERMS.license, licence_node(out, ds, ref), DCTERMS.LicenseDocument)
     if (rights := plain(dist.rights)) is not None:
-        statement = node_id(str(node), "rights", str(rights))
+        statement = node_id(node, "rights", rights[0])
         typed(out, node, DCTERMS.rights, statement, DCTERMS.RightsStatement)
         out.append((statement, RDFS.label, rights))
 
 
-def _dist_size_checksum(out: Out, node: URIRef, dist: Distribution) -> None:
+def _dist_size_checksum(out: Out, node: str, dist: Distribution) -> None:
     if dist.byte_size is not None and dist.byte_size >= 0:
-        out.append(
-            (node, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.nonNegativeInteger))
-        )
+        out.append((node, DCAT.byteSize, (str(dist.byte_size), None, XSD.nonNegativeInteger)))
     checksum = dist.checksum
     if checksum is None:
         return
@@ -119,21 +114,19 @@ def _dist_size_checksum(out: Out, node: URIRef, dist: Distribution) -> None:
     value = checksum.value.strip()
     if algorithm not in _CHECKSUM_ALGORITHMS or not _HEX.match(value):
         return  # spdx:checksumValue must be xsd:hexBinary with a known algorithm
-    node_sum = node_id(str(node), "checksum")
-    algo = SPDX[f"checksumAlgorithm_{algorithm}"]
+    node_sum = node_id(node, "checksum")
+    algo = SPDX.term(f"checksumAlgorithm_{algorithm}")
     typed(out, node, SPDX.checksum, node_sum, SPDX.Checksum)
     typed(out, node_sum, SPDX.algorithm, algo, SPDX.ChecksumAlgorithm)
-    out.append((node_sum, SPDX.checksumValue, Literal(value.lower(), datatype=XSD.hexBinary)))
+    out.append((node_sum, SPDX.checksumValue, (value.lower(), None, XSD.hexBinary)))
 
 
-def _dist_service(
-    out: Out, node: URIRef, ds: URIRef, dist: Distribution, record: DatasetRecord
-) -> None:
+def _dist_service(out: Out, node: str, ds: str, dist: Distribution, record: DatasetRecord) -> None:
     """``api_access``: the data answers queries at an endpoint — a dcat:DataService."""
     endpoint = iri(dist.endpoint_url) or iri(dist.access_url)
     if not dist.api_access or endpoint is None:
         return
-    service = child(str(node), "service")
+    service = child(node, "service")
     typed(out, node, DCAT.accessService, service, DCAT.DataService)
     title = dist.title if has_text(dist.title) else record.title
     texts(out, service, DCTERMS.title, title if has_text(title) else {"": "API"})
@@ -143,7 +136,7 @@ def _dist_service(
     out.append((service, DCAT.servesDataset, ds))
 
 
-def distribution_uri(dataset_uri: str, dist: Distribution, n: int, seen: set[str]) -> URIRef:
+def distribution_uri(dataset_uri: str, dist: Distribution, n: int, seen: set[str]) -> str:
     """``{dataset}/distribution/{identifier}``, or ``/{n}`` without a unique identifier."""
     key = (dist.identifier or "").strip()
     if not key or key in seen:
@@ -152,9 +145,7 @@ def distribution_uri(dataset_uri: str, dist: Distribution, n: int, seen: set[str
     return child(dataset_uri, "distribution", key)
 
 
-def _distribution(
-    out: Out, ds: URIRef, node: URIRef, dist: Distribution, record: DatasetRecord
-) -> None:
+def _distribution(out: Out, ds: str, node: str, dist: Distribution, record: DatasetRecord) -> None:
     typed(out, ds, DCAT.distribution, node, DCAT.Distribution)
     _dist_urls(out, node, dist, record)
     texts(out, node, DCTERMS.title, dist.title)
@@ -168,8 +159,8 @@ def _distribution(
     _dist_service(out, node, ds, dist, record)
 
 
-def distributions(out: Out, ds: URIRef, record: DatasetRecord) -> None:
+def distributions(out: Out, ds: str, record: DatasetRecord) -> None:
     """dcat:distribution: every distribution of ``record``."""
     seen: set[str] = set()
     for n, dist in enumerate(record.distributions, 1):
-        _distribution(out, ds, distribution_uri(str(ds), dist, n, seen), dist, record)
+        _distribution(out, ds, distribution_uri(ds, dist, n, seen), dist, record)

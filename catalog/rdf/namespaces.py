@@ -1,16 +1,16 @@
-"""Namespaces, the one prefix table every writer uses, and the small term builders
-(IRIs, tagged and dated literals, deterministic blank nodes) the graph modules share."""
+"""rdflib namespaces, the one prefix table every writer uses, and rdflib versions of the
+term builders of :mod:`catalog.rdf.terms` (which the graph modules use) for other callers."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from urllib.parse import quote
+from typing import cast
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+from catalog.rdf import terms
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 # rdflib's DCAT lacks DCAT 3 terms (dcat:version…) and warns on them: an open namespace.
@@ -61,76 +61,58 @@ def bind_prefixes(graph: Graph) -> Graph:
     return graph
 
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
-_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_LANG = re.compile(r"^[a-z]{1,8}(?:-[a-z0-9]{1,8})*$")
-
-
 def iri(value: str | None) -> URIRef | None:
-    """``value`` as an absolute IRI, with the characters IRIs forbid (spaces, ``<>"{}|\\^```)
-    percent-encoded so every syntax can write it; ``None`` when it is not absolute."""
-    if not value:
-        return None
-    value = value.strip()
-    if not _SCHEME.match(value):
-        return None
-    return URIRef(_IRI_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", value))
+    """:func:`catalog.rdf.terms.iri` as an rdflib URIRef."""
+    found = terms.iri(value)
+    return None if found is None else URIRef(found)
 
 
-def clean_text(value: str | None) -> str:
-    """``value`` stripped, without the control characters XML 1.0 cannot carry."""
-    return _CONTROL.sub("", value).strip() if value else ""
+clean_text = terms.clean_text
+lang_tag = terms.lang_tag
+has_text = terms.has_text
 
 
-def lang_tag(tag: str) -> str | None:
-    """A lower-case BCP 47 tag (``fr_CA`` → ``fr-ca``), or ``None`` (untagged) if invalid."""
-    tag = tag.strip().replace("_", "-").lower()
-    return tag if _LANG.match(tag) else None
+def _rdflib(term: terms.Term) -> Object:
+    return terms.rdflib_term(term)
 
 
 def text_literals(text: dict[str, str] | None) -> Iterator[Literal]:
     """One literal per language of a LocalizedText; ``""`` (or a bad tag) → plain literal."""
-    for tag, value in (text or {}).items():
-        cleaned = clean_text(value)
-        if cleaned:
-            yield Literal(cleaned, lang=lang_tag(tag) if tag else None)
+    for value, lang, _ in terms.text_literals(text):
+        yield Literal(value, lang=lang)
 
 
 def plain(value: str | None) -> Literal | None:
     """A plain literal, or ``None`` when ``value`` is blank."""
-    cleaned = clean_text(value)
-    return Literal(cleaned) if cleaned else None
+    found = terms.plain(value)
+    return None if found is None else Literal(found[0])
 
 
 def when(value: date | datetime) -> Literal:
     """xsd:dateTime for a datetime, xsd:date for a date."""
-    if isinstance(value, datetime):
-        return Literal(value.isoformat(), datatype=XSD.dateTime)
-    return Literal(value.isoformat(), datatype=XSD.date)
+    return cast(Literal, _rdflib(terms.when(value)))
 
 
 def node_id(*parts: str) -> BNode:
-    """A blank node whose label is derived from ``parts``: the same input gives the same
-    output, so exports are byte-for-byte reproducible."""
-    digest = hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
-    return BNode("b" + digest[:24])
+    """A blank node whose label is derived from ``parts`` (see :func:`catalog.rdf.terms.node_id`)."""
+    return BNode(terms.node_id(*parts)[2:])
 
 
 def code_uri(value: str, build: Callable[[str], str]) -> URIRef | None:
     """A controlled value: a URI kept as it is, else an authority code turned into its URI."""
-    return iri(value) or iri(build(value.strip()))
+    found = terms.code_uri(value, build)
+    return None if found is None else URIRef(found)
 
 
 def child(base: str, *parts: str) -> URIRef:
     """``{base}/part/…`` with each part percent-encoded as one path segment."""
-    return URIRef("/".join([base.rstrip("/"), *(quote(part, safe="") for part in parts)]))
+    return URIRef(terms.child(base, *parts))
 
 
 def mailto(email: str | None) -> URIRef | None:
     """A ``mailto:`` IRI, or ``None`` when ``email`` has no ``@``."""
-    email = (email or "").strip().removeprefix("mailto:")
-    return iri(f"mailto:{email}") if "@" in email else None
+    found = terms.mailto(email)
+    return None if found is None else URIRef(found)
 
 
 def typed(out: Out, s: Subject, p: URIRef, o: URIRef | BNode | None, cls: URIRef) -> None:
@@ -143,11 +125,6 @@ def typed(out: Out, s: Subject, p: URIRef, o: URIRef | BNode | None, cls: URIRef
 def texts(out: Out, s: Subject, p: URIRef, text: dict[str, str] | None) -> None:
     """``s p`` each language of a LocalizedText."""
     out.extend((s, p, lit) for lit in text_literals(text))
-
-
-def has_text(text: dict[str, str] | None) -> bool:
-    """Whether a LocalizedText has any non-blank value."""
-    return any(clean_text(value) for value in (text or {}).values())
 
 
 __all__ = [

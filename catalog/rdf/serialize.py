@@ -4,9 +4,17 @@ rdflib's serializers work on one whole Graph, and its Turtle serializer is quadr
 many URL namespaces (RDFLib#1752). These writers never hold more than one dataset: the
 document opening (prefixes, ``@context``, ``rdf:RDF``) is written once, then each dataset's
 triples as one self-contained block, then the closing. Blank-node labels come from
-:func:`catalog.rdf.namespaces.node_id`, so they are unique across blocks.
+:func:`catalog.rdf.terms.node_id`, so they are unique across blocks.
 
-Every IRI reaching a writer has been through :func:`catalog.rdf.namespaces.iri` (no spaces,
+The writers render the lightweight terms of :mod:`catalog.rdf.terms` (IRIs and blank nodes
+as ``str``, literals as ``(lexical, lang, datatype)`` tuples) with plain string operations —
+no rdflib term is built on the export path. Vocabulary terms get prefixed names (Turtle,
+JSON-LD keys, XML tags) from caches as small as the vocabulary; any other IRI is written in
+full. The rdflib-facing functions (:func:`iter_blocks`, :func:`serialize_triples`, the
+``*_block`` helpers) convert rdflib triples first. Output is byte-for-byte what the earlier
+rdflib-term implementation wrote (``tests/catalog/test_rdf_golden.py`` checks isomorphism).
+
+Every IRI reaching a writer has been through :func:`catalog.rdf.terms.iri` (no spaces,
 ``<>"{}|\\^```); literals are escaped per syntax. The JSON-LD ``@context`` is a local object
 (prefixes only): no parser ever has to fetch a remote context.
 """
@@ -18,15 +26,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps of one str (ensure_ascii=False), in C
 from typing import IO, Literal, cast
-from xml.sax.saxutils import escape, quoteattr
-
-from rdflib import BNode, URIRef
-from rdflib import Literal as RdfLiteral
+from xml.sax.saxutils import quoteattr
 
 from catalog.model import DatasetRecord
-from catalog.rdf.dataset_graph import dataset_triples
-from catalog.rdf.namespaces import PREFIXES, RDF, Object, Subject, Triple
+from catalog.rdf.dataset_graph import dataset_statements
+from catalog.rdf.namespaces import PREFIXES, Triple
+from catalog.rdf.terms import RDF_TYPE, VOCABULARY, Statement, Term, from_rdflib
 
 Format = Literal["turtle", "nt", "jsonld", "xml"]
 
@@ -45,10 +52,18 @@ SUFFIXES: dict[str, Format] = {"ttl": "turtle", "nt": "nt", "jsonld": "jsonld", 
 JSONLD_CONTEXT: dict[str, str] = dict(PREFIXES)
 """The JSON-LD ``@context``: the prefix table, inline — never a URL to fetch."""
 
+CHUNK_CHARS = 1 << 16
+""":func:`iter_catalog` joins datasets into chunks of about this many characters: one
+chunk per dataset would cost a thread hop per dataset in a streamed HTTP response."""
+
 _NAMESPACES = {namespace: prefix for prefix, namespace in PREFIXES.items()}
 _SPLIT = re.compile(r"^(.*[/#])([A-Za-z_][A-Za-z0-9_-]*)$")  # namespace + safe local name
-_BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]').search
+_XML_TEXT_SPECIAL = re.compile(r"[&<>\r]").search
+_XML_ATTR_SPECIAL = re.compile(r"[&<>\"\n\r\t]").search
+
+Grouped = dict[str, dict[str, list[Term]]]
 
 
 def _split(uri: str) -> tuple[str, str] | None:
@@ -56,35 +71,88 @@ def _split(uri: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def _group(triples: Iterable[Triple]) -> dict[Subject, dict[URIRef, list[Object]]]:
-    """Subject → predicate → objects, first-seen order, duplicates dropped."""
-    grouped: dict[Subject, dict[URIRef, list[Object]]] = {}
-    for s, p, o in dict.fromkeys(triples):
-        grouped.setdefault(s, {}).setdefault(p, []).append(o)
+def _group(statements: Iterable[Statement]) -> Grouped:
+    """Subject → predicate → objects, first-seen order, duplicates dropped (the lists are
+    short: a scan is cheaper than hashing every statement)."""
+    grouped: Grouped = {}
+    last_s = last_p = ""
+    predicates: dict[str, list[Term]] = {}
+    objects: list[Term] = []
+    for s, p, o in statements:
+        if s is not last_s:  # consecutive statements mostly share their subject
+            last_s, last_p = s, ""
+            found = grouped.get(s)
+            if found is None:
+                predicates = grouped[s] = {}
+            else:
+                predicates = found
+        if p is not last_p:
+            last_p = p
+            known = predicates.get(p)
+            if known is None:
+                objects = predicates[p] = [o]
+                continue
+            objects = known
+        if o not in objects:
+            objects.append(o)
     return grouped
 
 
-def _bnode_label(node: BNode) -> str:
-    return _BNODE_UNSAFE.sub("_", str(node))
+class _Names(dict[str, str]):
+    """Vocabulary IRI → its rendering in one syntax, kept in step with
+    :data:`~catalog.rdf.terms.VOCABULARY` (which only grows, and only with vocabulary terms:
+    the dict stays as small as the vocabulary, whatever the catalogue). Writers read it with
+    ``names.get(iri)``; ``None`` means "not a vocabulary term, write the IRI in full"."""
+
+    def __init__(self, render: Callable[[str, str], str], fixed: dict[str, str] | None = None):
+        super().__init__()
+        self.render = render
+        self.fixed = fixed or {}
+        self.seen = -1
+
+    def fresh(self) -> _Names:
+        if self.seen != len(VOCABULARY):
+            for uri, (prefix, local) in list(VOCABULARY.items()):
+                if uri not in self and PREFIXES.get(prefix) == uri[: -len(local)]:
+                    self[uri] = self.render(prefix, local)
+            self.update(self.fixed)
+            self.seen = len(VOCABULARY)
+        return self
+
+
+_PREFIXED = _Names(lambda prefix, local: f"{prefix}:{local}")
 
 
 # --- N-Triples ----------------------------------------------------------------------------
 
 
-def _nt_term(term: Object) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{_bnode_label(term)}"
-    quoted = f'"{str(term).translate(_LITERAL_ESCAPES)}"'
-    if term.language:
-        return f"{quoted}@{term.language}"
-    return f"{quoted}^^<{term.datatype}>" if term.datatype else quoted
+def _nt_statements(statements: Iterable[Statement]) -> str:
+    out = []
+    last, subject = "", ""
+    for s, p, o in dict.fromkeys(statements):
+        if s is not last:
+            last, subject = s, s if s[0] == "_" else f"<{s}>"
+        if isinstance(o, str):
+            if o[0] == "_":
+                out.append(f"{subject} <{p}> {o} .\n")
+            else:
+                out.append(f"{subject} <{p}> <{o}> .\n")
+            continue
+        lexical, lang, datatype = o
+        if _NEEDS_ESCAPE(lexical) is not None:
+            lexical = lexical.translate(_LITERAL_ESCAPES)
+        if lang:
+            out.append(f'{subject} <{p}> "{lexical}"@{lang} .\n')
+        elif datatype:
+            out.append(f'{subject} <{p}> "{lexical}"^^<{datatype}> .\n')
+        else:
+            out.append(f'{subject} <{p}> "{lexical}" .\n')
+    return "".join(out)
 
 
 def nt_block(triples: Iterable[Triple]) -> str:
-    """N-Triples lines of ``triples``."""
-    return "".join(f"{_nt_term(s)} <{p}> {_nt_term(o)} .\n" for s, p, o in dict.fromkeys(triples))
+    """N-Triples lines of rdflib ``triples``."""
+    return _nt_statements(_statements(triples))
 
 
 # --- Turtle -------------------------------------------------------------------------------
@@ -95,75 +163,94 @@ def turtle_prefixes() -> str:
     return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items()) + "\n"
 
 
-def _ttl_iri(uri: str) -> str:
-    parts = _split(uri)
-    if parts is not None and parts[0] in _NAMESPACES:
-        return f"{_NAMESPACES[parts[0]]}:{parts[1]}"
-    return f"<{uri}>"
+_TTL_SEPARATOR = " ;\n    "
+_TTL_PREDICATES = _Names(lambda prefix, local: f"{prefix}:{local}", {RDF_TYPE: "a"})
 
 
-def _ttl_term(term: Object) -> str:
-    if isinstance(term, URIRef):
-        return _ttl_iri(term)
-    if isinstance(term, BNode):
-        return f"_:{_bnode_label(term)}"
-    quoted = f'"{str(term).translate(_LITERAL_ESCAPES)}"'
-    if term.language:
-        return f"{quoted}@{term.language}"
-    return f"{quoted}^^{_ttl_iri(term.datatype)}" if term.datatype else quoted
+def _ttl_object(o: Term, names: dict[str, str]) -> str:
+    if isinstance(o, str):
+        if o[0] == "_":
+            return o
+        name = names.get(o)
+        return f"<{o}>" if name is None else name
+    lexical, lang, datatype = o
+    if _NEEDS_ESCAPE(lexical) is not None:
+        lexical = lexical.translate(_LITERAL_ESCAPES)
+    if lang:
+        return f'"{lexical}"@{lang}'
+    if datatype:
+        return f'"{lexical}"^^{names.get(datatype) or f"<{datatype}>"}'
+    return f'"{lexical}"'
+
+
+def _ttl_statements(statements: Iterable[Statement]) -> str:
+    names, predicate_names = _PREFIXED.fresh(), _TTL_PREDICATES.fresh()
+    blocks = []
+    for s, predicates in _group(statements).items():
+        lines = []
+        for p, objects in predicates.items():
+            name = predicate_names.get(p) or f"<{p}>"
+            if len(objects) == 1:
+                lines.append(f"{name} {_ttl_object(objects[0], names)}")
+            else:
+                lines.append(f"{name} {', '.join([_ttl_object(o, names) for o in objects])}")
+        subject = s if s[0] == "_" else names.get(s) or f"<{s}>"
+        blocks.append(f"{subject} {_TTL_SEPARATOR.join(lines)} .\n\n")
+    return "".join(blocks)
 
 
 def turtle_block(triples: Iterable[Triple]) -> str:
-    """Turtle statements of ``triples``, one per subject, using :func:`turtle_prefixes`."""
-    blocks = []
-    for s, predicates in _group(triples).items():
-        lines = [
-            ("a" if p == RDF.type else _ttl_iri(p)) + " " + ", ".join(map(_ttl_term, objects))
-            for p, objects in predicates.items()
-        ]
-        blocks.append(f"{_ttl_term(s)} " + " ;\n    ".join(lines) + " .\n\n")
-    return "".join(blocks)
+    """Turtle statements of rdflib ``triples``, one per subject, using :func:`turtle_prefixes`."""
+    return _ttl_statements(_statements(triples))
 
 
 # --- JSON-LD ------------------------------------------------------------------------------
 
-
-def _compact(uri: str) -> str:
-    parts = _split(uri)
-    return f"{_NAMESPACES[parts[0]]}:{parts[1]}" if parts and parts[0] in _NAMESPACES else uri
+_JSON_NAMES = _Names(lambda prefix, local: encode_basestring(f"{prefix}:{local}"))
 
 
-def _jsonld_id(term: Subject) -> str:
-    return f"_:{_bnode_label(term)}" if isinstance(term, BNode) else str(term)
+def _jsonld_value(o: Term, names: dict[str, str]) -> str:
+    if isinstance(o, str):
+        return f'{{"@id": {encode_basestring(o)}}}'
+    lexical, lang, datatype = o
+    if lang:
+        return f'{{"@value": {encode_basestring(lexical)}, "@language": "{lang}"}}'
+    if datatype:
+        kind = names.get(datatype) or encode_basestring(datatype)
+        return f'{{"@value": {encode_basestring(lexical)}, "@type": {kind}}}'
+    return f'{{"@value": {encode_basestring(lexical)}}}'
 
 
-def _jsonld_value(term: Object) -> dict[str, str]:
-    if not isinstance(term, RdfLiteral):
-        return {"@id": _jsonld_id(term)}
-    if term.language:
-        return {"@value": str(term), "@language": term.language}
-    if term.datatype:
-        return {"@value": str(term), "@type": _compact(term.datatype)}
-    return {"@value": str(term)}
+def _jsonld_statements(statements: Iterable[Statement]) -> str:
+    names = _JSON_NAMES.fresh()
+    nodes = []
+    for s, predicates in _group(statements).items():
+        node = [f'{{"@id": {encode_basestring(s)}']
+        for p, objects in predicates.items():
+            if p == RDF_TYPE and all(isinstance(o, str) and o[0] != "_" for o in objects):
+                types = cast(list[str], objects)
+                values = [names.get(o) or encode_basestring(o) for o in types]
+                node.append(f'"@type": [{", ".join(values)}]')
+                continue
+            key = names.get(p) or encode_basestring(p)
+            if len(objects) == 1:
+                node.append(f"{key}: [{_jsonld_value(objects[0], names)}]")
+            else:
+                values = [_jsonld_value(o, names) for o in objects]
+                node.append(f"{key}: [{', '.join(values)}]")
+        nodes.append(", ".join(node) + "}")
+    return ",\n".join(nodes)
 
 
 def jsonld_nodes(triples: Iterable[Triple]) -> list[dict[str, object]]:
-    """JSON-LD node objects of ``triples`` (compact IRIs under :data:`JSONLD_CONTEXT`)."""
-    nodes: list[dict[str, object]] = []
-    for s, predicates in _group(triples).items():
-        node: dict[str, object] = {"@id": _jsonld_id(s)}
-        for p, objects in predicates.items():
-            if p == RDF.type and all(isinstance(o, URIRef) for o in objects):
-                node["@type"] = [_compact(o) for o in objects]
-            else:
-                node[_compact(p)] = [_jsonld_value(o) for o in objects]
-        nodes.append(node)
-    return nodes
+    """JSON-LD node objects of rdflib ``triples`` (compact IRIs under :data:`JSONLD_CONTEXT`)."""
+    text = _jsonld_statements(_statements(triples))
+    return cast(list[dict[str, object]], json.loads("[" + text + "]"))
 
 
 def jsonld_block(triples: Iterable[Triple]) -> str:
-    """The node objects of ``triples``, comma-separated, for the ``@graph`` array."""
-    return ",\n".join(json.dumps(node, ensure_ascii=False) for node in jsonld_nodes(triples))
+    """The node objects of rdflib ``triples``, comma-separated, for the ``@graph`` array."""
+    return _jsonld_statements(_statements(triples))
 
 
 def _jsonld_head() -> str:
@@ -178,39 +265,78 @@ def _xml_head() -> str:
     return f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF{declarations}>\n'
 
 
-def _xml_node_attr(term: Subject, about: str = "rdf:about") -> str:
-    if isinstance(term, BNode):
-        return f'rdf:nodeID="{_bnode_label(term)}"'
-    return f"{about}={quoteattr(str(term))}"
+def _xml_attr(value: str) -> str:
+    return quoteattr(value) if _XML_ATTR_SPECIAL(value) is not None else '"' + value + '"'
 
 
-def _xml_property(p: URIRef, o: Object) -> str:
+def _xml_node_attr(term: str, about: str) -> str:
+    if term[0] == "_":
+        return 'rdf:nodeID="' + term[2:] + '"'
+    return about + "=" + _xml_attr(term)
+
+
+_XML_TAGS = _Names(lambda prefix, local: f"{prefix}:{local}")
+
+
+_XML_PAIRS: dict[str, tuple[str, str]] = {}
+
+
+def _xml_tag(p: str) -> tuple[str, str]:
+    """``    <tag`` (with a namespace declaration outside the prefix table) and ``</tag>``."""
+    pair = _XML_PAIRS.get(p)
+    if pair is not None:
+        return pair
+    tag = _XML_TAGS.get(p)
+    if tag is not None:  # a vocabulary term: cached (bounded by the vocabulary)
+        pair = _XML_PAIRS[p] = ("    <" + tag, "</" + tag + ">\n")
+        return pair
     parts = _split(p)
     if parts is None:
         raise ValueError(f"predicate {p} has no XML-safe local name (RDF/XML needs one)")
     namespace, local = parts
     if namespace in _NAMESPACES:
-        tag, declare = f"{_NAMESPACES[namespace]}:{local}", ""
-    else:
-        tag, declare = f"ns0:{local}", f" xmlns:ns0={quoteattr(namespace)}"
-    if not isinstance(o, RdfLiteral):
-        return f"    <{tag}{declare} {_xml_node_attr(o, 'rdf:resource')}/>\n"
-    if o.language:
-        attr = f' xml:lang="{o.language}"'
-    else:
-        attr = f" rdf:datatype={quoteattr(str(o.datatype))}" if o.datatype else ""
-    text = escape(str(o), {"\r": "&#13;"})
-    return f"    <{tag}{declare}{attr}>{text}</{tag}>\n"
+        return f"    <{_NAMESPACES[namespace]}:{local}", f"</{_NAMESPACES[namespace]}:{local}>\n"
+    return f"    <ns0:{local} xmlns:ns0={quoteattr(namespace)}", f"</ns0:{local}>\n"
+
+
+def _xml_statements(statements: Iterable[Statement]) -> str:
+    _XML_TAGS.fresh()
+    out = []
+    for s, predicates in _group(statements).items():
+        out.append("  <rdf:Description " + _xml_node_attr(s, "rdf:about") + ">\n")
+        for p, objects in predicates.items():
+            opening, closing = _xml_tag(p)
+            for o in objects:
+                if isinstance(o, str):
+                    if o[0] == "_":
+                        out.append(f'{opening} rdf:nodeID="{o[2:]}"/>\n')
+                    elif _XML_ATTR_SPECIAL(o) is None:
+                        out.append(f'{opening} rdf:resource="{o}"/>\n')
+                    else:
+                        out.append(f"{opening} rdf:resource={quoteattr(o)}/>\n")
+                    continue
+                lexical, lang, datatype = o
+                if _XML_TEXT_SPECIAL(lexical) is not None:
+                    lexical = lexical.replace("&", "&amp;").replace("<", "&lt;")
+                    lexical = lexical.replace(">", "&gt;").replace("\r", "&#13;")
+                if lang:
+                    out.append(f'{opening} xml:lang="{lang}">{lexical}{closing}')
+                elif datatype:
+                    out.append(f"{opening} rdf:datatype={_xml_attr(datatype)}>{lexical}{closing}")
+                else:
+                    out.append(f"{opening}>{lexical}{closing}")
+        out.append("  </rdf:Description>\n")
+    return "".join(out)
 
 
 def xml_block(triples: Iterable[Triple]) -> str:
-    """``rdf:Description`` elements of ``triples``, for inside ``rdf:RDF``."""
-    out = []
-    for s, predicates in _group(triples).items():
-        out.append(f"  <rdf:Description {_xml_node_attr(s)}>\n")
-        out.extend(_xml_property(p, o) for p, objects in predicates.items() for o in objects)
-        out.append("  </rdf:Description>\n")
-    return "".join(out)
+    """``rdf:Description`` elements of rdflib ``triples``, for inside ``rdf:RDF``."""
+    return _xml_statements(_statements(triples))
+
+
+def _statements(triples: Iterable[Triple]) -> list[Statement]:
+    """rdflib triples as deduplicated lightweight statements."""
+    return list(dict.fromkeys(from_rdflib(triples)))
 
 
 # --- documents ----------------------------------------------------------------------------
@@ -219,16 +345,16 @@ def xml_block(triples: Iterable[Triple]) -> str:
 @dataclass(frozen=True, slots=True)
 class _Writer:
     head: Callable[[], str]
-    block: Callable[[Iterable[Triple]], str]
+    block: Callable[[Iterable[Statement]], str]
     tail: str
     separator: str = ""
 
 
 _WRITERS: dict[str, _Writer] = {
-    "turtle": _Writer(turtle_prefixes, turtle_block, ""),
-    "nt": _Writer(lambda: "", nt_block, ""),
-    "jsonld": _Writer(_jsonld_head, jsonld_block, "\n]}\n", ",\n"),
-    "xml": _Writer(_xml_head, xml_block, "</rdf:RDF>\n"),
+    "turtle": _Writer(turtle_prefixes, _ttl_statements, ""),
+    "nt": _Writer(lambda: "", _nt_statements, ""),
+    "jsonld": _Writer(_jsonld_head, _jsonld_statements, "\n]}\n", ",\n"),
+    "xml": _Writer(_xml_head, _xml_statements, "</rdf:RDF>\n"),
 }
 
 
@@ -239,17 +365,41 @@ def _writer(format: str) -> _Writer:
         raise ValueError(f"unknown RDF format {format!r}; use one of {sorted(_WRITERS)}") from None
 
 
-def iter_blocks(blocks: Iterable[Iterable[Triple]], *, format: Format) -> Iterator[str]:
-    """One document from groups of triples: the opening, one chunk per group, the closing."""
+def iter_statement_blocks(
+    blocks: Iterable[Iterable[Statement]], *, format: Format, chunk_chars: int = 0
+) -> Iterator[str]:
+    """One document from groups of lightweight statements (duplicates are dropped): the
+    opening, the groups, the closing. With ``chunk_chars``, groups are joined into chunks of at least
+    that many characters (the last may be shorter); without, one chunk per group."""
     writer = _writer(format)
     yield writer.head()
-    first = True
-    for triples in blocks:
-        text = writer.block(triples)
-        if text:
-            yield text if first else writer.separator + text
-            first = False
+    separator, first = writer.separator, True
+    pending: list[str] = []
+    size = 0
+    for statements in blocks:
+        text = writer.block(statements)
+        if not text:
+            continue
+        if not first:
+            text = separator + text
+        first = False
+        if chunk_chars <= 0:
+            yield text
+            continue
+        pending.append(text)
+        size += len(text)
+        if size >= chunk_chars:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
     yield writer.tail
+
+
+def iter_blocks(blocks: Iterable[Iterable[Triple]], *, format: Format) -> Iterator[str]:
+    """One document from groups of rdflib triples: the opening, one chunk per group, the
+    closing."""
+    return iter_statement_blocks((_statements(triples) for triples in blocks), format=format)
 
 
 def iter_catalog(
@@ -258,17 +408,22 @@ def iter_catalog(
     format: Format,
     header: Iterable[Triple] = (),
     catalog_uri: str | None = None,
+    chunk_chars: int = CHUNK_CHARS,
 ) -> Iterator[str]:
-    """A whole catalogue as text chunks (one per dataset): ``header`` (catalogue and paging
-    triples) first, then each ``(dataset_uri, record)``. Memory stays at one dataset."""
-    datasets = (
-        dataset_triples(record, dataset_uri=uri, catalog_uri=catalog_uri) for uri, record in records
+    """A whole catalogue as text chunks: ``header`` (catalogue and paging triples) first,
+    then each ``(dataset_uri, record)``. Memory stays at one dataset plus one chunk (of about
+    ``chunk_chars`` characters; ``0``: one chunk per dataset)."""
+    datasets = (  # duplicates are dropped by each writer
+        dataset_statements(record, dataset_uri=uri, catalog_uri=catalog_uri, unique=False)
+        for uri, record in records
     )
-    return iter_blocks(_chain(header, datasets), format=format)
+    return iter_statement_blocks(
+        _chain(_statements(header), datasets), format=format, chunk_chars=chunk_chars
+    )
 
 
-def _chain(header: Iterable[Triple], rest: Iterable[list[Triple]]) -> Iterator[Iterable[Triple]]:
-    yield list(header)
+def _chain(header: list[Statement], rest: Iterable[list[Statement]]) -> Iterator[list[Statement]]:
+    yield header
     yield from rest
 
 
@@ -303,7 +458,7 @@ def write_catalog(
 
 
 def serialize_triples(triples: Iterable[Triple], format: Format) -> str:
-    """One complete document holding ``triples``."""
+    """One complete document holding rdflib ``triples``."""
     return "".join(iter_blocks([list(triples)], format=format))
 
 
@@ -311,5 +466,7 @@ def serialize_dataset(
     record: DatasetRecord, dataset_uri: str, format: Format, *, catalog_uri: str | None = None
 ) -> str:
     """One dataset as a complete document."""
-    triples = dataset_triples(record, dataset_uri=dataset_uri, catalog_uri=catalog_uri)
-    return serialize_triples(triples, format)
+    statements = dataset_statements(
+        record, dataset_uri=dataset_uri, catalog_uri=catalog_uri, unique=False
+    )
+    return "".join(iter_statement_blocks([statements], format=format))

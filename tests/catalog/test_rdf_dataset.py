@@ -421,7 +421,7 @@ def test_paging_has_current_and_legacy_hydra_terms() -> None:
     assert g.value(node, HYDRA.nextPage) == Literal(f"{CATALOG}.ttl?page=3")
     assert g.value(node, HYDRA.previousPage) == Literal(f"{CATALOG}.ttl?page=1")
     assert g.value(URIRef(CATALOG), HYDRA.view) == node
-    assert g.value(URIRef(CATALOG), HYDRA.totalItems).toPython() == 2561
+    assert g.value(URIRef(CATALOG), HYDRA.totalItems) == Literal("2561", datatype=XSD.integer)
     # the legacy node reads like ckanext-dcat's own output (recorded from demo.ckan.org)
     recorded = Graph().parse(fixture("dcat-rdf", "demo-ckan_catalog_page1_hydra.ttl"))
     legacy = next(recorded.subjects(RDF.type, HYDRA.PagedCollection))

@@ -167,13 +167,36 @@ def test_writer_pulls_one_record_at_a_time(fmt: Format) -> None:
             pulled += 1
             yield item
 
-    chunks = iter_catalog(lazy(), format=fmt, header=header())
+    chunks = iter_catalog(lazy(), format=fmt, header=header(), chunk_chars=0)
     next(chunks)  # document opening
     next(chunks)  # header block
     assert pulled == 0
     next(chunks)
     assert pulled == 1  # one chunk per dataset, nothing read ahead
     assert len(list(chunks)) == 5  # four more datasets and the closing
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_writer_reads_ahead_one_chunk_at_most(fmt: Format) -> None:
+    pulled = 0
+
+    def lazy() -> Iterator[tuple[str, DatasetRecord]]:
+        nonlocal pulled
+        for item in records(12):
+            pulled += 1
+            yield item
+
+    one = len(serialize_dataset(records(1)[0][1], f"{BASE}jeu-0", fmt))
+    chunks = iter_catalog(lazy(), format=fmt, header=header(), chunk_chars=3 * one)
+    assert next(chunks) + next(chunks)  # document opening, then the header with 2–3 datasets
+    assert 2 <= pulled <= 4
+    sizes = [len(chunk) for chunk in chunks]
+    assert pulled == 12
+    assert len(sizes) >= 3  # the other datasets in chunks of about three, then the closing
+    assert max(sizes) < 5 * one
+    whole = "".join(iter_catalog(records(12), format=fmt, header=header(), chunk_chars=0))
+    batched = "".join(iter_catalog(records(12), format=fmt, header=header()))
+    assert batched == whole
 
 
 def test_turtle_prefixes_written_once() -> None:

@@ -1,0 +1,275 @@
+"""Lightweight RDF terms: what the graph modules build and the writers render.
+
+Building rdflib terms dominated whole-catalogue exports (``Literal.__new__`` casts every
+lexical form to a Python value and back), so the graph modules build plain values instead:
+
+* an **IRI** is a ``str``, already made safe for every syntax by :func:`iri`;
+* a **blank node** is a ``str`` starting with ``_:`` (``_:b`` + 24 hex digits, from
+  :func:`node_id`) — an IRI never starts with ``_``, as :func:`iri` requires a scheme;
+* a **literal** is a tuple ``(lexical form, language tag or None, datatype IRI or None)``.
+
+A :data:`Statement` is ``(subject, predicate, object)`` of those. Each writer renders them
+with plain string operations; the vocabulary terms (``DCAT.Dataset``…) are interned once, so
+a writer caches their rendering (prefixed name, XML tag) — and only theirs: the cache is
+bounded by the vocabulary, never by the catalogue. :func:`to_rdflib` gives the equivalent
+rdflib triple, lexical forms unchanged (they are the ones rdflib itself would normalise to,
+see ``tests/catalog/test_rdf_terms.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
+from typing import cast
+from urllib.parse import quote
+
+from rdflib import BNode, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.term import Node
+
+Lit = tuple[str, str | None, str | None]
+"""A literal: (lexical form, lower-case language tag or None, datatype IRI or None)."""
+Term = str | Lit
+"""An IRI (``str``), a blank node (``str`` starting with ``_:``) or a :data:`Lit`."""
+Statement = tuple[str, str, Term]
+"""(subject IRI or blank node, predicate IRI, object)."""
+Statements = list[Statement]
+"""The graph modules append to a plain list."""
+
+VOCABULARY: dict[str, tuple[str, str]] = {}
+"""IRI → (prefix, local name) of every vocabulary term used: the writers render these with
+prefixed names and may cache them. Filled by :class:`Vocab` as terms are first used."""
+
+
+class Vocab:
+    """A namespace whose attributes are its terms as plain ``str`` IRIs, interned on first
+    use (``DCAT.Dataset`` → ``"http://www.w3.org/ns/dcat#Dataset"``) and registered in
+    :data:`VOCABULARY` under ``prefix``. (Not a ``str`` subclass: ``DCTERMS.title`` or
+    ``DCTERMS.format`` would be string methods.) ``namespace``, ``prefix`` and ``term`` are
+    taken: use ``.term(name)`` for a term so named, or one that is not a Python name."""
+
+    def __init__(self, namespace: str, prefix: str) -> None:
+        self.namespace = namespace
+        self.prefix = prefix
+
+    def __str__(self) -> str:
+        return self.namespace
+
+    def __add__(self, name: str) -> str:
+        return self.namespace + name
+
+    def term(self, name: str) -> str:
+        value = self.namespace + name
+        if _LOCAL.match(name):
+            VOCABULARY[value] = (self.prefix, name)
+        return value
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = self.term(name)
+        setattr(self, name, value)  # next time an instance attribute: a dict lookup
+        return value
+
+
+_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # a local name safe in Turtle and XML
+
+ADMS = Vocab("http://www.w3.org/ns/adms#", "adms")
+DCAT = Vocab("http://www.w3.org/ns/dcat#", "dcat")
+DCATAP = Vocab("http://data.europa.eu/r5r/", "dcatap")
+DCTERMS = Vocab("http://purl.org/dc/terms/", "dct")
+ELI = Vocab("http://data.europa.eu/eli/ontology#", "eli")
+FOAF = Vocab("http://xmlns.com/foaf/0.1/", "foaf")
+GSP = Vocab("http://www.opengis.net/ont/geosparql#", "gsp")
+HYDRA = Vocab("http://www.w3.org/ns/hydra/core#", "hydra")
+LOCN = Vocab("http://www.w3.org/ns/locn#", "locn")
+OWL = Vocab("http://www.w3.org/2002/07/owl#", "owl")
+PROV = Vocab("http://www.w3.org/ns/prov#", "prov")
+RDF = Vocab("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf")
+RDFS = Vocab("http://www.w3.org/2000/01/rdf-schema#", "rdfs")
+SKOS = Vocab("http://www.w3.org/2004/02/skos/core#", "skos")
+SPDX = Vocab("http://spdx.org/rdf/terms#", "spdx")
+VCARD = Vocab("http://www.w3.org/2006/vcard/ns#", "vcard")
+XSD = Vocab("http://www.w3.org/2001/XMLSchema#", "xsd")
+PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"  # no prefix: full IRIs
+HVD_CATEGORY = "http://data.europa.eu/bna/"
+
+RDF_TYPE = RDF.type
+XSD_DATE = XSD.date
+XSD_DATETIME = XSD.dateTime
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+_SAFE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:(?=\S)[^\x00-\x20<>"{}|\\^`\x7f]+\Z')
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+\Z")  # what quote(part, safe="") keeps as is
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_LANG = re.compile(r"^[a-z]{1,8}(?:-[a-z0-9]{1,8})*$")
+
+
+def _percent(match: re.Match[str]) -> str:
+    return f"%{ord(match.group()):02X}"
+
+
+def iri(value: str | None) -> str | None:
+    """``value`` as an absolute IRI, with the characters IRIs forbid (spaces, ``<>"{}|\\^```)
+    percent-encoded so every syntax can write it; ``None`` when it is not absolute."""
+    if not value:
+        return None
+    value = value.strip()
+    if _SAFE_IRI.match(value) is not None:  # the common case: nothing to encode
+        return value
+    if not _SCHEME.match(value):
+        return None
+    return _IRI_UNSAFE.sub(_percent, value)
+
+
+def clean_text(value: str | None) -> str:
+    """``value`` stripped, without the control characters XML 1.0 cannot carry."""
+    if not value:
+        return ""
+    return value.strip() if _CONTROL.search(value) is None else _CONTROL.sub("", value).strip()
+
+
+_LANG_TAGS: dict[str, str | None] = {"": None}
+_NOT_CACHED = "?"  # never a cached tag: those are lower-case BCP 47 or None
+
+
+def lang_tag(tag: str) -> str | None:
+    """A lower-case BCP 47 tag (``fr_CA`` → ``fr-ca``), or ``None`` (untagged) if invalid."""
+    found = _LANG_TAGS.get(tag, _NOT_CACHED)
+    if found != _NOT_CACHED:
+        return found
+    clean = tag.strip().replace("_", "-").lower()
+    result = clean if _LANG.match(clean) else None
+    if len(_LANG_TAGS) < 1000:  # the tags a catalogue uses are few; bounded all the same
+        _LANG_TAGS[tag] = result
+    return result
+
+
+def text_literals(text: dict[str, str] | None) -> Iterator[Lit]:
+    """One literal per language of a LocalizedText; ``""`` (or a bad tag) → plain literal."""
+    if not text:
+        return
+    for tag, value in text.items():
+        cleaned = clean_text(value)
+        if cleaned:
+            yield (cleaned, lang_tag(tag) if tag else None, None)
+
+
+def plain(value: str | None) -> Lit | None:
+    """A plain literal, or ``None`` when ``value`` is blank."""
+    cleaned = clean_text(value)
+    return (cleaned, None, None) if cleaned else None
+
+
+def when(value: date | datetime) -> Lit:
+    """xsd:dateTime for a datetime, xsd:date for a date."""
+    if isinstance(value, datetime):
+        return (value.isoformat(), None, XSD_DATETIME)
+    return (value.isoformat(), None, XSD_DATE)
+
+
+def node_id(*parts: str) -> str:
+    """A blank node whose label is derived from ``parts``: the same input gives the same
+    output, so exports are byte-for-byte reproducible."""
+    digest = hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return "_:b" + digest[:24]
+
+
+_CODES: dict[tuple[str, Callable[[str], str]], str | None] = {}
+
+
+def code_uri(value: str, build: Callable[[str], str]) -> str | None:
+    """A controlled value: a URI kept as it is, else an authority code turned into its URI."""
+    key = (value, build)
+    found = _CODES.get(key, "")
+    if found != "":
+        return found
+    found = iri(value) or iri(build(value.strip()))
+    if len(_CODES) < 4096:  # codes repeat from dataset to dataset; URIs may not: bounded
+        _CODES[key] = found
+    return found
+
+
+def child(base: str, *parts: str) -> str:
+    """``{base}/part/…`` with each part percent-encoded as one path segment."""
+    segments = [base.rstrip("/")]
+    for part in parts:
+        segments.append(part if _SAFE_SEGMENT.match(part) is not None else quote(part, safe=""))
+    return "/".join(segments)
+
+
+def mailto(email: str | None) -> str | None:
+    """A ``mailto:`` IRI, or ``None`` when ``email`` has no ``@``."""
+    email = (email or "").strip().removeprefix("mailto:")
+    return iri(f"mailto:{email}") if "@" in email else None
+
+
+def typed(out: Statements, s: str, p: str, o: str | None, cls: str) -> None:
+    """``s p o`` plus ``o a cls`` — the range class the DCAT-AP shapes check."""
+    if o is not None:
+        out.append((s, p, o))
+        out.append((o, RDF_TYPE, cls))
+
+
+def texts(out: Statements, s: str, p: str, text: dict[str, str] | None) -> None:
+    """``s p`` each language of a LocalizedText."""
+    if text:
+        tags = _LANG_TAGS
+        for tag, value in text.items():
+            if not value:
+                continue
+            if _CONTROL.search(value) is not None:
+                value = _CONTROL.sub("", value)
+            cleaned = value.strip()
+            if cleaned:
+                lang = tags.get(tag, _NOT_CACHED)
+                if lang == _NOT_CACHED:
+                    lang = lang_tag(tag)
+                out.append((s, p, (cleaned, lang, None)))
+
+
+def has_text(text: dict[str, str] | None) -> bool:
+    """Whether a LocalizedText has any non-blank value."""
+    return any(clean_text(value) for value in (text or {}).values())
+
+
+# --- rdflib interchange -------------------------------------------------------------------
+
+
+def rdflib_term(term: Term) -> URIRef | BNode | RdfLiteral:
+    """The rdflib term of a lightweight one."""
+    if isinstance(term, str):
+        return BNode(term[2:]) if term[0] == "_" else URIRef(term)
+    lexical, lang, datatype = term
+    return RdfLiteral(lexical, lang=lang, datatype=URIRef(datatype) if datatype else None)
+
+
+RdflibTriple = tuple[URIRef | BNode, URIRef, URIRef | BNode | RdfLiteral]
+
+
+def to_rdflib(statements: Iterable[Statement]) -> list[RdflibTriple]:
+    """rdflib triples of ``statements`` (same order)."""
+    return [
+        (cast(URIRef | BNode, rdflib_term(s)), URIRef(p), rdflib_term(o)) for s, p, o in statements
+    ]
+
+
+def from_rdflib_term(term: Node) -> Term:
+    """The lightweight term of an rdflib one (lexical form as rdflib normalised it)."""
+    if isinstance(term, RdfLiteral):
+        datatype = str(term.datatype) if term.datatype else None
+        return (str(term), term.language, datatype)
+    if isinstance(term, BNode):
+        return "_:" + re.sub(r"[^A-Za-z0-9_]", "_", str(term))
+    return str(term)
+
+
+def from_rdflib(triples: Iterable[tuple[Node, Node, Node]]) -> Statements:
+    """Lightweight statements of rdflib triples (same order)."""
+    return [
+        (from_rdflib_term(s), str(p), from_rdflib_term(o))  # type: ignore[misc]
+        for s, p, o in triples
+    ]
