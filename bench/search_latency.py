@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/search_latency.py [--n 100000] [--db PATH] [--clients 1,16]
         [--postgres]   # PostgreSQL instead of SQLite (the 1 M run: --n 1000000 --postgres)
+        [--reuse]      # PostgreSQL: measure the database an earlier run built (migrated)
+        [--replicate K]  # PostgreSQL bulk build: K SQL copies of the kept N/K database
 
 Complements ``bench/search.py`` (medians of the search engineer's query list): this one
 fills the index with the portal simulator's corpus through the real write path (CKAN
@@ -10,7 +12,12 @@ then measures ``harvester.search.engine.search`` — what ``GET /api/v1/datasets
 for rare, medium and very common terms, without and with every facet, under 1 and 16
 concurrent clients, and reports p50/p95/p99 against the ``LIKE`` scan of
 ``bench/search.py`` (count + first page) measured in the same run. The SQLite file is kept
-with ``--db`` so later runs skip the build.
+with ``--db`` so later runs skip the build (it is migrated to the current schema first).
+
+Facet counts without a text query are cached per catalogue version
+(``harvester.search.facet_counts``); the empty query is therefore measured twice with
+facets: *cold* (the cache emptied before every call) and *warm*. Queries with text are never
+cached: every figure for them is a cold one (SQLite's page cache is warm in both cases).
 """
 
 from __future__ import annotations
@@ -30,11 +37,12 @@ from bench.common import fresh_database, machine, percentiles, table
 from bench.harvest_jobs import patch_stem_cache
 from bench.search import like_statement
 
-QUERIES = {
+QUERIES: dict[str, str | None] = {
     "rare": "esturgeon",
     "medium": "patrimoine",
     "common": "données",
     "two words": "pistes cyclables",
+    "empty": None,
 }
 TARGET_P95_MS = 50.0
 
@@ -77,11 +85,14 @@ async def build(url: str, n: int, seed: int) -> None:
     await engine.dispose()
 
 
-async def _search_once(sessions: Any, q: str, facets: bool) -> float:
+async def _search_once(sessions: Any, q: str | None, facets: bool, cold: bool = False) -> float:
+    from harvester.search import facet_counts
     from harvester.search.engine import SearchRequest, search
     from harvester.search.fields import FACETS
 
     request = SearchRequest(q=q, limit=20, facets=FACETS if facets else ())
+    if cold:
+        facet_counts.clear()
     start = time.perf_counter()
     async with sessions() as session:
         await search(session, request)
@@ -125,28 +136,39 @@ async def measure(url: str, clients: list[int], requests: int, like_requests: in
             per_client = max(requests // concurrency, 2)
             like_per_client = max(like_requests // concurrency, 1)
             await _load(1, 2, lambda q=q: _search_once(sessions, q, True))  # warm caches
-            like_latencies, _ = await _load(
-                concurrency, like_per_client, lambda q=q: _like_once(sessions, q)
-            )
-            like = percentiles(like_latencies)
-            for facets in (False, True):
+            like = {"p95": float("nan")}
+            if q is not None:
+                like_latencies, _ = await _load(
+                    concurrency, like_per_client, lambda q=q: _like_once(sessions, q)
+                )
+                like = percentiles(like_latencies)
+            cells = [("no", False, False), ("yes", True, False)]
+            if q is None:  # facet counts without a text query are cached: show both
+                cells = [
+                    ("no", False, False),
+                    ("yes, cold", True, True),
+                    ("yes, warm", True, False),
+                ]
+            for label, facets, cold in cells:
                 latencies, throughput = await _load(
-                    concurrency, per_client, lambda q=q, f=facets: _search_once(sessions, q, f)
+                    concurrency,
+                    per_client,
+                    lambda q=q, f=facets, c=cold: _search_once(sessions, q, f, c),
                 )
                 found = percentiles(latencies)
                 worst = max(worst, found["p95"])
                 rows.append(
                     [
-                        f"{shape} ({q})",
+                        f"{shape} ({q or 'no query'})",
                         total,
-                        "yes" if facets else "no",
+                        label,
                         concurrency,
                         found["p50"] * 1000,
                         found["p95"] * 1000,
                         found["p99"] * 1000,
                         throughput,
-                        like["p95"] * 1000,
-                        f"{like['p95'] / found['p95']:.1f}x",
+                        like["p95"] * 1000 if q is not None else "-",
+                        f"{like['p95'] / found['p95']:.1f}x" if q is not None else "-",
                     ]
                 )
     await engine.dispose()
@@ -167,6 +189,110 @@ async def measure(url: str, clients: list[int], requests: int, like_requests: in
     print(f"  worst search p95 {worst * 1000:.1f} ms vs target {TARGET_P95_MS:.0f} ms: {verdict}")
 
 
+_DATASET_COLUMNS = (
+    "source_id, content_hash, record, title, publisher_name, licence_id, modified, "
+    "first_seen, last_seen, updated_at, withdrawn_at, title_sort, richness, temporal_start, "
+    "temporal_end, bbox_west, bbox_south, bbox_east, bbox_north"
+)
+
+
+def replicate(template: int, copies: int) -> str:
+    """PostgreSQL database ``moisson_simbench_search_{template × copies}``: a file copy of
+    the one of ``template`` datasets (built through the write path), whose datasets are then
+    copied ``copies - 1`` times in SQL — same records, text, facets and richness, pks shifted
+    by ``c × max(pk)``, rank keys re-derived from the new pks — so ``dataset``,
+    ``dataset_facet`` and ``search_doc`` agree as ``write_batch`` would leave them (raw
+    records and quality rows are not copied: search reads neither). Term frequencies keep
+    the template's proportions; the GIN indexes are rebuilt once at the end."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bench.common import BENCH_POSTGRES
+    from harvester.search.rank import PK_MASK
+
+    base = make_url(BENCH_POSTGRES).set(drivername="postgresql+psycopg")
+    source = f"moisson_simbench_search_{template}"
+    target = f"moisson_simbench_search_{template * copies}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    admin.dispose()
+    engine = create_engine(base.set(database=target), isolation_level="AUTOCOMMIT")
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        run = connection.execute
+        run(text("SET maintenance_work_mem = '512MB'"))
+        step = int(run(text("SELECT max(pk) FROM dataset")).scalar() or 0)
+        run(text("DROP INDEX ix_search_doc_vector"))
+        run(text("DROP INDEX ix_search_doc_title"))
+        for copy in range(1, copies):
+            shift = copy * step
+            run(
+                text(
+                    f"INSERT INTO dataset (pk, id, remote_id, {_DATASET_COLUMNS}) "
+                    f"SELECT pk + {shift}, left(md5(id || '#{copy}'), 32), "
+                    f"remote_id || '#{copy}', {_DATASET_COLUMNS} FROM dataset WHERE pk <= {step}"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO dataset_facet (dataset_pk, facet, value, visible) "
+                    f"SELECT dataset_pk + {shift}, facet, value, visible FROM dataset_facet "
+                    f"WHERE dataset_pk <= {step}"
+                )
+            )
+            run(
+                text(
+                    "INSERT INTO search_doc "
+                    "(dataset_pk, rank_key, title_fr, title_en, body_fr, body_en) "
+                    f"SELECT dataset_pk + {shift}, "
+                    f"(rank_key & ~{PK_MASK}::bigint) | (dataset_pk + {shift}), "
+                    "title_fr, title_en, body_fr, body_en FROM search_doc "
+                    f"WHERE dataset_pk <= {step}"
+                )
+            )
+            print(f"  copy {copy}/{copies - 1} ({time.perf_counter() - started:,.0f} s)")
+        run(text("SELECT setval('dataset_pk_seq', (SELECT max(pk) FROM dataset))"))
+        run(text("CREATE INDEX ix_search_doc_vector ON search_doc USING gin (vector)"))
+        run(text("CREATE INDEX ix_search_doc_title ON search_doc USING gin (title_vector)"))
+        run(text("VACUUM ANALYZE dataset"))
+        run(text("VACUUM ANALYZE dataset_facet"))
+        run(text("VACUUM ANALYZE search_doc"))
+    engine.dispose()
+    print(f"  replicated {template:,} × {copies} in {time.perf_counter() - started:,.0f} s")
+    return base.set(
+        database=target, drivername=make_url(BENCH_POSTGRES).drivername
+    ).render_as_string(hide_password=False)
+
+
+def _kept_database(n: int) -> str | None:
+    """The URL of a PostgreSQL bench database of ``n`` datasets built by an earlier run,
+    migrated to the current schema; None if there is none."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bench.common import BENCH_POSTGRES
+    from harvester.store.migrate import upgrade
+
+    if not BENCH_POSTGRES:
+        return None
+    url = make_url(BENCH_POSTGRES).set(database=f"moisson_simbench_search_{n}")
+    engine = create_engine(url.set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT count(*) FROM dataset")).scalar()
+    except Exception:  # absent database or tables: build afresh
+        return None
+    finally:
+        engine.dispose()
+    if not found:
+        return None
+    rendered = url.render_as_string(hide_password=False)
+    upgrade(rendered)
+    return rendered
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -177,6 +303,19 @@ def main() -> None:
         action="store_true",
         help="use PostgreSQL (database moisson_simbench_search_N)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: keep database moisson_simbench_search_N if it holds datasets "
+        "(migrated to the current schema first) instead of rebuilding it",
+    )
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        metavar="K",
+        help="PostgreSQL bulk build: copy the kept database of N/K datasets (--reuse one "
+        "built through the write path) K times in SQL instead of writing N datasets",
+    )
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--requests", type=int, default=64, help="search calls per cell")
     parser.add_argument("--like-requests", type=int, default=16, help="LIKE calls per cell")
@@ -185,20 +324,27 @@ def main() -> None:
     patch_stem_cache()
     with tempfile.TemporaryDirectory() as folder:
         if args.postgres:
-            url = fresh_database("postgresql", Path(folder), f"search_{args.n}")
-            asyncio.run(build(url, args.n, args.seed))
+            url = _kept_database(args.n) if args.reuse else None
+            if url is None and args.replicate:
+                if _kept_database(args.n // args.replicate) is None:
+                    raise SystemExit(f"build {args.n // args.replicate:,} datasets first")
+                url = replicate(args.n // args.replicate, args.replicate)
+            if url is None:
+                url = fresh_database("postgresql", Path(folder), f"search_{args.n}")
+                asyncio.run(build(url, args.n, args.seed))
         else:
             path = args.db or Path(folder) / "search.db"
             url = f"sqlite+aiosqlite:///{path}"
-            if not path.exists():
-                from harvester.store.migrate import upgrade
+            from harvester.store.migrate import upgrade
 
-                upgrade(url)
+            fresh = not path.exists()
+            upgrade(url)  # a kept file is brought to the current schema
+            if fresh:
                 asyncio.run(build(url, args.n, args.seed))
         kind = "PostgreSQL" if args.postgres else "SQLite"
         print(
             f"\n{args.n:,} simulated datasets · {kind} · latency of one search call "
-            "(top 20 + exact total ≤ 10,000 [+ 11 facets])"
+            "(top 20 + exact total ≤ 10,000 [+ 11 facets, sampled on 1,000 matches beyond])"
         )
         asyncio.run(
             measure(

@@ -91,6 +91,13 @@ class BaseConnector:
 
     platform: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = NoOptions
+    mapping_version: ClassVar[str] = "1"
+    """Bump it whenever ``normalize()`` may map the same payload differently: a run skips
+    the mapping of payloads stored unchanged under the same version (and source options),
+    so a mapping change shows only on records normalized again."""
+    seen: set[str] | None = None
+    """Remote ids already yielded, when the run shares its own set (one set per run, not
+    two); connectors that skip repeated ids use it instead of a set of their own."""
 
     def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
         self.source = source

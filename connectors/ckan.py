@@ -138,7 +138,7 @@ class CkanConnector(BaseConnector):
             self.stats.cursor["resumed_at"] = start
         previous: list[str] | None = None
         first_count: int | None = None
-        seen: set[str] = set()
+        seen = self.seen if self.seen is not None else set()
         while True:
             if self.stats.pages >= self.max_pages:
                 self._stop("page cap", pages=self.stats.pages, start=start)

@@ -66,8 +66,22 @@ def serve(
         bool, typer.Option("--no-scheduler", help="Do not run the embedded scheduler.")
     ] = False,
     reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="HTTP worker processes, so concurrent searches do not queue behind one "
+            "process (SQLite WAL readers do not block each other). More than one needs "
+            "--no-scheduler: schedule from one other `moisson serve` or `moisson worker`.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API and web pages (migrations and config sync first)."""
+    if workers > 1 and not no_scheduler:
+        fail("--workers above 1 needs --no-scheduler (the scheduler must run once)", code=2)
+    if workers > 1 and reload:
+        fail("--workers and --reload exclude each other", code=2)
     settings = load_settings()
     report = run(_prepare(settings))
     if report is not None:
@@ -78,6 +92,11 @@ def serve(
     import uvicorn
 
     configure_logging(settings.log_format, settings.log_level)
+    if workers > 1:
+        uvicorn.run(
+            APP_FACTORY, factory=True, host=host, port=port, log_config=None, workers=workers
+        )
+        return
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload, log_config=None)
 
 

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from connectors.base import Connector
-from connectors.errors import HarvestError
-from harvester.store.datasets import Harvested, write_batch
+from catalog.model import DatasetRecord
+from connectors.base import Connector, RawRecord
+from connectors.errors import HarvestError, RecordInvalid, RecordSkipped
+from harvester.store.datasets import Harvested, Stored, payload_hash, stored_state, write_batch
 from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import HarvestRun
 from harvester.store.types import utcnow
@@ -68,22 +69,69 @@ class Report:
 _COUNTERS = ("seen", "added", "updated", "unchanged", "failed", "skipped", "pages", "bytes")
 
 
+def normalized(connector: Connector, raw: RawRecord, report: Report) -> DatasetRecord | None:
+    """``connector.normalize(raw)``, or None after counting a skipped or failed record."""
+    run = report.run
+    try:
+        return connector.normalize(raw)
+    except RecordSkipped:
+        run.skipped += 1
+    except RecordInvalid as error:
+        run.failed += 1
+        report.error(error, raw.remote_id)
+    except Exception as error:  # a mapping bug must not stop the other records
+        run.failed += 1
+        report.error(error, raw.remote_id)
+    return None
+
+
+async def _map_batch(
+    session: AsyncSession,
+    source_id: str,
+    raws: list[RawRecord],
+    report: Report,
+    connector: Connector,
+    mapping_key: str | None,
+) -> tuple[list[Harvested], dict[str, Stored]]:
+    """The batch's records, normalized only where the stored payload, mapping or dataset
+    differ (the others carry no record and count as unchanged)."""
+    stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
+    items: list[Harvested] = []
+    for raw in raws:
+        digest = payload_hash(raw.payload)
+        known = stored.get(raw.remote_id)
+        if known is not None and known.unchanged(digest, mapping_key):
+            items.append(Harvested(raw, None, digest))
+            continue
+        record = normalized(connector, raw, report)
+        if record is not None:
+            items.append(Harvested(raw, record, digest))
+    return items, stored
+
+
 async def flush(
     sessions: async_sessionmaker[AsyncSession],
     source_id: str,
-    batch: list[Harvested],
+    batch: list[RawRecord],
     report: Report,
     now: datetime,
     connector: Connector,
+    mapping_key: str | None = None,
 ) -> None:
-    """Write one batch and the run's counters, errors and cursor in one transaction.
+    """Map and write one batch of fetched records and the run's counters, errors and cursor
+    in one transaction.
 
-    The run row is updated only while it is still ``running``: a run the liveness check
-    declared interrupted raises :class:`RunLost` and its batch is rolled back.
+    Records whose payload and mapping are those already stored (dataset present and
+    visible) are not normalized: they count as unchanged. The run row is updated only while
+    it is still ``running``: a run the liveness check declared interrupted raises
+    :class:`RunLost` and its batch is rolled back.
     """
     run = report.run
     async with sessions() as session, session.begin():
-        result = await write_batch(session, source_id, batch, now=now)
+        items, stored = await _map_batch(session, source_id, batch, report, connector, mapping_key)
+        result = await write_batch(
+            session, source_id, items, now=now, mapping_key=mapping_key, stored=stored
+        )
         run.added += result.added
         run.updated += result.updated
         run.unchanged += result.unchanged

@@ -16,7 +16,8 @@ from catalog.rdf import SUFFIXES, Format
 from harvester.search.cursor import CursorError
 from harvester.search.engine import SearchRequest, SearchResult, search
 from harvester.search.filters import Filters
-from harvester.store.queries import catalog_version, get_dataset
+from harvester.search.version import catalog_version
+from harvester.store.queries import get_dataset
 
 router = APIRouter(tags=["dcat"])
 

@@ -22,7 +22,8 @@ from api.search_params import search_request
 from harvester.search.cursor import CursorError
 from harvester.search.engine import SearchRequest, search
 from harvester.search.highlight import query_stems
-from harvester.store.queries import catalog_version, get_dataset, get_source
+from harvester.search.version import catalog_version
+from harvester.store.queries import get_dataset, get_source
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
 
 from harvester.search.query import ParsedQuery
+from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
 
@@ -49,6 +50,28 @@ def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, ob
     ]
 
 
+async def _keyed_params(
+    session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+) -> list[dict[str, object]]:
+    """:func:`_doc_params` plus each dataset's rank key (``key``), from ``dataset.richness``."""
+    pks = [pk for pk, _ in docs]
+    richness: dict[int, int] = {}
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        rows = await session.execute(
+            sa.text("SELECT pk, richness FROM dataset WHERE pk IN :pks").bindparams(
+                sa.bindparam("pks", expanding=True)
+            ),
+            {"pks": chunk},
+        )
+        richness.update({pk: int(value or 0) for pk, value in rows})
+    params = _doc_params(docs)
+    for row in params:
+        pk = int(str(row["pk"]))
+        row["key"] = rank_key(richness.get(pk, 0), pk)
+    return params
+
+
 def _select(sql: str, name: str, value: str | None) -> TextualSelect | None:
     if value is None:
         return None
@@ -56,7 +79,9 @@ def _select(sql: str, name: str, value: str | None) -> TextualSelect | None:
 
 
 class SqliteSearch:
-    """FTS5 table ``search_fts`` whose rowid is ``dataset.pk``."""
+    """FTS5 tables ``search_fts`` (titles and bodies) and ``search_title`` (titles) whose
+    rowid is the dataset's rank key (:mod:`harvester.search.rank`); ``search_key`` maps
+    ``dataset.pk`` to it. Only visible datasets are indexed (withdrawal removes them)."""
 
     async def index(
         self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
@@ -64,28 +89,61 @@ class SqliteSearch:
         if not docs:
             return
         await self.remove(session, [pk for pk, _ in docs])
+        params = await _keyed_params(session, docs)
         await session.execute(
             sa.text(
                 "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en) "
-                "VALUES (:pk, :title_fr, :title_en, :body_fr, :body_en)"
+                "VALUES (:key, :title_fr, :title_en, :body_fr, :body_en)"
             ),
-            _doc_params(docs),
+            params,
+        )
+        await session.execute(
+            sa.text(
+                "INSERT INTO search_title(rowid, title_fr, title_en) "
+                "VALUES (:key, :title_fr, :title_en)"
+            ),
+            params,
+        )
+        await session.execute(
+            sa.text("INSERT INTO search_key(dataset_pk, rank_key) VALUES (:pk, :key)"), params
         )
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
-        if pks:
-            await session.execute(
-                sa.text("DELETE FROM search_fts WHERE rowid = :pk"), [{"pk": pk} for pk in pks]
-            )
+        for start in range(0, len(pks), 500):
+            chunk = list(pks[start : start + 500])
+            keys = [
+                {"key": key}
+                for (key,) in await session.execute(
+                    sa.text("SELECT rank_key FROM search_key WHERE dataset_pk IN :pks").bindparams(
+                        sa.bindparam("pks", expanding=True)
+                    ),
+                    {"pks": chunk},
+                )
+            ]
+            if not keys:
+                continue
+            for table in ("search_fts", "search_title"):
+                await session.execute(sa.text(f"DELETE FROM {table} WHERE rowid = :key"), keys)
+            await session.execute(sa.text("DELETE FROM search_key WHERE rank_key = :key"), keys)
 
     def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
         positive, negative = fts5_match(query, fields)
-        sql = "SELECT rowid AS pk FROM search_fts WHERE search_fts MATCH :{param}"
-        return _select(sql, f"fts_{fields}", positive), _select(sql, f"fts_not_{fields}", negative)
+        table = "search_title" if fields == "title" else "search_fts"
+        sql = f"SELECT rowid & {PK_MASK} AS pk FROM {table} WHERE {table} MATCH :{{param}}"
+        negated = (
+            f"SELECT rowid & {PK_MASK} AS pk FROM search_fts WHERE search_fts MATCH :{{param}}"
+        )
+        return _select(sql, f"fts_{fields}", positive), _select(
+            negated, f"fts_not_{fields}", negative
+        )
 
 
 class PostgresSearch:
-    """Table ``search_doc`` with a stored generated ``tsvector`` and a GIN index."""
+    """Table ``search_doc``: stored generated tsvectors ``vector`` (titles and bodies) and
+    ``title_vector`` (titles), each under a GIN index, and the dataset's rank key
+    (:mod:`harvester.search.rank`) under a btree, so a relevance page can walk matches in
+    rank order (migration 0008). Only visible datasets are indexed (withdrawal removes
+    them)."""
 
     async def index(
         self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
@@ -93,13 +151,14 @@ class PostgresSearch:
         if docs:
             await session.execute(
                 sa.text(
-                    "INSERT INTO search_doc(dataset_pk, title_fr, title_en, body_fr, body_en) "
-                    "VALUES (:pk, :title_fr, :title_en, :body_fr, :body_en) "
-                    "ON CONFLICT (dataset_pk) DO UPDATE SET title_fr = excluded.title_fr, "
-                    "title_en = excluded.title_en, body_fr = excluded.body_fr, "
-                    "body_en = excluded.body_en"
+                    "INSERT INTO search_doc"
+                    "(dataset_pk, rank_key, title_fr, title_en, body_fr, body_en) "
+                    "VALUES (:pk, :key, :title_fr, :title_en, :body_fr, :body_en) "
+                    "ON CONFLICT (dataset_pk) DO UPDATE SET rank_key = excluded.rank_key, "
+                    "title_fr = excluded.title_fr, title_en = excluded.title_en, "
+                    "body_fr = excluded.body_fr, body_en = excluded.body_en"
                 ),
-                _doc_params(docs),
+                await _keyed_params(session, docs),
             )
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:

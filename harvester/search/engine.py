@@ -27,7 +27,9 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from harvester.search import cursor as cursors
+from harvester.search import ranked
 from harvester.search.backend import search_backend
+from harvester.search.facet_counts import cached_facets
 from harvester.search.facets import FacetCounts, count_facets
 from harvester.search.filters import Filters, conditions
 from harvester.search.query import ParsedQuery, parse_query
@@ -53,7 +55,7 @@ class SearchRequest:
     facet_limit: int = 10
     count_limit: int = 10_000
     count: bool = True
-    facet_sample: int = 10_000
+    facet_sample: int = 1_000
 
 
 @dataclass(slots=True)
@@ -179,14 +181,55 @@ async def _page(
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
 
 
+def _ranked(request: SearchRequest, parsed: ParsedQuery, plan: _Plan, dialect: str) -> bool:
+    """Whether the early-stopping relevance path (rank keys) serves this request."""
+    return (
+        plan.sort == "relevance"
+        and plan.score is not None
+        and not request.offset
+        and ranked.applies(request.filters)
+    )
+
+
+async def _ranked_page(
+    session: AsyncSession, query: ranked.AnyRankedQuery, plan: _Plan, request: SearchRequest
+) -> tuple[list[tuple[Dataset, int | None]], bool]:
+    after = None
+    if request.cursor:
+        cursor = cursors.decode(request.cursor, sort=plan.sort, expected=plan.fingerprint)
+        try:
+            after = (int(cursor.key[0]), int(cursor.key[-1]))
+        except (IndexError, ValueError, TypeError):
+            raise cursors.CursorError("the cursor's position is malformed") from None
+    found = await ranked.page(session, query, after, request.limit + 1)
+    wanted = [pk for pk, _ in found[: request.limit]]
+    scores = dict(found)
+    pk = col(Dataset.pk)
+    loaded = {
+        row.pk: row for row in await session.scalars(sa.select(Dataset).where(pk.in_(wanted)))
+    }
+    return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
+
+
 async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
     """Run ``request``; raises :class:`~harvester.search.cursor.CursorError` for a bad cursor.
 
-    Facet counts are exact while the matches are few (``count_limit``); beyond, they are
-    counted on the first ``facet_sample`` matches and ``facets_exact`` is False."""
+    Facet counts are exact while the matches are few (at most ``facet_sample``, and within
+    ``count_limit``); beyond, they are counted on the first ``facet_sample`` matches and
+    ``facets_exact`` is False. Counts over the whole catalogue or filters alone are cached
+    per catalogue version (:mod:`harvester.search.facet_counts`)."""
     parsed = parse_query(request.q or "")
-    plan = _plan(request, parsed, dialect_name(session))
-    page, more = await _page(session, plan, request)
+    dialect = dialect_name(session)
+    plan = _plan(request, parsed, dialect)
+    query = (
+        ranked.ranked_query(parsed, request.filters, dialect)
+        if _ranked(request, parsed, plan, dialect)
+        else None
+    )
+    if query is not None:
+        page, more = await _ranked_page(session, query, plan, request)
+    else:
+        page, more = await _page(session, plan, request)
     next_cursor = None
     if more and page:
         last, score = page[-1]
@@ -194,16 +237,28 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
         next_cursor = cursors.encode(cursors.Cursor(plan.sort, key, plan.fingerprint))
     total, exact = (0, False)
     if request.count or (request.facets and plan.narrowed):
-        total, exact = await _total(session, plan, request.count_limit)
-    sample = candidates(plan)
-    if not exact:
-        sample = sample.limit(request.facet_sample)
-    facets = await count_facets(
-        session,
-        request.facets,
-        sample if plan.narrowed else None,
-        limit=request.facet_limit,
-    )
+        if query is not None:
+            total, exact = await ranked.total(session, query, request.count_limit)
+        else:
+            total, exact = await _total(session, plan, request.count_limit)
+    facets_exact = exact and total <= request.facet_sample
+    sample: Select[Any] | None = None
+    if plan.narrowed:
+        limit = None if facets_exact else request.facet_sample
+        if query is not None:
+            sample = ranked.sample(query, limit)
+        else:
+            sample = candidates(plan) if limit is None else candidates(plan).limit(limit)
+    if request.facets and parsed.empty:
+        facets = await cached_facets(
+            session,
+            (request.filters.key(), request.facet_sample, facets_exact, request.count_limit),
+            request.facets,
+            sample,
+            limit=request.facet_limit,
+        )
+    else:
+        facets = await count_facets(session, request.facets, sample, limit=request.facet_limit)
     return SearchResult(
         total=total if request.count else 0,
         total_exact=exact if request.count else False,
@@ -212,5 +267,5 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
         facets=facets,
         query=parsed,
         sort=plan.sort,
-        facets_exact=exact or not plan.narrowed,
+        facets_exact=facets_exact or not plan.narrowed,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,25 +10,65 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from harvester.search.tables import dataset_facet
+from harvester.store.db import dialect_name
 
 FacetCounts = dict[str, list[tuple[str, int]]]
 
 
 async def write_facets(
-    session: AsyncSession, rows: Sequence[tuple[int, set[tuple[str, str]]]]
+    session: AsyncSession,
+    rows: Sequence[tuple[int, set[tuple[str, str]]]],
+    *,
+    fresh: Collection[int] = (),
 ) -> None:
-    """Replace the facet rows of these datasets (visible: they were just written)."""
+    """Make the facet rows of these datasets exactly ``rows`` (visible: they were just
+    written). Only the rows that differ are deleted or inserted; ``fresh`` pks are datasets
+    inserted by this transaction, which have no facet rows to compare with."""
     if not rows:
         return
-    pks = [pk for pk, _ in rows]
-    await session.execute(dataset_facet.delete().where(dataset_facet.c.dataset_pk.in_(pks)))
-    values = [
-        {"dataset_pk": pk, "facet": facet, "value": value, "visible": True}
-        for pk, facets in rows
-        for facet, value in sorted(facets)
-    ]
-    if values:
-        await session.execute(dataset_facet.insert(), values)
+    f = dataset_facet.c
+    known = [pk for pk, _ in rows if pk not in fresh]
+    old: dict[int, set[tuple[str, str]]] = {pk: set() for pk in known}
+    if known:
+        found = await session.execute(
+            sa.select(f.dataset_pk, f.facet, f.value).where(f.dataset_pk.in_(known))
+        )
+        for pk, facet, value in found:
+            old[pk].add((facet, value))
+    gone: list[dict[str, Any]] = []
+    values: list[tuple[int, str, str]] = []
+    for pk, facets in rows:
+        before = old.get(pk)
+        if before:
+            gone += [
+                {"pk": pk, "facet": facet, "value": value}
+                for facet, value in sorted(before - facets)
+            ]
+            values += [(pk, facet, value) for facet, value in sorted(facets - before)]
+        else:
+            values += [(pk, facet, value) for facet, value in sorted(facets)]
+    if gone:
+        await session.execute(
+            dataset_facet.delete().where(
+                f.dataset_pk == sa.bindparam("pk"),
+                f.facet == sa.bindparam("facet"),
+                f.value == sa.bindparam("value"),
+            ),
+            gone,
+        )
+    if not values:
+        return
+    if dialect_name(session) == "sqlite":  # plain tuples: no per-row bind processing
+        connection = await session.connection()
+        await connection.exec_driver_sql(_SQLITE_INSERT, values)
+    else:
+        await session.execute(
+            dataset_facet.insert(),
+            [{"dataset_pk": pk, "facet": f, "value": v, "visible": True} for pk, f, v in values],
+        )
+
+
+_SQLITE_INSERT = "INSERT INTO dataset_facet (dataset_pk, facet, value, visible) VALUES (?, ?, ?, 1)"
 
 
 def facet_filter(facet: str, values: Sequence[str]) -> Select[Any]:
@@ -66,8 +106,11 @@ async def count_facets(
     )
     if candidates is None:
         inner = inner.where(f.visible.is_(True))
-    else:  # driven from the candidates, through the (dataset_pk, facet, value) key
-        matched = candidates.cte("candidates").prefix_with("MATERIALIZED")
+    else:  # driven from the candidates, through the (dataset_pk, facet, value) key, in pk
+        # order (neighbouring index pages: 2× faster on SQLite than in relevance order)
+        found = candidates.subquery("found")
+        ordered = sa.select(found.c.pk).order_by(found.c.pk)
+        matched = ordered.cte("candidates").prefix_with("MATERIALIZED")
         inner = inner.select_from(matched.join(dataset_facet, f.dataset_pk == matched.c.pk))
     ranked = inner.subquery()
     statement = (

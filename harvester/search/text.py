@@ -78,13 +78,59 @@ class SearchDocument:
     body_en: str
 
 
-def _analysed(texts: Iterable[str]) -> tuple[str, str]:
-    """The French and the English analysis of ``texts`` (folded once for both)."""
-    folded = [word for text in texts if text for word in words(text)]
-    return tuple(  # type: ignore[return-value]
-        " ".join(_stemmer(language).stemWords([w for w in folded if w not in STOPWORDS[language]]))
-        for language in LANGUAGES
+CACHED_TEXT_MAX = 160
+"""Texts up to this length (keywords, publisher and file names, titles) have their analysis
+memoized: they recur across a catalogue's records, descriptions rarely do."""
+
+
+@lru_cache(maxsize=32768)
+def _analysed_text(text: str) -> tuple[str, str]:
+    return _analysed_words(words(text))
+
+
+@lru_cache(maxsize=65536)
+def _token_words(token: str) -> tuple[str, ...]:
+    return tuple(words(token))
+
+
+def _indexed_words(text: str) -> list[str]:
+    """``words(text)``, folding each whitespace-separated token once per process: folding
+    works character by character and whitespace stays a separator, so the words are the
+    same, and a catalogue's descriptions share most of their tokens."""
+    if text.isascii():
+        return words(text)
+    found: list[str] = []
+    for token in text.split():
+        found.extend(_token_words(token))
+    return found
+
+
+def _analysed_words(folded: list[str]) -> tuple[str, str]:
+    fr, en = STOPWORDS["fr"], STOPWORDS["en"]
+    return (
+        " ".join(_stemmer("fr").stemWords([w for w in folded if w not in fr])),
+        " ".join(_stemmer("en").stemWords([w for w in folded if w not in en])),
     )
+
+
+def _analysed(texts: Iterable[str]) -> tuple[str, str]:
+    """The French and the English analysis of ``texts`` (folded once for both): the stems
+    of every text's words in order, as if the texts were one."""
+    french: list[str] = []
+    english: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        fr, en = (
+            _analysed_text(text)
+            if len(text) <= CACHED_TEXT_MAX
+            else _analysed_words(_indexed_words(text))
+        )
+        if fr:
+            french.append(fr)
+        if en:
+            english.append(en)
+    return " ".join(french), " ".join(english)
 
 
 def search_document(record: DatasetRecord) -> SearchDocument:

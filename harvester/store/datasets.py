@@ -42,10 +42,17 @@ def payload_hash(payload: Any) -> str:
 
 @dataclass(slots=True)
 class Harvested:
-    """A fetched payload and the record normalized from it."""
+    """A fetched payload and the record normalized from it.
+
+    ``record`` is None when the run found the payload unchanged (same payload hash and
+    mapping key as stored, dataset present and visible) and did not normalize it: the
+    record counts as unchanged and nothing of it is written.
+    """
 
     raw: FetchedRecord
-    record: DatasetRecord
+    record: DatasetRecord | None
+    digest: str | None = None
+    """The payload hash, when the caller already computed it."""
 
 
 @dataclass(slots=True)
@@ -53,6 +60,73 @@ class BatchResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+@dataclass(slots=True)
+class Stored:
+    """What the database holds about one remote id of a batch, read before writing."""
+
+    raw_pk: int | None = None
+    payload_hash: str | None = None
+    mapping_key: str | None = None
+    pk: int | None = None
+    """``dataset.pk``; None when there is no dataset row."""
+    content_hash: str | None = None
+    withdrawn_at: datetime | None = None
+    first_seen: datetime | None = None
+
+    def unchanged(self, digest: str, mapping_key: str | None) -> bool:
+        """True when mapping this payload again would rewrite nothing: same payload, same
+        mapping, and a visible dataset written from them."""
+        return (
+            mapping_key is not None
+            and self.pk is not None
+            and self.withdrawn_at is None
+            and self.payload_hash == digest
+            and self.mapping_key == mapping_key
+        )
+
+
+async def stored_state(
+    session: AsyncSession, source_id: str, remote_ids: Sequence[str]
+) -> dict[str, Stored]:
+    """The raw row and the dataset row of each of these remote ids (two indexed reads)."""
+    ids = list(dict.fromkeys(remote_ids))
+    found: dict[str, Stored] = {}
+    if not ids:
+        return found
+    d, r = Dataset.__table__.c, RawRecord.__table__.c  # type: ignore[attr-defined]
+    rows = await session.execute(
+        sa.select(
+            d.remote_id,
+            d.pk,
+            d.content_hash,
+            d.withdrawn_at,
+            d.first_seen,
+            r.pk,
+            r.payload_hash,
+            r.mapping_key,
+        )
+        .select_from(
+            Dataset.__table__.outerjoin(  # type: ignore[attr-defined]
+                RawRecord.__table__,  # type: ignore[attr-defined]
+                sa.and_(r.source_id == d.source_id, r.remote_id == d.remote_id),
+            )
+        )
+        .where(d.source_id == source_id, d.remote_id.in_(ids))
+    )
+    for remote_id, pk, content, withdrawn, first, raw_pk, digest, key in rows:
+        found[remote_id] = Stored(raw_pk, digest, key, pk, content, withdrawn, first)
+    missing = [remote_id for remote_id in ids if remote_id not in found]
+    if missing:
+        raws = await session.execute(
+            sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
+                r.source_id == source_id, r.remote_id.in_(missing)
+            )
+        )
+        for remote_id, raw_pk, digest, key in raws:
+            found[remote_id] = Stored(raw_pk, digest, key)
+    return found
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -63,21 +137,21 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
 
 def _dataset_row(
     source_id: str,
-    item: Harvested,
+    remote_id: str,
+    record: DatasetRecord,
     dumped: tuple[dict[str, Any], str],
     now: datetime,
     fields: IndexFields,
 ) -> dict[str, Any]:
-    record = item.record
     data, digest = dumped
     return {
         **fields.columns(),
-        "id": dataset_id(source_id, item.raw.remote_id),
+        "id": dataset_id(source_id, remote_id),
         "source_id": source_id,
-        "remote_id": item.raw.remote_id,
+        "remote_id": remote_id,
         "content_hash": digest,
         "record": data,
-        "title": pick(record.title) or item.raw.remote_id,
+        "title": pick(record.title) or remote_id,
         "publisher_name": pick(record.publisher.name) if record.publisher else None,
         "licence_id": record.licence.id if record.licence else None,
         "modified": _as_datetime(record.modified),
@@ -108,42 +182,53 @@ async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) ->
     )
 
 
-async def _write_raw(session: AsyncSession, source_id: str, items: Sequence[Harvested]) -> None:
-    by_remote = {item.raw.remote_id: item.raw for item in items}
-    known: dict[str, str] = dict(
-        (
-            await session.execute(
-                sa.select(col(RawRecord.remote_id), col(RawRecord.payload_hash)).where(
-                    col(RawRecord.source_id) == source_id,
-                    col(RawRecord.remote_id).in_(by_remote),
-                )
-            )
-        ).all()
-    )
-    rows = []
-    for remote_id, raw in by_remote.items():
-        digest = payload_hash(raw.payload)
-        if known.get(remote_id) != digest:
-            rows.append(
-                {
-                    "source_id": source_id,
-                    "remote_id": remote_id,
-                    "payload_hash": digest,
-                    "payload": raw.payload,
-                    "content_type": raw.content_type,
-                    "fetched_at": raw.fetched_at,
-                }
-            )
+async def _write_raw(
+    session: AsyncSession,
+    source_id: str,
+    items: Sequence[Harvested],
+    stored: dict[str, Stored],
+    mapping_key: str | None,
+) -> None:
+    """Store the payloads that changed; only the mapping key of those that did not."""
+    rows, rekeyed = [], []
+    for item in items:
+        if item.record is None:  # unchanged payload and mapping: nothing to store
+            continue
+        raw = item.raw
+        digest = item.digest or payload_hash(raw.payload)
+        known = stored.get(raw.remote_id)
+        if known is not None and known.payload_hash == digest:
+            if known.mapping_key != mapping_key and known.raw_pk is not None:
+                rekeyed.append({"raw_pk": known.raw_pk, "mapping_key": mapping_key})
+            continue
+        rows.append(
+            {
+                "source_id": source_id,
+                "remote_id": raw.remote_id,
+                "payload_hash": digest,
+                "payload": raw.payload,
+                "content_type": raw.content_type,
+                "fetched_at": raw.fetched_at,
+                "mapping_key": mapping_key,
+            }
+        )
+    table = RawRecord.__table__  # type: ignore[attr-defined]
+    if rekeyed:
+        await session.execute(
+            table.update()
+            .where(table.c.pk == sa.bindparam("raw_pk"))
+            .values(mapping_key=sa.bindparam("mapping_key")),
+            rekeyed,
+        )
     if not rows:
         return
-    table = RawRecord.__table__  # type: ignore[attr-defined]
     statement = _insert(dialect_name(session), table)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["source_id", "remote_id"],
             set_={
                 c: getattr(statement.excluded, c)
-                for c in ("payload_hash", "payload", "content_type", "fetched_at")
+                for c in ("payload_hash", "payload", "content_type", "fetched_at", "mapping_key")
             },
         ),
         rows,
@@ -151,46 +236,70 @@ async def _write_raw(session: AsyncSession, source_id: str, items: Sequence[Harv
 
 
 async def write_batch(
-    session: AsyncSession, source_id: str, items: Sequence[Harvested], *, now: datetime
+    session: AsyncSession,
+    source_id: str,
+    items: Sequence[Harvested],
+    *,
+    now: datetime,
+    mapping_key: str | None = None,
+    stored: dict[str, Stored] | None = None,
 ) -> BatchResult:
     """Upsert one batch of a source's records; rows whose content hash is unchanged (and
-    that are not withdrawn) are not written at all. The caller commits."""
+    that are not withdrawn) are not written at all. The caller commits.
+
+    ``mapping_key`` is stored with each written payload (see :class:`Stored`); ``stored``
+    is the state read by :func:`stored_state` in the same transaction, when the caller
+    already has it. Items without a record count as unchanged.
+    """
     result = BatchResult()
     if not items:
         return result
     latest = {item.raw.remote_id: item for item in items}  # a page may repeat a record
-    ids = {dataset_id(source_id, remote_id): remote_id for remote_id in latest}
-    existing = {
-        row.id: (row.content_hash, row.withdrawn_at)
-        for row in await session.execute(
-            sa.select(col(Dataset.id), col(Dataset.content_hash), col(Dataset.withdrawn_at)).where(
-                col(Dataset.id).in_(ids)
-            )
-        )
-    }
-    partner = await _partner(session, source_id)
-    rows, facets = [], {}
-    for uid, remote_id in ids.items():
-        item = latest[remote_id]
-        data = item.record.model_dump(mode="json")
+    result.unchanged += len(items) - len(latest)
+    if stored is None:
+        stored = await stored_state(session, source_id, list(latest))
+    partner: PartnerInfo | None = None
+    rows: list[dict[str, Any]] = []
+    written: list[Written] = []
+    for remote_id, item in latest.items():
+        record = item.record
+        if record is None:
+            result.unchanged += 1
+            continue
+        data = record.model_dump(mode="json")
         digest = content_hash_of_dump(data)
-        previous = existing.get(uid)
-        if previous is None:
+        known = stored.get(remote_id)
+        if known is None or known.pk is None:
             result.added += 1
-        elif previous[0] != digest or previous[1] is not None:
+        elif known.content_hash != digest or known.withdrawn_at is not None:
             result.updated += 1
         else:
             result.unchanged += 1
             continue
-        fields = index_fields(item.record, source_id, partner)
-        facets[uid] = fields.facets
-        rows.append(_dataset_row(source_id, item, (data, digest), now, fields))
-    result.unchanged += len(items) - len(latest)
-    await _write_raw(session, source_id, list(latest.values()))
+        if partner is None:
+            partner = await _partner(session, source_id)
+        fields = index_fields(record, source_id, partner)
+        rows.append(_dataset_row(source_id, remote_id, record, (data, digest), now, fields))
+        previous = known.pk if known is not None else None
+        first_seen = known.first_seen if known is not None and previous is not None else now
+        written.append(Written(remote_id, previous, record, fields.facets, first_seen))
+    await _write_raw(session, source_id, list(latest.values()), stored, mapping_key)
     if rows:
         await _upsert_datasets(session, rows)
-        await _reindex(session, {row["id"]: latest[ids[row["id"]]].record for row in rows}, facets)
+        await _reindex(session, source_id, written)
     return result
+
+
+@dataclass(slots=True)
+class Written:
+    """A dataset row this batch inserted or rewrote, for the search index."""
+
+    remote_id: str
+    pk: int | None
+    """Its pk when it existed before the batch (None: inserted, pk read after)."""
+    record: DatasetRecord
+    facets: set[tuple[str, str]]
+    first_seen: datetime | None
 
 
 async def _partner(session: AsyncSession, source_id: str) -> PartnerInfo:
@@ -204,17 +313,30 @@ async def _partner(session: AsyncSession, source_id: str) -> PartnerInfo:
     return PartnerInfo(row[0], row[1]) if row else PartnerInfo(None, None)
 
 
-async def _reindex(
-    session: AsyncSession,
-    records: dict[str, DatasetRecord],
-    facets: dict[str, set[tuple[str, str]]],
-) -> None:
-    pks = (
-        await session.execute(
-            sa.select(col(Dataset.pk), col(Dataset.id)).where(col(Dataset.id).in_(list(records)))
+async def _reindex(session: AsyncSession, source_id: str, written: list[Written]) -> None:
+    inserted = [w.remote_id for w in written if w.pk is None]
+    fresh: dict[str, int] = {}
+    if inserted:
+        d = Dataset.__table__.c  # type: ignore[attr-defined]
+        fresh = dict(
+            (
+                await session.execute(
+                    sa.select(d.remote_id, d.pk).where(
+                        d.source_id == source_id, d.remote_id.in_(inserted)
+                    )
+                )
+            ).all()
         )
-    ).all()
-    docs = [(pk, search_document(records[uid])) for pk, uid in pks if pk is not None]
+    done: list[tuple[int, Written]] = []
+    for item in written:
+        pk = item.pk if item.pk is not None else fresh.get(item.remote_id)
+        if pk is not None:
+            done.append((pk, item))
+    docs = [(pk, search_document(w.record)) for pk, w in done]
     await search_backend(dialect_name(session)).index(session, docs)
-    await write_facets(session, [(pk, facets[uid]) for pk, uid in pks if pk is not None])
-    await index_quality(session, [(pk, records[uid]) for pk, uid in pks if pk is not None])
+    await write_facets(session, [(pk, w.facets) for pk, w in done], fresh=set(fresh.values()))
+    await index_quality(
+        session,
+        [(pk, w.record) for pk, w in done],
+        first_seen={pk: w.first_seen for pk, w in done},
+    )

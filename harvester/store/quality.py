@@ -75,16 +75,23 @@ async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     )
 
 
-async def index_quality(session: AsyncSession, rows: list[tuple[int, DatasetRecord]]) -> None:
-    """Compute and store the quality of the datasets ``rows`` (pk, record) just written."""
+async def index_quality(
+    session: AsyncSession,
+    rows: list[tuple[int, DatasetRecord]],
+    *,
+    first_seen: dict[int, datetime | None] | None = None,
+) -> None:
+    """Compute and store the quality of the datasets ``rows`` (pk, record) just written;
+    ``first_seen`` (by pk), when the caller knows it, saves reading it back."""
     if not rows:
         return
-    found = await session.execute(
-        sa.select(col(Dataset.pk), col(Dataset.first_seen)).where(
-            col(Dataset.pk).in_([pk for pk, _ in rows])
+    if first_seen is None:
+        found = await session.execute(
+            sa.select(col(Dataset.pk), col(Dataset.first_seen)).where(
+                col(Dataset.pk).in_([pk for pk, _ in rows])
+            )
         )
-    )
-    first_seen: dict[int, datetime] = {pk: seen for pk, seen in found.all() if pk is not None}
+        first_seen = {pk: seen for pk, seen in found.all() if pk is not None}
     await _upsert(session, [quality_row(pk, record, first_seen.get(pk)) for pk, record in rows])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,19 +80,6 @@ async def run_error_summary(
         .limit(limit)
     )
     return [(kind, message, n) for kind, message, n in (await session.execute(statement)).all()]
-
-
-async def catalog_version(session: AsyncSession) -> tuple[int | None, datetime | None]:
-    """The newest change-feed stamp and write time: what a catalogue ETag depends on."""
-    row = (
-        await session.execute(
-            sa.select(sa.func.max(col(Dataset.change_seq)), sa.func.max(col(Dataset.updated_at)))
-        )
-    ).one()
-    latest = row[1]
-    if isinstance(latest, str):  # SQLite aggregates lose the column type
-        latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
-    return row[0], latest
 
 
 async def partner_counts(

@@ -100,6 +100,9 @@ class RawRecord(SQLModel, table=True):
     payload: Any = Field(sa_type=JSONDocument)
     content_type: str = Field(default="application/json", max_length=100)
     fetched_at: datetime = Field(sa_type=UTCDateTime)
+    # Migration 0006: what the payload was last normalized with (connector, mapping version,
+    # source options…); equal payload hash and mapping key mean the mapping can be skipped.
+    mapping_key: str | None = Field(default=None, max_length=100)
 
 
 class HarvestRun(SQLModel, table=True):

@@ -1,0 +1,73 @@
+"""Facet counts that do not depend on a text query, cached per catalogue version.
+
+The counts over the whole catalogue, or over filters alone, change only when a dataset is
+written or withdrawn, which moves the catalogue version (the newest change-feed stamp and
+write time, :func:`harvester.search.version.catalog_version`; on PostgreSQL also the
+oldest running transaction, whose commit may land below the newest stamp). They are kept per process in
+a small LRU keyed by the database, that version and the request; any write makes the next
+request count afresh. Counts for a text query are never cached.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from harvester.search.facets import FacetCounts, count_facets
+from harvester.search.version import catalog_version
+
+CACHE_SIZE = 256
+_cache: OrderedDict[Hashable, FacetCounts] = OrderedDict()
+stats = {"hits": 0, "misses": 0}
+
+
+def clear() -> None:
+    """Forget every cached count (benchmarks measure cold calls with it)."""
+    _cache.clear()
+
+
+async def cached_facets(
+    session: AsyncSession,
+    request_key: Any,
+    names: Sequence[str],
+    candidates: Select[Any] | None,
+    *,
+    limit: int,
+) -> FacetCounts:
+    """:func:`~harvester.search.facets.count_facets`, served from the cache while the
+    catalogue version is unchanged. ``request_key`` (JSON-able) must identify ``candidates``."""
+    version = await catalog_version(session)
+    bind = session.get_bind()
+    horizon = None
+    if bind.dialect.name == "postgresql":
+        # A transaction still running may commit a change stamped below the newest one:
+        # the oldest running transaction is part of the version.
+        horizon = await session.scalar(
+            sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        )
+    key = (
+        str(bind.engine.url),
+        version[0],
+        version[1].isoformat() if version[1] else None,
+        orjson.dumps(request_key, default=str),
+        tuple(names),
+        limit,
+        horizon,
+    )
+    found = _cache.get(key)
+    if found is not None:
+        _cache.move_to_end(key)
+        stats["hits"] += 1
+        return {name: list(values) for name, values in found.items()}
+    stats["misses"] += 1
+    counts = await count_facets(session, names, candidates, limit=limit)
+    _cache[key] = {name: list(values) for name, values in counts.items()}
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return counts
