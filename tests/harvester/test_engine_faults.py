@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.run_service import HarvestService
+from harvester.store import withdrawals
 from harvester.store.datasets import dataset_id
 from harvester.store.queries import get_dataset, search_datasets
 from harvester.store.types import utcnow
@@ -172,6 +173,27 @@ async def test_a_few_vanishing_are_withdrawn_at_once_and_holds_can_be_discarded(
         assert await discard_held(session, held.id, "operator") == 10
     state = await datasets(sessions)
     assert sum(state.values()) == 15, "the 10 stay visible"
+
+
+async def test_withdrawals_read_visible_rows_in_chunks(
+    harvester: HarvestService,
+    sessions: Sessions,
+    portal: Portal,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Visible rows are compared with the listing chunk by chunk (keyset on pk): with
+    chunks of 4, the 18 rows span five reads and the missing ones are still all found."""
+    await _first_full(harvester, sessions)
+    monkeypatch.setattr(withdrawals, "CHUNK", 4)
+    portal.packages = [p for i, p in enumerate(ALL) if i not in (0, 7, 17)]  # 3 of 18
+    run = await harvester.harvest("portail", full=True)
+    assert (run.withdrawn, run.held, run.withdrawals) == (3, 0, "3 of 18 withdrawn")
+    gone = [ALL[0], ALL[7], ALL[17]]
+    kept = [p for p in ALL if p not in gone]
+    assert await datasets(sessions) == {
+        **dict.fromkeys(ids(kept), True),
+        **dict.fromkeys(ids(gone), False),
+    }
 
 
 async def test_an_incremental_run_never_withdraws(
