@@ -163,6 +163,9 @@ def _measure_database(
     name = f"{platform}_{size}_{kind}"
     sim.set_generation(0)
     isolated(jobs.fetch_only, sim.url, platform)  # warm the page cache of generation 0
+    if args.quick:
+        _measure_quick(sim, platform, size, kind, folder, args.page_size)
+        return
     fetch = isolated(jobs.fetch_only, sim.url, platform)
     ceiling_url = fresh_database(kind, folder, name + "_ceiling")
     ceiling = isolated(jobs.ceiling, sim.url, platform, ceiling_url, size, args.page_size)
@@ -214,6 +217,27 @@ def _measure_database(
         print(stem["profile"][: args.profile_chars])
 
 
+def _measure_quick(
+    sim: Any, platform: str, size: int, kind: str, folder: Path, page_size: int
+) -> None:
+    """``--quick``: the full harvest and an unchanged re-harvest, nothing else."""
+    db_url = fresh_database(kind, folder, f"{platform}_{size}_{kind}")
+    asyncio.run(_setup(db_url, sim.source_url(platform), platform, page_size))
+    full = isolated(jobs.harvest, db_url, "bench", True, False)
+    full_writes = asyncio.run(_rows(db_url))
+    asyncio.run(_install_counters(db_url))
+    again = isolated(jobs.harvest, db_url, "bench", True, False)
+    again_writes = asyncio.run(_writes(db_url, reset=True))
+    drop_database(db_url)
+    rows = [
+        _row("full harvest", full, None, full_writes),
+        _row("re-harvest 0 % (--full listing)", again, full["seconds"], again_writes),
+    ]
+    headers = ["run", "datasets", "seconds", "datasets/s", "peak MB", "vs full", "row writes"]
+    print(table(headers, rows, title=f"\n{platform} · {size:,} datasets · {kind} (--quick)"))
+    print(f"  peak RSS of the full harvest: {full['rss_mb']:.0f} MB (target ≤ 400 MB at 1 M)")
+
+
 def _verdict(
     full: dict[str, Any],
     ceiling: dict[str, Any],
@@ -248,6 +272,11 @@ def main() -> None:
     parser.add_argument("--stem-cache", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-chars", type=int, default=6000)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the full harvest and the unchanged re-harvest (for the 1 M peak-RSS run)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
     print(f"moisson bench/harvest.py · {machine()}")
