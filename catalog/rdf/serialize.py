@@ -209,35 +209,37 @@ def turtle_block(triples: Iterable[Triple]) -> str:
 _JSON_NAMES = _Names(lambda prefix, local: encode_basestring(f"{prefix}:{local}"))
 
 
-def _jsonld_value(o: Term, names: dict[str, str]) -> str:
-    if isinstance(o, str):
-        return f'{{"@id": {encode_basestring(o)}}}'
-    lexical, lang, datatype = o
-    if lang:
-        return f'{{"@value": {encode_basestring(lexical)}, "@language": "{lang}"}}'
-    if datatype:
-        kind = names.get(datatype) or encode_basestring(datatype)
-        return f'{{"@value": {encode_basestring(lexical)}, "@type": {kind}}}'
-    return f'{{"@value": {encode_basestring(lexical)}}}'
-
-
 def _jsonld_statements(statements: Iterable[Statement]) -> str:
-    names = _JSON_NAMES.fresh()
+    get = _JSON_NAMES.fresh().get
+    enc = encode_basestring
     nodes = []
     for s, predicates in _group(statements).items():
-        node = [f'{{"@id": {encode_basestring(s)}']
+        node = [f'{{"@id": {enc(s)}']
+        append = node.append
         for p, objects in predicates.items():
-            if p == RDF_TYPE and all(isinstance(o, str) and o[0] != "_" for o in objects):
-                types = cast(list[str], objects)
-                values = [names.get(o) or encode_basestring(o) for o in types]
-                node.append(f'"@type": [{", ".join(values)}]')
-                continue
-            key = names.get(p) or encode_basestring(p)
-            if len(objects) == 1:
-                node.append(f"{key}: [{_jsonld_value(objects[0], names)}]")
-            else:
-                values = [_jsonld_value(o, names) for o in objects]
-                node.append(f"{key}: [{', '.join(values)}]")
+            if p == RDF_TYPE:  # IRI types only (a blank node or literal: a plain property)
+                for o in objects:
+                    if not isinstance(o, str) or o[0] == "_":
+                        break
+                else:
+                    types = cast(list[str], objects)
+                    append(f'"@type": [{", ".join([get(o) or enc(o) for o in types])}]')
+                    continue
+            values: list[str] = []
+            add = values.append
+            for o in objects:
+                if isinstance(o, str):
+                    add(f'{{"@id": {enc(o)}}}')
+                    continue
+                lexical, lang, datatype = o
+                if lang:
+                    add(f'{{"@value": {enc(lexical)}, "@language": "{lang}"}}')
+                elif datatype:
+                    kind = get(datatype) or enc(datatype)
+                    add(f'{{"@value": {enc(lexical)}, "@type": {kind}}}')
+                else:
+                    add(f'{{"@value": {enc(lexical)}}}')
+            append(f"{get(p) or enc(p)}: [{', '.join(values)}]")
         nodes.append(", ".join(node) + "}")
     return ",\n".join(nodes)
 
