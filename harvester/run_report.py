@@ -128,6 +128,7 @@ async def flush(
     """
     run = report.run
     async with sessions() as session, session.begin():
+        await _lock_running(session, run)
         items, stored = await _map_batch(session, source_id, batch, report, connector, mapping_key)
         result = await write_batch(
             session, source_id, items, now=now, mapping_key=mapping_key, stored=stored
@@ -150,6 +151,22 @@ async def flush(
         session.add_all(report.errors)
     report.errors = []
     batch.clear()
+
+
+async def _lock_running(session: AsyncSession, run: HarvestRun) -> None:
+    """Lock the run row before writing anything, or raise :class:`RunLost`.
+
+    The liveness sweep locks the run row, then the source's; a batch that locked source
+    and dataset rows first and the run row last could deadlock with it on PostgreSQL.
+    """
+    locked = await session.execute(
+        sa.update(HarvestRun)
+        .where(col(HarvestRun.id) == run.id, col(HarvestRun.status) == "running")
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not locked.rowcount:  # type: ignore[attr-defined]
+        raise RunLost(run.id)
 
 
 def tell(progress: RunProgress | None, seen: int, connector: Connector) -> None:
