@@ -121,7 +121,22 @@ async def _load(clients: int, requests: int, one: Any) -> tuple[list[float], flo
     return [latency for latencies in results for latency in latencies], clients * requests / wall
 
 
-async def measure(url: str, clients: list[int], requests: int, like_requests: int) -> None:
+async def _exhaustive_once(sessions: Any, q: str | None, facets: bool) -> float:
+    """One search on the exhaustive relevance path (every match ranked: the PostgreSQL path
+    before migration 0008), for a before/after comparison in the same run."""
+    from harvester.search import engine
+
+    ranked = engine._ranked
+    engine._ranked = lambda *args: False
+    try:
+        return await _search_once(sessions, q, facets)
+    finally:
+        engine._ranked = ranked
+
+
+async def measure(
+    url: str, clients: list[int], requests: int, like_requests: int, exhaustive: bool = False
+) -> None:
     from harvester.search.engine import SearchRequest, search
     from harvester.store.db import create_engine, session_factory
 
@@ -157,6 +172,14 @@ async def measure(url: str, clients: list[int], requests: int, like_requests: in
                 )
                 found = percentiles(latencies)
                 worst = max(worst, found["p95"])
+                before = "-"
+                if exhaustive and q is not None:
+                    old, _ = await _load(
+                        concurrency,
+                        per_client,
+                        lambda q=q, f=facets: _exhaustive_once(sessions, q, f),
+                    )
+                    before = f"{percentiles(old)['p95'] * 1000:.1f}"
                 rows.append(
                     [
                         f"{shape} ({q or 'no query'})",
@@ -167,6 +190,7 @@ async def measure(url: str, clients: list[int], requests: int, like_requests: in
                         found["p95"] * 1000,
                         found["p99"] * 1000,
                         throughput,
+                        *([before] if exhaustive else []),
                         like["p95"] * 1000 if q is not None else "-",
                         f"{like['p95'] / found['p95']:.1f}x" if q is not None else "-",
                     ]
@@ -181,6 +205,7 @@ async def measure(url: str, clients: list[int], requests: int, like_requests: in
         "p95 ms",
         "p99 ms",
         "calls/s",
+        *(["exhaustive p95 ms"] if exhaustive else []),
         "LIKE p95 ms",
         "LIKE/search",
     ]
@@ -316,6 +341,12 @@ def main() -> None:
         help="PostgreSQL bulk build: copy the kept database of N/K datasets (--reuse one "
         "built through the write path) K times in SQL instead of writing N datasets",
     )
+    parser.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="also measure each text query on the exhaustive relevance path (every match "
+        "ranked), the before of the early-stopping one",
+    )
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--requests", type=int, default=64, help="search calls per cell")
     parser.add_argument("--like-requests", type=int, default=16, help="LIKE calls per cell")
@@ -348,7 +379,11 @@ def main() -> None:
         )
         asyncio.run(
             measure(
-                url, [int(c) for c in args.clients.split(",")], args.requests, args.like_requests
+                url,
+                [int(c) for c in args.clients.split(",")],
+                args.requests,
+                args.like_requests,
+                args.exhaustive,
             )
         )
 

@@ -169,10 +169,14 @@ class PostgresSearch:
 
     def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
         positive, negative = tsquery(query, fields)
-        sql = (
+        column = "title_vector" if fields == "title" else "vector"
+        sql = f"SELECT dataset_pk AS pk FROM search_doc WHERE {column} @@ to_tsquery('simple', :{{param}})"
+        negated = (
             "SELECT dataset_pk AS pk FROM search_doc WHERE vector @@ to_tsquery('simple', :{param})"
         )
-        return _select(sql, f"ts_{fields}", positive), _select(sql, f"ts_not_{fields}", negative)
+        return _select(sql, f"ts_{fields}", positive), _select(
+            negated, f"ts_not_{fields}", negative
+        )
 
 
 def search_backend(dialect_name: str) -> SearchBackend:

@@ -1,7 +1,7 @@
 """Turn a parsed query into the match syntax of each backend (SQLite FTS5, PostgreSQL).
 
-``fields="title"`` restricts the match to titles (FTS5 columns ``title_*``, tsvector
-weights A/B); relevance ranks title matches first.
+``fields="title"`` restricts the match to titles (FTS5 columns ``title_*``, PostgreSQL's
+``title_vector``); relevance ranks title matches first.
 """
 
 from __future__ import annotations
@@ -43,10 +43,16 @@ def fts5_match(query: ParsedQuery, fields: Fields = "all") -> tuple[str | None, 
 
 
 def _pg_lexeme(stem: str, weights: str) -> str:
-    return "'" + stem.replace("'", "''") + "':" + weights
+    return "'" + stem.replace("'", "''") + "'" + (f":{weights}" if weights else "")
 
 
 def _pg_term(term: Term, fields: Fields) -> str:
+    if term.fr == term.en and len(term.fr) == 1:
+        # one word, the same stem in both languages: every weight of the column matches,
+        # so the lexeme goes unweighted — GIN then needs no recheck of the heap row (a
+        # count or a bitmap of a common term does not read the documents). Phrases keep
+        # their weights: unweighted, one could span two columns of the concatenated vector.
+        return "(" + _pg_lexeme(term.fr[0], "") + ")"
     weights = _PG_WEIGHTS[fields]
     alternatives = [
         " <-> ".join(_pg_lexeme(stem, weights[language]) for stem in stems)
@@ -56,7 +62,10 @@ def _pg_term(term: Term, fields: Fields) -> str:
 
 
 def tsquery(query: ParsedQuery, fields: Fields = "all") -> tuple[str | None, str | None]:
-    """``to_tsquery('simple', …)`` expressions (positive part, excluded part)."""
+    """``to_tsquery('simple', …)`` expressions (positive part, excluded part): ``"all"`` for
+    ``search_doc.vector`` (weights A/B titles, C/D bodies), ``"title"`` for
+    ``search_doc.title_vector`` (titles alone, A/B): a term whose French and English stems
+    coincide is unweighted, which is exact on those columns only."""
     groups = ["(" + " | ".join(_pg_term(t, fields) for t in group) + ")" for group in query.must]
     negative = " | ".join(_pg_term(term, "all") for term in query.must_not)
     return " & ".join(groups) or None, negative or None

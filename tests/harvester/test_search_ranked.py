@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -264,7 +265,7 @@ async def _best_described(
     that facet counts beyond ``facet_sample`` matches are taken on, on both databases."""
     async with sessions() as session:
         rows = await session.execute(
-            sa.select(Dataset.remote_id)
+            sa.select(col(Dataset.remote_id))
             .where(col(Dataset.remote_id).in_(remote_ids))
             .order_by(col(Dataset.richness).desc(), col(Dataset.pk))
             .limit(n)
@@ -313,7 +314,7 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
         original = backend.PostgresSearch
 
         class Unkeyed:  # the pre-0008 index: no rank key, and withdrawals left rows behind
-            async def index(self, session: AsyncSession, docs: list) -> None:  # type: ignore[type-arg]
+            async def index(self, session: AsyncSession, docs: list[Any]) -> None:
                 await session.execute(
                     sa.text(
                         "INSERT INTO search_doc(dataset_pk, title_fr, title_en, body_fr, "
@@ -322,7 +323,7 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
                     backend._doc_params(docs),
                 )
 
-            async def remove(self, session: AsyncSession, pks: list) -> None:  # type: ignore[type-arg]
+            async def remove(self, session: AsyncSession, pks: list[int]) -> None:
                 pass
 
         backend.PostgresSearch = Unkeyed  # type: ignore[misc,assignment]
@@ -330,7 +331,9 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
             await corpus.write(url, "ville", _items(40))
             sessions = session_factory(create_engine(url))
             async with sessions() as session, session.begin():
-                pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == "d003"))
+                pk = await session.scalar(
+                    sa.select(col(Dataset.pk)).where(col(Dataset.remote_id) == "d003")
+                )
                 assert pk is not None
                 await withdraw(session, [pk], corpus.LATER)
         finally:
