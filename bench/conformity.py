@@ -38,6 +38,15 @@ def _rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _result(n: int, started: float, start_rss: int, conforming: int) -> dict[str, float]:
+    return {
+        "seconds": time.perf_counter() - started,
+        "n": n,
+        "peak_mb": (_rss_kb() - start_rss) / 1024,
+        "conforming": conforming,
+    }
+
+
 def run_guidelines(n: int) -> dict[str, float]:
     """Check ``n`` records against every guideline rule (in a fresh process)."""
     from catalog.conformity import check
@@ -46,13 +55,7 @@ def run_guidelines(n: int) -> dict[str, float]:
     start_rss = _rss_kb()
     started = time.perf_counter()
     conforming = sum(check(record).conforms for _, record in records)
-    seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "n": n,
-        "peak_mb": (_rss_kb() - start_rss) / 1024,
-        "conforming": conforming,
-    }
+    return _result(n, started, start_rss, conforming)
 
 
 def run_shacl(n: int, batched: bool) -> dict[str, float]:
@@ -80,13 +83,7 @@ def run_shacl(n: int, batched: bool) -> dict[str, float]:
     for graph in graphs:
         conforms, _, _ = validate(graph, shacl_graph=shapes, inference="none", allow_warnings=True)
         conforming += bool(conforms)
-    seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "n": n,
-        "peak_mb": (_rss_kb() - start_rss) / 1024,
-        "conforming": conforming,
-    }
+    return _result(n, started, start_rss, conforming)
 
 
 def main() -> None:

@@ -80,6 +80,16 @@ class PagedSearch:
         return self.requests[index].url.params
 
 
+def mixed_packages() -> list[dict[str, Any]]:
+    """Real packages: Brazilian, UNHCR and data.gov searches plus bilingual open.canada ones."""
+    packages = search_results(
+        "ridl-unhcr_package_search_start0_rows5.json",
+        "datagov_catalog-dev_package_search.json",
+        "dadosgovbr_package_search_rows2.json",
+    )
+    return packages + list(load_lines("open-canada_packages_fluent.jsonl"))
+
+
 def recorded_exchange(name: str) -> tuple[httpx.MockTransport, list[dict[str, Any]]]:
     """A transport replaying a recorded exchange (udata snapshot format), matched on path and
     ``id``; returns it with the recorded interactions."""

@@ -18,18 +18,9 @@ from harvester.runs import run_harvest
 from harvester.search.tables import dataset_facet
 from harvester.store.queries import search_datasets
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
-from tests.connectors.ckan_replay import PagedSearch, load_lines, search_results
+from tests.connectors.ckan_replay import PagedSearch, mixed_packages
 
 SOURCE = "portail"
-
-
-def _packages() -> list[dict[str, Any]]:
-    packages = search_results(
-        "ridl-unhcr_package_search_start0_rows5.json",
-        "datagov_catalog-dev_package_search.json",
-        "dadosgovbr_package_search_rows2.json",
-    )
-    return packages + list(load_lines("open-canada_packages_fluent.jsonl"))
 
 
 @pytest.fixture
@@ -106,7 +97,7 @@ def _id(package: dict[str, Any]) -> str:
 
 
 async def test_unchanged_payloads_are_not_normalized_again(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     first = await _harvest(sessions, packages)
     assert first.added == len(packages)
     assert sorted(spy.calls) == sorted(_id(p) for p in packages)
@@ -136,7 +127,7 @@ async def test_unchanged_payloads_are_not_normalized_again(sessions, source, spy
 async def test_mapping_version_bump_renormalizes_and_rewrites(
     sessions, source, spy, monkeypatch: pytest.MonkeyPatch
 ):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, packages)
     spy.suffix = " (v2)"  # the mapping changes its output…
 
@@ -161,7 +152,7 @@ async def test_mapping_version_bump_renormalizes_and_rewrites(
 
 
 async def test_new_mapping_key_with_same_output_rewrites_only_the_key(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, packages)
     before = await _state(sessions)
     async with sessions() as session, session.begin():
@@ -186,7 +177,7 @@ async def test_new_mapping_key_with_same_output_rewrites_only_the_key(sessions, 
 
 
 async def test_records_that_failed_or_were_skipped_are_mapped_again(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     broken, private = _id(packages[1]), _id(packages[2])
     spy.fail, spy.skip = {broken}, {private}
     first = await _harvest(sessions, packages)
@@ -208,7 +199,7 @@ async def test_records_that_failed_or_were_skipped_are_mapped_again(sessions, so
 
 
 async def test_a_failing_change_keeps_the_stored_record_and_is_retried(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, packages)
     target = _id(packages[0])
     changed = [dict(p) for p in packages]
@@ -230,7 +221,7 @@ async def test_a_failing_change_keeps_the_stored_record_and_is_retried(sessions,
 
 
 async def test_withdrawn_dataset_that_reappears_is_restored(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, packages)
     gone = packages[0]
     shorter = await _harvest(sessions, packages[1:])
@@ -274,7 +265,7 @@ async def _facets_of(sessions, remote_id: str) -> set[tuple[str, str, bool]]:
 
 
 async def test_updated_dataset_gets_exactly_its_new_facet_rows(sessions, source, spy):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, packages)
     target = _id(packages[0])
     before = await _facets_of(sessions, target)
@@ -328,6 +319,6 @@ async def test_collector_thresholds_are_restored_after_runs(sessions, source, sp
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CkanConnector, "normalize", normalize)
-        await _harvest(sessions, _packages())
+        await _harvest(sessions, mixed_packages())
     assert during and during[0][0] >= 50_000, "relaxed while the run maps"
     assert gc.get_threshold() == before, "restored after it"

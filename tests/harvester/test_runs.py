@@ -15,20 +15,10 @@ from connectors.client import build_client
 from harvester.runs import SourceNotFound, run_harvest
 from harvester.store.queries import search_datasets
 from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
-from tests.connectors.ckan_replay import PagedSearch, load_lines, search_results
+from tests.connectors.ckan_replay import PagedSearch, mixed_packages
 from tests.paths import fixture
 
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def _packages() -> list[dict[str, Any]]:
-    """Real packages: Brazilian, UNHCR and data.gov searches plus bilingual open.canada ones."""
-    packages = search_results(
-        "ridl-unhcr_package_search_start0_rows5.json",
-        "datagov_catalog-dev_package_search.json",
-        "dadosgovbr_package_search_rows2.json",
-    )
-    return packages + list(load_lines("open-canada_packages_fluent.jsonl"))
 
 
 @pytest.fixture
@@ -57,7 +47,7 @@ async def _rows(sessions, table: type) -> list[Any]:
 
 
 async def test_first_harvest_adds_every_package_and_second_rewrites_nothing(sessions, source):
-    packages = _packages()
+    packages = mixed_packages()
     run = await _harvest(sessions, source, PagedSearch(packages))
     assert run.status == "succeeded", run.message
     assert (run.seen, run.added, run.updated, run.failed) == (len(packages), len(packages), 0, 0)
@@ -77,7 +67,7 @@ async def test_first_harvest_adds_every_package_and_second_rewrites_nothing(sess
 
 
 async def test_harvested_datasets_are_searchable_in_french_and_english(sessions, source):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, source, PagedSearch(packages))
     bilingual = next(p for p in packages if p.get("title_translated"))
     async with sessions() as session:
@@ -90,7 +80,7 @@ async def test_harvested_datasets_are_searchable_in_french_and_english(sessions,
 
 
 async def test_changed_package_is_updated(sessions, source):
-    packages = _packages()
+    packages = mixed_packages()
     await _harvest(sessions, source, PagedSearch(packages))
     changed = copy.deepcopy(packages)
     changed[0]["title"] = "Titre modifié"
@@ -100,7 +90,7 @@ async def test_changed_package_is_updated(sessions, source):
 
 
 async def test_a_bad_record_fails_alone(sessions, source):
-    packages = _packages()
+    packages = mixed_packages()
     broken = copy.deepcopy(packages)
     for key in ("title", "title_translated", "name"):
         broken[2].pop(key, None)
@@ -113,7 +103,7 @@ async def test_a_bad_record_fails_alone(sessions, source):
 
 
 async def test_a_failing_page_keeps_what_was_stored(sessions, source):
-    packages = _packages()
+    packages = mixed_packages()
     first = await _harvest(sessions, source, PagedSearch(packages))
     assert first.status == "succeeded"
     html = fixture("ckan", "bad_html_503_maintenance_catalog-data-gov.html").read_bytes()
@@ -134,7 +124,7 @@ async def test_a_failing_page_keeps_what_was_stored(sessions, source):
 
 
 async def test_a_private_address_is_refused_and_loses_nothing(sessions, source):
-    await _harvest(sessions, source, PagedSearch(_packages()))
+    await _harvest(sessions, source, PagedSearch(mixed_packages()))
     async with sessions() as session, session.begin():
         row = await session.get(Source, source)
         assert row is not None
@@ -143,7 +133,7 @@ async def test_a_private_address_is_refused_and_loses_nothing(sessions, source):
         run = await run_harvest(sessions, source, client)
     assert run.status == "failed"
     assert "10.0.0.1" in (run.message or "")
-    assert len(await _rows(sessions, Dataset)) == len(_packages())
+    assert len(await _rows(sessions, Dataset)) == len(mixed_packages())
 
 
 async def test_unknown_source_is_a_clear_error(sessions):
