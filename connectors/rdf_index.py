@@ -112,10 +112,6 @@ class TripleIndex:
         """``predicate → objects`` of ``subject`` (empty when it has none); do not modify."""
         return self._by_subject.get(subject, _NO_PROPERTIES)
 
-    def subjects_of(self) -> Iterator[Node]:
-        """Every node that has at least one property, in insertion order."""
-        return iter(self._by_subject)
-
     def objects(self, subject: Node | None = None, predicate: Node | None = None) -> Iterator[Node]:
         if subject is not None and predicate is not None:
             predicates = self._by_subject.get(subject)

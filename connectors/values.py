@@ -117,12 +117,7 @@ def distinct(items: Iterable[T | None]) -> list[T]:
 
 
 def _lang(tag: Any) -> str | None:
-    if type(tag) is str:
-        return _lang_text(tag)
-    if not isinstance(tag, str):
-        return None
-    folded = tag.strip().lower()
-    return folded if _LANG_TAG.match(folded) else None
+    return _lang_text(tag) if isinstance(tag, str) else None
 
 
 @lru_cache(maxsize=1024)

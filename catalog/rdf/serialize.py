@@ -150,11 +150,6 @@ def _nt_statements(statements: Iterable[Statement]) -> str:
     return "".join(out)
 
 
-def nt_block(triples: Iterable[Triple]) -> str:
-    """N-Triples lines of rdflib ``triples``."""
-    return _nt_statements(_statements(triples))
-
-
 # --- Turtle -------------------------------------------------------------------------------
 
 
@@ -199,11 +194,6 @@ def _ttl_statements(statements: Iterable[Statement]) -> str:
     return "".join(blocks)
 
 
-def turtle_block(triples: Iterable[Triple]) -> str:
-    """Turtle statements of rdflib ``triples``, one per subject, using :func:`turtle_prefixes`."""
-    return _ttl_statements(_statements(triples))
-
-
 # --- JSON-LD ------------------------------------------------------------------------------
 
 _JSON_NAMES = _Names(lambda prefix, local: encode_basestring(f"{prefix}:{local}"))
@@ -242,17 +232,6 @@ def _jsonld_statements(statements: Iterable[Statement]) -> str:
             append(f"{get(p) or enc(p)}: [{', '.join(values)}]")
         nodes.append(", ".join(node) + "}")
     return ",\n".join(nodes)
-
-
-def jsonld_nodes(triples: Iterable[Triple]) -> list[dict[str, object]]:
-    """JSON-LD node objects of rdflib ``triples`` (compact IRIs under :data:`JSONLD_CONTEXT`)."""
-    text = _jsonld_statements(_statements(triples))
-    return cast(list[dict[str, object]], json.loads("[" + text + "]"))
-
-
-def jsonld_block(triples: Iterable[Triple]) -> str:
-    """The node objects of rdflib ``triples``, comma-separated, for the ``@graph`` array."""
-    return _jsonld_statements(_statements(triples))
 
 
 def _jsonld_head() -> str:
@@ -329,11 +308,6 @@ def _xml_statements(statements: Iterable[Statement]) -> str:
                     out.append(f"{opening}>{lexical}{closing}")
         out.append("  </rdf:Description>\n")
     return "".join(out)
-
-
-def xml_block(triples: Iterable[Triple]) -> str:
-    """``rdf:Description`` elements of rdflib ``triples``, for inside ``rdf:RDF``."""
-    return _xml_statements(_statements(triples))
 
 
 def _statements(triples: Iterable[Triple]) -> list[Statement]:
