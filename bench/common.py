@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,9 +42,11 @@ def _call(target: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 
 def isolated(target: Callable[..., Any], *args: Any) -> Any:
-    """``target(*args)`` in a fresh spawned process; its return value (picklable)."""
-    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(_call, (target, args))
+    """``target(*args)`` in a fresh spawned process; its return value (picklable). The
+    process is not a daemon, so it may start processes of its own (the mapping pool)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
+        return pool.submit(_call, target, args).result()
 
 
 @dataclass(slots=True)

@@ -164,7 +164,7 @@ def _measure_database(
     sim.set_generation(0)
     isolated(jobs.fetch_only, sim.url, platform)  # warm the page cache of generation 0
     if args.quick:
-        _measure_quick(sim, platform, size, kind, folder, args.page_size)
+        _measure_quick(sim, platform, size, kind, folder, args.page_size, args.profile)
         return
     fetch = isolated(jobs.fetch_only, sim.url, platform)
     ceiling_url = fresh_database(kind, folder, name + "_ceiling")
@@ -218,24 +218,37 @@ def _measure_database(
 
 
 def _measure_quick(
-    sim: Any, platform: str, size: int, kind: str, folder: Path, page_size: int
+    sim: Any, platform: str, size: int, kind: str, folder: Path, page_size: int, profile: bool
 ) -> None:
     """``--quick``: the full harvest and an unchanged re-harvest, nothing else."""
     db_url = fresh_database(kind, folder, f"{platform}_{size}_{kind}")
     asyncio.run(_setup(db_url, sim.source_url(platform), platform, page_size))
-    full = isolated(jobs.harvest, db_url, "bench", True, False)
+    full = isolated(jobs.harvest, db_url, "bench", True, False, profile)
     full_writes = asyncio.run(_rows(db_url))
     asyncio.run(_install_counters(db_url))
     again = isolated(jobs.harvest, db_url, "bench", True, False)
     again_writes = asyncio.run(_writes(db_url, reset=True))
     drop_database(db_url)
+    if "profile" in full:
+        print(full["profile"])
     rows = [
         _row("full harvest", full, None, full_writes),
         _row("re-harvest 0 % (--full listing)", again, full["seconds"], again_writes),
     ]
     headers = ["run", "datasets", "seconds", "datasets/s", "peak MB", "vs full", "row writes"]
     print(table(headers, rows, title=f"\n{platform} · {size:,} datasets · {kind} (--quick)"))
-    print(f"  peak RSS of the full harvest: {full['rss_mb']:.0f} MB (target ≤ 400 MB at 1 M)")
+    print(
+        f"  peak RSS of the full harvest: {full['rss_mb']:.0f} MB (target ≤ 400 MB at 1 M) ="
+        f" harvesting process {full.get('harvester_mb', 0):.0f}"
+        f" + mapping workers {full.get('workers_mb', 0):.0f}"
+    )
+    print(
+        f"  CPU of the full harvest: harvesting process {full.get('cpu_s', 0):.1f} s"
+        f" + mapping workers {full.get('workers_cpu_s', 0):.1f} s"
+    )
+    for label, result in (("full", full), ("re-harvest", again)):
+        if result.get("status") != "succeeded":
+            print(f"  {label} run ended {result.get('status')}: {result.get('message')}")
 
 
 def _verdict(

@@ -13,9 +13,12 @@ Each returns a dict with ``seconds``, ``count`` and ``rss_mb`` (peak RSS of the 
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import sqlite3
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -199,7 +202,8 @@ def harvest(
         }
 
     if not profile:
-        return {**asyncio.run(main()), "rss_mb": peak_rss_mb()}
+        result = asyncio.run(main())
+        return {**result, **_memory_and_stop_workers()}
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.005)
@@ -207,7 +211,36 @@ def harvest(
     result = asyncio.run(main())
     profiler.stop()
     text = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
-    return {**result, "rss_mb": peak_rss_mb(), "profile": text}
+    return {**result, **_memory_and_stop_workers(), "profile": text}
+
+
+def _memory_and_stop_workers() -> dict[str, Any]:
+    """Peak RSS of this process plus that of each mapping worker (their sum is what the
+    harvest costs), then stop the workers: a pool left running would keep this
+    benchmark process from exiting."""
+    from harvester.mapping_pool import POOL
+
+    workers = workers_cpu = 0.0
+    for pid in POOL.worker_pids():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        workers_cpu += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                workers += int(line.split()[1]) / 1024
+    POOL.shutdown()
+    own = peak_rss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "rss_mb": own + workers,
+        "harvester_mb": own,
+        "workers_mb": workers,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "workers_cpu_s": workers_cpu,
+    }
 
 
 def naive(sim_url: str, platform: str, db_url: str, sample: int) -> dict[str, Any]:

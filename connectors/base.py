@@ -95,6 +95,10 @@ class BaseConnector:
     """Bump it whenever ``normalize()`` may map the same payload differently: a run skips
     the mapping of payloads stored unchanged under the same version (and source options),
     so a mapping change shows only on records normalized again."""
+    portable_mapping: ClassVar[bool] = False
+    """True when ``normalize()`` depends only on the source spec and the payload (not on
+    the client or on anything ``fetch()`` collected): the run may then map batches in a
+    worker process, with a connector of its own (:mod:`harvester.mapping_pool`)."""
     seen: set[str] | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""

@@ -90,6 +90,7 @@ class OpenDataSoftConnector(BaseConnector):
     """Harvests an OpenDataSoft portal through its Explore API v2.1 (or API v1)."""
 
     platform: ClassVar[str] = "opendatasoft"
+    portable_mapping: ClassVar[bool] = True
     Options: ClassVar[type[BaseModel]] = OpenDataSoftOptions
     options: OpenDataSoftOptions
 

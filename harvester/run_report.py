@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import traceback
+import asyncio
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from catalog.model import DatasetRecord
-from connectors.base import Connector, RawRecord
-from connectors.errors import HarvestError, RecordInvalid, RecordSkipped
+from connectors.base import Connector, RawRecord, SourceSpec
+from connectors.errors import RecordInvalid, RecordSkipped
+from harvester import mapping_pool
+from harvester.mapping_pool import Mapped, MappingError
+from harvester.search.fields import PartnerInfo
 from harvester.store.datasets import Harvested, Stored, payload_hash, stored_state, write_batch
 from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import HarvestRun
@@ -48,20 +53,20 @@ class Report:
         self.seen_ids: set[str] = set()
 
     def error(self, error: Exception, remote_id: str | None = None) -> None:
+        self.record_error(MappingError.of(error), remote_id)
+
+    def record_error(self, error: MappingError, remote_id: str | None = None) -> None:
         if self.recorded_errors >= MAX_ERRORS_PER_RUN:
             return
         self.recorded_errors += 1
-        detail = error.detail if isinstance(error, HarvestError) else None
-        if detail is None and not isinstance(error, HarvestError):
-            detail = "".join(traceback.format_exception(error))[-4000:]
         self.errors.append(
             HarvestErrorRow(
                 run_id=self.run.id or 0,
                 remote_id=remote_id,
-                kind=type(error).__name__,
-                message=str(error)[:1000] or type(error).__name__,
-                detail=detail,
-                url=error.url if isinstance(error, HarvestError) else None,
+                kind=error.kind,
+                message=error.message,
+                detail=error.detail,
+                url=error.url,
             )
         )
 
@@ -85,34 +90,105 @@ def normalized(connector: Connector, raw: RawRecord, report: Report) -> DatasetR
     return None
 
 
+@dataclass(slots=True)
+class Cut:
+    """A batch cut from the listing, with the connector's position when it was cut (what
+    the run row records when the batch is written) and, when a worker maps it, the
+    pending mapping of the records that needed one."""
+
+    raws: list[RawRecord]
+    pages: int
+    bytes: int
+    cursor: dict[str, Any]
+    digests: list[str] | None = None
+    sent: list[int] = field(default_factory=list)
+    """Positions in ``raws`` of the records sent to the worker, in order."""
+    mapping: asyncio.Future[list[Mapped]] | None = None
+
+    @classmethod
+    def of(cls, raws: list[RawRecord], connector: Connector) -> Cut:
+        stats = connector.stats
+        return cls(raws, stats.pages, stats.bytes, dict(stats.cursor))
+
+
+async def map_ahead(
+    sessions: async_sessionmaker[AsyncSession],
+    source_id: str,
+    cut: Cut,
+    mapping_key: str | None,
+    spec: SourceSpec,
+    partner: PartnerInfo,
+) -> None:
+    """Send the records of ``cut`` that look changed to a mapping worker. What is written
+    is still decided against the state read when the batch is written
+    (:func:`_map_batch`): this read only chooses what to map early."""
+    async with sessions() as session:
+        stored = await stored_state(session, source_id, [raw.remote_id for raw in cut.raws])
+    cut.digests = [payload_hash(raw.payload) for raw in cut.raws]
+    sent = []
+    for index, (raw, digest) in enumerate(zip(cut.raws, cut.digests, strict=True)):
+        known = stored.get(raw.remote_id)
+        if known is None or not known.unchanged(digest, mapping_key):
+            sent.append(index)
+    pool = mapping_pool.POOL
+    if len(sent) < pool.min_records:
+        return
+    cut.mapping = pool.submit(spec, partner, [cut.raws[index] for index in sent])
+    cut.sent = sent if cut.mapping is not None else []
+
+
+async def _premapped(cut: Cut) -> dict[int, Mapped]:
+    """The worker's results by position in the batch ({} when it had none or failed)."""
+    if cut.mapping is None:
+        return {}
+    try:
+        results = await cut.mapping
+    except BrokenProcessPool as error:
+        mapping_pool.POOL.broken(error)
+        return {}
+    return dict(zip(cut.sent, results, strict=True))
+
+
 async def _map_batch(
     session: AsyncSession,
     source_id: str,
-    raws: list[RawRecord],
+    cut: Cut,
+    premapped: dict[int, Mapped],
     report: Report,
     connector: Connector,
     mapping_key: str | None,
 ) -> tuple[list[Harvested], dict[str, Stored]]:
     """The batch's records, normalized only where the stored payload, mapping or dataset
     differ (the others carry no record and count as unchanged)."""
+    raws = cut.raws
     stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
+    digests = cut.digests or [payload_hash(raw.payload) for raw in raws]
+    run = report.run
     items: list[Harvested] = []
-    for raw in raws:
-        digest = payload_hash(raw.payload)
+    for index, (raw, digest) in enumerate(zip(raws, digests, strict=True)):
         known = stored.get(raw.remote_id)
         if known is not None and known.unchanged(digest, mapping_key):
             items.append(Harvested(raw, None, digest))
             continue
-        record = normalized(connector, raw, report)
-        if record is not None:
-            items.append(Harvested(raw, record, digest))
+        mapped = premapped.get(index)
+        if mapped is None:
+            record = normalized(connector, raw, report)
+            if record is not None:
+                items.append(Harvested(raw, record, digest))
+        elif mapped.prepared is not None:
+            items.append(Harvested(raw, None, digest, mapped.prepared))
+        elif mapped.error is not None:
+            run.failed += 1
+            report.record_error(mapped.error, raw.remote_id)
+        else:
+            run.skipped += 1
     return items, stored
 
 
 async def flush(
     sessions: async_sessionmaker[AsyncSession],
     source_id: str,
-    batch: list[RawRecord],
+    cut: Cut,
     report: Report,
     now: datetime,
     connector: Connector,
@@ -127,18 +203,21 @@ async def flush(
     :class:`RunLost` and its batch is rolled back.
     """
     run = report.run
+    premapped = await _premapped(cut)  # before the transaction: never wait holding locks
     async with sessions() as session, session.begin():
         await _lock_running(session, run)
-        items, stored = await _map_batch(session, source_id, batch, report, connector, mapping_key)
+        items, stored = await _map_batch(
+            session, source_id, cut, premapped, report, connector, mapping_key
+        )
         result = await write_batch(
             session, source_id, items, now=now, mapping_key=mapping_key, stored=stored
         )
         run.added += result.added
         run.updated += result.updated
         run.unchanged += result.unchanged
-        run.pages = connector.stats.pages
-        run.bytes = connector.stats.bytes
-        run.cursor = dict(connector.stats.cursor)
+        run.pages = cut.pages
+        run.bytes = cut.bytes
+        run.cursor = cut.cursor
         values = {name: getattr(run, name) for name in _COUNTERS}
         updated = await session.execute(
             sa.update(HarvestRun)
@@ -150,7 +229,6 @@ async def flush(
             raise RunLost(run.id)
         session.add_all(report.errors)
     report.errors = []
-    batch.clear()
 
 
 async def _lock_running(session: AsyncSession, run: HarvestRun) -> None:

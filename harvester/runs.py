@@ -31,10 +31,13 @@ from catalog.model import DatasetRecord, PartnerKind
 from connectors.base import BaseConnector, Connector, RawRecord, SourceSpec
 from connectors.errors import HarvestError
 from connectors.registry import get_connector
+from harvester import mapping_pool
 from harvester.liveness import Sleep, heartbeat, interrupt, worker_name
 from harvester.notify import Transition
 from harvester.run_close import CloseOptions, finish
-from harvester.run_report import Report, RunLost, RunProgress, flush, tell
+from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, map_ahead, tell
+from harvester.search.fields import PartnerInfo
+from harvester.store.datasets import source_partner
 from harvester.store.tables import HarvestRun, Partner, Source
 from harvester.store.types import utcnow
 
@@ -269,36 +272,67 @@ async def _fetch_all(
     whose payload or mapping changed since they were stored (:func:`run_report.flush`)."""
     run = report.run
     batch: list[RawRecord] = []
+    pending: Cut | None = None
+    partner: PartnerInfo | None = None
     now = utcnow()
     key = mapping_key(connector, spec)
     if isinstance(connector, BaseConnector):
         connector.seen = report.seen_ids  # one set of remote ids per run, not two
+
+    async def write(cut: Cut) -> None:
+        await flush(sessions, run.source_id, cut, report, now, connector, key)
+        tell(progress, run.seen, connector)
+
     try:
-        async for raw in connector.fetch(since):
-            if lost():
-                raise RunLost(run.id)
-            run.seen += 1
-            report.seen_ids.add(raw.remote_id)
-            batch.append(raw)
-            if len(batch) >= batch_size:
-                await flush(sessions, run.source_id, batch, report, now, connector, key)
-                tell(progress, run.seen, connector)
-        fatal: Exception | None = None
-    except RunLost as error:
-        return error
-    except HarvestError as error:
-        fatal = error
-        report.error(error)
-    except Exception as error:  # a connector bug ends the run failed, not stuck "running"
-        fatal = error
-        report.error(error)
-    try:
-        if batch or report.errors or fatal is None:
-            await flush(sessions, run.source_id, batch, report, now, connector, key)
-    except RunLost as error:
-        return error
-    tell(progress, run.seen, connector)
-    return fatal
+        try:
+            async for raw in connector.fetch(since):
+                if lost():
+                    raise RunLost(run.id)
+                run.seen += 1
+                report.seen_ids.add(raw.remote_id)
+                batch.append(raw)
+                if len(batch) < batch_size:
+                    continue
+                cut, batch = Cut.of(batch, connector), []
+                if mapping_pool.POOL.usable_for(connector):
+                    partner = partner or await _partner(sessions, run.source_id)
+                    await map_ahead(sessions, run.source_id, cut, key, spec, partner)
+                if pending is not None:  # written while the worker maps ``cut``
+                    done, pending = pending, None
+                    await write(done)
+                if cut.mapping is None:
+                    await write(cut)
+                else:
+                    pending = cut
+            fatal: Exception | None = None
+        except RunLost as error:
+            return error
+        except HarvestError as error:
+            fatal = error
+            report.error(error)
+        except Exception as error:  # a connector bug ends the run failed, not stuck "running"
+            fatal = error
+            report.error(error)
+        try:
+            if pending is not None:
+                done, pending = pending, None
+                await write(done)
+            if batch or report.errors or fatal is None:
+                await flush(
+                    sessions, run.source_id, Cut.of(batch, connector), report, now, connector, key
+                )
+        except RunLost as error:
+            return error
+        tell(progress, run.seen, connector)
+        return fatal
+    finally:
+        if pending is not None and pending.mapping is not None:
+            pending.mapping.cancel()
+
+
+async def _partner(sessions: async_sessionmaker[AsyncSession], source_id: str) -> PartnerInfo:
+    async with sessions() as session:
+        return await source_partner(session, source_id)
 
 
 async def _interrupted(sessions: async_sessionmaker[AsyncSession], run: HarvestRun) -> None:

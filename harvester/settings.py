@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     max_response_bytes: int = 64 * 1024 * 1024
     max_pages: int = 10_000
     batch_size: int = 500
+    map_processes: int = Field(
+        default=-1,
+        ge=-1,
+        description="Processes that map harvested records beside the harvesting one "
+        "(-1: one fewer than the CPUs, at most 4; 0: map in the harvesting process).",
+    )
     auto_migrate: bool = True
     registration_limit: int = Field(
         default=5, ge=1, description="Registrations accepted per client address per window."

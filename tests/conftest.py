@@ -22,6 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import upgrade
 
+# Harvests map in the test process: many tests patch connector methods, which a mapping
+# worker process would not see. tests/harvester/test_mapping_pool.py covers the workers.
+os.environ.setdefault("MOISSON_MAP_PROCESSES", "0")
+
 POSTGRES_URL = os.environ.get("MOISSON_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("MOISSON_REQUIRE_POSTGRES") == "1"
 POSTGRES_SKIP = os.environ.get(

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -15,14 +15,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from catalog.hashing import content_hash_of_dump
 from catalog.model import DatasetRecord
-from catalog.text import pick
 from connectors.base import RawRecord as FetchedRecord
+from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.backend import search_backend
 from harvester.search.facets import write_facets
-from harvester.search.fields import IndexFields, PartnerInfo, index_fields
-from harvester.search.text import search_document
+from harvester.search.fields import PartnerInfo
 from harvester.store.db import dialect_name
 from harvester.store.quality import index_quality
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
@@ -46,13 +44,33 @@ class Harvested:
 
     ``record`` is None when the run found the payload unchanged (same payload hash and
     mapping key as stored, dataset present and visible) and did not normalize it: the
-    record counts as unchanged and nothing of it is written.
+    record counts as unchanged and nothing of it is written. A record mapped in another
+    process arrives as ``prepared`` instead (``record`` None).
     """
 
     raw: FetchedRecord
     record: DatasetRecord | None
     digest: str | None = None
     """The payload hash, when the caller already computed it."""
+    prepared: tuple[Dumped, Derived] | None = None
+    """The record already dumped and derived (:mod:`harvester.prepare`)."""
+
+    @property
+    def mapped(self) -> bool:
+        """Whether this item carries a record to write (else it counts as unchanged)."""
+        return self.record is not None or self.prepared is not None
+
+    def dump(self) -> Dumped:
+        if self.prepared is not None:
+            return self.prepared[0]
+        assert self.record is not None
+        return dumped(self.record)
+
+    def derive(self, source_id: str, partner: PartnerInfo) -> Derived:
+        if self.prepared is not None:
+            return self.prepared[1]
+        assert self.record is not None
+        return derived(self.record, source_id, partner)
 
 
 @dataclass(slots=True)
@@ -129,32 +147,20 @@ async def stored_state(
     return found
 
 
-def _as_datetime(value: date | datetime | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, tzinfo=UTC)
-
-
 def _dataset_row(
-    source_id: str,
-    remote_id: str,
-    record: DatasetRecord,
-    dumped: tuple[dict[str, Any], str],
-    now: datetime,
-    fields: IndexFields,
+    source_id: str, remote_id: str, dump: Dumped, derive: Derived, now: datetime
 ) -> dict[str, Any]:
-    data, digest = dumped
     return {
-        **fields.columns(),
+        **derive.fields.columns(),
         "id": dataset_id(source_id, remote_id),
         "source_id": source_id,
         "remote_id": remote_id,
-        "content_hash": digest,
-        "record": data,
-        "title": pick(record.title) or remote_id,
-        "publisher_name": pick(record.publisher.name) if record.publisher else None,
-        "licence_id": record.licence.id if record.licence else None,
-        "modified": _as_datetime(record.modified),
+        "content_hash": dump.content_hash,
+        "record": orjson.Fragment(dump.json),
+        "title": derive.title or remote_id,
+        "publisher_name": derive.publisher_name,
+        "licence_id": derive.licence_id,
+        "modified": derive.modified,
         "first_seen": now,
         "last_seen": now,
         "updated_at": now,
@@ -192,7 +198,7 @@ async def _write_raw(
     """Store the payloads that changed; only the mapping key of those that did not."""
     rows, rekeyed = [], []
     for item in items:
-        if item.record is None:  # unchanged payload and mapping: nothing to store
+        if not item.mapped:  # unchanged payload and mapping: nothing to store
             continue
         raw = item.raw
         digest = item.digest or payload_hash(raw.payload)
@@ -262,27 +268,25 @@ async def write_batch(
     rows: list[dict[str, Any]] = []
     written: list[Written] = []
     for remote_id, item in latest.items():
-        record = item.record
-        if record is None:
+        if not item.mapped:
             result.unchanged += 1
             continue
-        data = record.model_dump(mode="json")
-        digest = content_hash_of_dump(data)
+        dump = item.dump()
         known = stored.get(remote_id)
         if known is None or known.pk is None:
             result.added += 1
-        elif known.content_hash != digest or known.withdrawn_at is not None:
+        elif known.content_hash != dump.content_hash or known.withdrawn_at is not None:
             result.updated += 1
         else:
             result.unchanged += 1
             continue
         if partner is None:
-            partner = await _partner(session, source_id)
-        fields = index_fields(record, source_id, partner)
-        rows.append(_dataset_row(source_id, remote_id, record, (data, digest), now, fields))
+            partner = await source_partner(session, source_id)
+        derive = item.derive(source_id, partner)
+        rows.append(_dataset_row(source_id, remote_id, dump, derive, now))
         previous = known.pk if known is not None else None
         first_seen = known.first_seen if known is not None and previous is not None else now
-        written.append(Written(remote_id, previous, record, fields.facets, first_seen))
+        written.append(Written(remote_id, previous, derive, first_seen))
     await _write_raw(session, source_id, list(latest.values()), stored, mapping_key)
     if rows:
         await _upsert_datasets(session, rows)
@@ -297,12 +301,12 @@ class Written:
     remote_id: str
     pk: int | None
     """Its pk when it existed before the batch (None: inserted, pk read after)."""
-    record: DatasetRecord
-    facets: set[tuple[str, str]]
+    derived: Derived
     first_seen: datetime | None
 
 
-async def _partner(session: AsyncSession, source_id: str) -> PartnerInfo:
+async def source_partner(session: AsyncSession, source_id: str) -> PartnerInfo:
+    """The partner of a source, as the facets need it."""
     row = (
         await session.execute(
             sa.select(col(Source.partner_id), col(Partner.kind))
@@ -332,11 +336,13 @@ async def _reindex(session: AsyncSession, source_id: str, written: list[Written]
         pk = item.pk if item.pk is not None else fresh.get(item.remote_id)
         if pk is not None:
             done.append((pk, item))
-    docs = [(pk, search_document(w.record)) for pk, w in done]
+    docs = [(pk, w.derived.search) for pk, w in done]
     await search_backend(dialect_name(session)).index(session, docs)
-    await write_facets(session, [(pk, w.facets) for pk, w in done], fresh=set(fresh.values()))
+    await write_facets(
+        session, [(pk, w.derived.fields.facets) for pk, w in done], fresh=set(fresh.values())
+    )
     await index_quality(
         session,
-        [(pk, w.record) for pk, w in done],
+        [(pk, w.derived.quality) for pk, w in done],
         first_seen={pk: w.first_seen for pk, w in done},
     )

@@ -8,6 +8,7 @@ so the indicators also work on data harvested before this table existed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,10 +28,9 @@ from harvester.store.types import utcnow
 BACKFILL_BATCH = 500
 
 
-def published_on(record: DatasetRecord, first_seen: datetime | None) -> date:
+def published_on(issued: date | datetime | None, first_seen: datetime | None) -> date:
     """The day a dataset was first published: ``issued`` when the source says, else the day
     Moisson first saw it."""
-    issued = record.issued
     if isinstance(issued, datetime):
         return (issued if issued.tzinfo else issued.replace(tzinfo=UTC)).astimezone(UTC).date()
     if isinstance(issued, date):
@@ -38,26 +38,57 @@ def published_on(record: DatasetRecord, first_seen: datetime | None) -> date:
     return (first_seen or utcnow()).astimezone(UTC).date()
 
 
-def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> dict[str, Any]:
-    """The ``dataset_quality`` values of one record."""
+@dataclass(slots=True)
+class QualityFacts:
+    """What the quality row of a record holds that depends on the record alone (picklable:
+    a harvest may compute it in a mapping process)."""
+
+    issued: date | datetime | None
+    conforms: bool
+    failed_rules: list[str]
+    verdicts: dict[str, bool | None]
+    is_csv: bool
+    csv_api: bool
+    hvd_categories: list[str]
+
+
+def quality_facts(record: DatasetRecord) -> QualityFacts:
+    """Check ``record`` against the publication guidelines and the action plan's facts."""
     result = conformity.check(record)
-    published = published_on(record, first_seen)
     csv = conformity.is_csv(record)
-    categories = sorted({hvd_category(v) for v in record.hvd_categories if v.strip()})
+    return QualityFacts(
+        issued=record.issued,
+        conforms=result.conforms,
+        failed_rules=result.failed,
+        verdicts=result.verdicts,
+        is_csv=csv,
+        csv_api=csv and conformity.has_api(record),
+        hvd_categories=sorted({hvd_category(v) for v in record.hvd_categories if v.strip()}),
+    )
+
+
+def quality_values(pk: int, facts: QualityFacts, first_seen: datetime | None) -> dict[str, Any]:
+    """The ``dataset_quality`` row of dataset ``pk``."""
+    published = published_on(facts.issued, first_seen)
     return {
         "dataset_pk": pk,
         "published": published,
         "published_month": published.strftime("%Y-%m"),
-        "conforms": result.conforms,
-        "failed_rules": result.failed,
-        "verdicts": result.verdicts,
-        "is_csv": csv,
-        "csv_api": csv and conformity.has_api(record),
-        "hvd": bool(categories),
-        "hvd_categories": categories,
+        "conforms": facts.conforms,
+        "failed_rules": facts.failed_rules,
+        "verdicts": facts.verdicts,
+        "is_csv": facts.is_csv,
+        "csv_api": facts.csv_api,
+        "hvd": bool(facts.hvd_categories),
+        "hvd_categories": facts.hvd_categories,
         "rules_version": conformity.RULES_VERSION,
         "checked_at": utcnow(),
     }
+
+
+def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> dict[str, Any]:
+    """The ``dataset_quality`` values of one record."""
+    return quality_values(pk, quality_facts(record), first_seen)
 
 
 async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -77,12 +108,12 @@ async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
 
 async def index_quality(
     session: AsyncSession,
-    rows: list[tuple[int, DatasetRecord]],
+    rows: list[tuple[int, QualityFacts]],
     *,
     first_seen: dict[int, datetime | None] | None = None,
 ) -> None:
-    """Compute and store the quality of the datasets ``rows`` (pk, record) just written;
-    ``first_seen`` (by pk), when the caller knows it, saves reading it back."""
+    """Store the quality of the datasets ``rows`` (pk, facts) just written; ``first_seen``
+    (by pk), when the caller knows it, saves reading it back."""
     if not rows:
         return
     if first_seen is None:
@@ -92,7 +123,7 @@ async def index_quality(
             )
         )
         first_seen = {pk: seen for pk, seen in found.all() if pk is not None}
-    await _upsert(session, [quality_row(pk, record, first_seen.get(pk)) for pk, record in rows])
+    await _upsert(session, [quality_values(pk, facts, first_seen.get(pk)) for pk, facts in rows])
 
 
 async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:

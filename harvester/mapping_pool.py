@@ -1,0 +1,235 @@
+"""Mapping harvested payloads in another process, one batch ahead of the write.
+
+Normalizing a record and deriving its search text, facets and quality is about half of a
+harvest's CPU; with two cores or more a run hands each batch that needs mapping to a
+worker process while it fetches the next batch and writes the previous one
+(:mod:`harvester.runs`). Only connectors whose ``normalize`` is a pure function of the
+source spec and the payload say so (``BaseConnector.portable_mapping``); the worker builds
+its own connector from the registry, without an HTTP client.
+
+Workers come from a ``forkserver`` (a clean interpreter that imported the mapping code
+once), never from a fork of the harvesting process and its threads. Until the first worker
+is ready, and whenever the pool breaks, batches are mapped in the harvesting process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+import structlog
+
+from connectors.base import Connector, RawRecord, SourceSpec
+from connectors.errors import HarvestError, RecordSkipped
+from connectors.registry import get_connector
+from harvester.prepare import Derived, Dumped, derived, dumped
+from harvester.search.fields import PartnerInfo
+
+log = structlog.get_logger(__name__)
+
+MIN_RECORDS = 64
+"""Fewer records to map than this are mapped in the harvesting process: sending them
+costs more than it saves."""
+
+MAX_PROCESSES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class MappingError:
+    """A record that failed to map, as the run report stores it (picklable)."""
+
+    kind: str
+    message: str
+    detail: str | None
+    url: str | None
+
+    @classmethod
+    def of(cls, error: Exception) -> MappingError:
+        detail = error.detail if isinstance(error, HarvestError) else None
+        if detail is None and not isinstance(error, HarvestError):
+            detail = "".join(traceback.format_exception(error))[-4000:]
+        return cls(
+            kind=type(error).__name__,
+            message=str(error)[:1000] or type(error).__name__,
+            detail=detail,
+            url=error.url if isinstance(error, HarvestError) else None,
+        )
+
+
+@dataclass(slots=True)
+class Mapped:
+    """The outcome of mapping one payload: prepared, skipped by the connector, or failed."""
+
+    prepared: tuple[Dumped, Derived] | None = None
+    error: MappingError | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.prepared is None and self.error is None
+
+
+_connectors: dict[str, Connector] = {}
+
+
+def _connector(spec: SourceSpec) -> Connector:
+    key = spec.model_dump_json()
+    connector = _connectors.get(key)
+    if connector is None:
+        # normalize() never uses the client: portable connectors promise it
+        connector = get_connector(spec.platform)(spec, None)  # type: ignore[arg-type]
+        _connectors.clear()
+        _connectors[key] = connector
+    return connector
+
+
+Packed = tuple[str, bytes, datetime, str]
+"""A fetched record on its way to a worker: remote id, payload as JSON, fetch time, type."""
+
+
+def packed(raws: list[RawRecord]) -> list[Packed] | None:
+    """``raws`` with JSON payloads (orjson is ~10× faster than pickling nested dicts);
+    None when a payload is not plain JSON."""
+    try:
+        return [
+            (raw.remote_id, orjson.dumps(raw.payload), raw.fetched_at, raw.content_type)
+            for raw in raws
+        ]
+    except orjson.JSONEncodeError:
+        return None
+
+
+def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -> list[Mapped]:
+    """Normalize, dump and derive each payload (runs in a worker process)."""
+    connector = _connector(spec)
+    out: list[Mapped] = []
+    for remote_id, payload, fetched_at, content_type in records:
+        raw = RawRecord(remote_id, orjson.loads(payload), fetched_at, content_type)
+        try:
+            record = connector.normalize(raw)
+            out.append(Mapped((dumped(record), derived(record, spec.id, partner))))
+        except RecordSkipped:
+            out.append(Mapped())
+        except Exception as error:  # one bad record must not stop the others
+            out.append(Mapped(error=MappingError.of(error)))
+    return out
+
+
+def _ready() -> bool:
+    return True
+
+
+def configured_processes() -> int:
+    """Worker processes from ``MOISSON_MAP_PROCESSES`` (-1: one fewer than the CPUs)."""
+    from harvester.settings import get_settings
+
+    wanted = get_settings().map_processes
+    if wanted >= 0:
+        return min(wanted, MAX_PROCESSES)
+    return max(0, min((os.cpu_count() or 1) - 1, MAX_PROCESSES))
+
+
+class MappingPool:
+    """A pool of mapping workers, started on first use and shared by the runs of this
+    process; ``processes`` None reads ``MOISSON_MAP_PROCESSES``."""
+
+    def __init__(self, processes: int | None = None, *, min_records: int = MIN_RECORDS) -> None:
+        self.processes = processes
+        self.min_records = min_records
+        self.batches_sent = 0
+        self.losses = 0
+        self._executor: ProcessPoolExecutor | None = None
+        self._warm: Future[bool] | None = None
+        self._unavailable = False
+        self._lock = threading.Lock()
+
+    def usable_for(self, connector: Connector) -> bool:
+        """Whether batches of ``connector`` can be mapped in a worker right now (starts the
+        pool if needed; False while its first worker is still starting)."""
+        if not getattr(type(connector), "portable_mapping", False):
+            return False
+        spec = getattr(connector, "source", None)
+        if not isinstance(spec, SourceSpec) or get_connector(spec.platform) is not type(connector):
+            return False  # a subclass the worker's registry would not know
+        with self._lock:
+            if self._unavailable:
+                return False
+            if self._executor is None and not self._start():
+                return False
+            assert self._warm is not None
+            return self._warm.done() and self._warm.exception() is None
+
+    def _start(self) -> bool:
+        processes = configured_processes() if self.processes is None else self.processes
+        if processes == 0:
+            self._unavailable = True
+            return False
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        try:
+            self._executor = ProcessPoolExecutor(processes, mp_context=context)
+            self._warm = self._executor.submit(_ready)
+        except (OSError, AssertionError, RuntimeError) as error:  # e.g. in a daemon process
+            log.warning("no mapping pool; mapping in process", error=repr(error))
+            self._unavailable = True
+            self._executor = self._warm = None
+            return False
+        return True
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the first worker answers (tests, benchmarks); False if it did not."""
+        warm = self._warm
+        if warm is None:
+            return False
+        try:
+            return bool(warm.result(timeout))
+        except Exception:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the live workers (for benchmarks that measure their memory)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return [pid for pid, process in processes.items() if process.is_alive()]
+
+    def submit(
+        self, spec: SourceSpec, partner: PartnerInfo, raws: list[RawRecord]
+    ) -> asyncio.Future[list[Mapped]] | None:
+        """Map ``raws`` in a worker; None when the pool is unavailable."""
+        executor = self._executor
+        records = packed(raws) if executor is not None else None
+        if executor is None or records is None:
+            return None
+        try:
+            future = asyncio.wrap_future(executor.submit(map_records, spec, partner, records))
+            self.batches_sent += 1
+            return future
+        except (BrokenProcessPool, RuntimeError) as error:
+            self.broken(error)
+            return None
+
+    def broken(self, error: BaseException) -> None:
+        """Drop a pool whose worker died; the next run starts a new one."""
+        log.warning("mapping pool lost; mapping in process", error=repr(error))
+        self.losses += 1
+        with self._lock:
+            executor, self._executor, self._warm = self._executor, None, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor, self._warm = self._executor, None, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+POOL = MappingPool()
+"""The pool of this process (used as ``mapping_pool.POOL``, so tests can swap it)."""

@@ -1,0 +1,69 @@
+"""What a harvested record needs before it is written, derived from the record alone.
+
+Pure CPU work whose results are plain picklable values, so a run can do it in a mapping
+process (:mod:`harvester.mapping_pool`) while it fetches and writes. :func:`dumped` is what
+decides whether the record changed; :func:`derived` is only needed when it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import orjson
+
+from catalog.hashing import content_hash_of_dump
+from catalog.model import DatasetRecord
+from catalog.text import pick
+from harvester.search.fields import IndexFields, PartnerInfo, index_fields
+from harvester.search.text import SearchDocument, search_document
+from harvester.store.quality import QualityFacts, quality_facts
+
+
+@dataclass(slots=True)
+class Dumped:
+    """A record as stored (``model_dump(mode="json")`` as JSON bytes) and its content hash.
+    Bytes travel between processes much faster than nested dicts, and the JSON column
+    writes them as they are (an ``orjson.Fragment``)."""
+
+    json: bytes
+    content_hash: str
+
+
+@dataclass(slots=True)
+class Derived:
+    """The columns, search text, facets and quality facts of a record."""
+
+    fields: IndexFields
+    title: str | None
+    publisher_name: str | None
+    licence_id: str | None
+    modified: datetime | None
+    search: SearchDocument
+    quality: QualityFacts
+
+
+def dumped(record: DatasetRecord) -> Dumped:
+    """``record`` as stored, with its content hash."""
+    data = record.model_dump(mode="json")
+    return Dumped(orjson.dumps(data), content_hash_of_dump(data))
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def derived(record: DatasetRecord, source_id: str, partner: PartnerInfo) -> Derived:
+    """Everything the dataset row, the search index and the quality table take from
+    ``record`` (``partner`` is the partner of its source, for the facets)."""
+    return Derived(
+        fields=index_fields(record, source_id, partner),
+        title=pick(record.title),
+        publisher_name=pick(record.publisher.name) if record.publisher else None,
+        licence_id=record.licence.id if record.licence else None,
+        modified=_as_datetime(record.modified),
+        search=search_document(record),
+        quality=quality_facts(record),
+    )

@@ -1,0 +1,163 @@
+"""Batches mapped in a worker process write exactly what mapping in the run's process would.
+
+The suite maps in process by default (``MOISSON_MAP_PROCESSES=0`` in conftest: many tests
+patch connector methods, which a worker process would not see); these tests start a real
+pool of one worker and harvest recorded CKAN packages through it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.base import RawRecord as FetchedRecord
+from connectors.base import SourceSpec
+from connectors.ckan import CkanConnector
+from harvester import mapping_pool
+from harvester.mapping_pool import MappingPool
+from harvester.prepare import derived, dumped
+from harvester.runs import run_harvest, source_spec
+from harvester.search.fields import PartnerInfo
+from harvester.search.tables import dataset_facet
+from harvester.store.partnership_tables import DatasetQuality
+from harvester.store.queries import search_datasets
+from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
+from harvester.store.types import utcnow
+from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+
+SOURCE = "portail"
+URL = "https://portal.example.org"
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[MappingPool]:
+    started = MappingPool(1, min_records=1)
+    yield started
+    started.shutdown()
+
+
+@pytest.fixture
+def ready_pool(pool: MappingPool, monkeypatch: pytest.MonkeyPatch) -> MappingPool:
+    """The worker pool, started and answering, installed as the process's pool."""
+    monkeypatch.setattr(mapping_pool, "POOL", pool)
+    assert pool.usable_for(CkanConnector(_spec(), httpx.AsyncClient())) or pool.wait_ready(60)
+    assert pool.usable_for(CkanConnector(_spec(), httpx.AsyncClient()))
+    return pool
+
+
+def _spec() -> SourceSpec:
+    return SourceSpec(id=SOURCE, url=URL, platform="ckan", options={"rows": 7})
+
+
+@pytest.fixture
+async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="portail", name="Portail", kind="public_body"))
+        session.add(
+            Source(id=SOURCE, partner_id="portail", url=URL, platform="ckan", options={"rows": 7})
+        )
+    return SOURCE
+
+
+async def _harvest(sessions: async_sessionmaker[AsyncSession], packages: list[dict[str, Any]]):
+    transport = httpx.MockTransport(PagedSearch(packages))
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await run_harvest(sessions, SOURCE, client, batch_size=10, full=True)
+
+
+async def test_worker_batches_write_what_the_run_process_would(sessions, source, ready_pool):
+    packages = mixed_packages()
+    sent_before = ready_pool.batches_sent
+    run = await _harvest(sessions, packages)
+    assert run.status == "succeeded", run.message
+    assert run.added == len(packages)
+    assert ready_pool.batches_sent - sent_before >= len(packages) // 10, "mapped in the worker"
+
+    async with sessions() as session:
+        raws = {row.remote_id: row for row in await session.scalars(sa.select(RawRecord))}
+        datasets = {row.remote_id: row for row in await session.scalars(sa.select(Dataset))}
+        facets = (await session.execute(sa.select(dataset_facet))).all()
+        quality = {row.dataset_pk: row for row in await session.scalars(sa.select(DatasetQuality))}
+    assert set(raws) == set(datasets) == {str(p["id"]) for p in packages}
+    by_pk: dict[int, set[tuple[str, str]]] = {}
+    for row in facets:
+        by_pk.setdefault(row.dataset_pk, set()).add((row.facet, row.value))
+    async with sessions() as session:
+        source_row = await session.get(Source, SOURCE)
+        assert source_row is not None
+        connector = CkanConnector(await source_spec(session, source_row), None)  # type: ignore[arg-type]
+    partner = PartnerInfo("portail", "public_body")
+    for remote_id, raw in raws.items():
+        record = connector.normalize(FetchedRecord(remote_id, raw.payload, raw.fetched_at))
+        expected, derive = dumped(record), derived(record, SOURCE, partner)
+        row = datasets[remote_id]
+        assert row.record == orjson.loads(expected.json), remote_id
+        assert row.content_hash == expected.content_hash
+        assert (row.title, row.publisher_name, row.licence_id) == (
+            derive.title or remote_id,
+            derive.publisher_name,
+            derive.licence_id,
+        )
+        assert (row.richness, row.title_sort) == (derive.fields.richness, derive.fields.title_sort)
+        assert by_pk[row.pk] == derive.fields.facets
+        facts = quality[row.pk]
+        assert (facts.conforms, facts.failed_rules, facts.hvd_categories) == (
+            derive.quality.conforms,
+            derive.quality.failed_rules,
+            derive.quality.hvd_categories,
+        )
+    title = datasets[str(packages[-1]["id"])].title.split()[0]
+    async with sessions() as session:
+        found = await search_datasets(session, title, limit=50)
+    assert str(packages[-1]["id"]) in {d.remote_id for d in found.datasets}
+
+    again = await _harvest(sessions, packages)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, len(packages))
+
+
+async def test_worker_failures_and_skips_are_counted_per_record(sessions, source, ready_pool):
+    packages = [dict(p) for p in mixed_packages()]
+    broken, private = packages[3], packages[12]
+    broken.pop("title", None)
+    broken.pop("title_translated", None)
+    private["private"] = True
+    run = await _harvest(sessions, packages)
+    assert run.status == "partial", run.message
+    assert (run.failed, run.skipped, run.added) == (1, 1, len(packages) - 2)
+    async with sessions() as session:
+        errors = list(await session.scalars(sa.select(HarvestError)))
+        stored = set(await session.scalars(sa.select(Dataset.remote_id)))
+    assert [(e.remote_id, e.kind) for e in errors] == [(str(broken["id"]), "RecordInvalid")]
+    assert "no title" in errors[0].message
+    assert str(broken["id"]) not in stored and str(private["id"]) not in stored
+
+
+async def test_a_dead_worker_falls_back_to_mapping_in_process(sessions, source, monkeypatch):
+    dying = MappingPool(1, min_records=1)
+    monkeypatch.setattr(mapping_pool, "POOL", dying)
+    probe = CkanConnector(_spec(), httpx.AsyncClient())
+    assert dying.usable_for(probe) or dying.wait_ready(60)
+    for pid in dying.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    packages = mixed_packages()
+    run = await _harvest(sessions, packages)
+    dying.shutdown()
+    assert dying.losses >= 1, "the dead worker was noticed"
+    assert run.status == "succeeded", run.message
+    assert run.added == len(packages)
+
+
+def test_connectors_that_are_not_portable_stay_in_process(pool: MappingPool) -> None:
+    class Patched(CkanConnector):
+        """A subclass the worker's registry would not know."""
+
+    assert not pool.usable_for(Patched(_spec(), httpx.AsyncClient()))
+    assert mapping_pool.packed([FetchedRecord("x", {"when": object()}, utcnow())]) is None
