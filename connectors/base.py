@@ -65,6 +65,16 @@ class NoOptions(BaseModel):
 
 
 @runtime_checkable
+class SeenSet(Protocol):
+    """The remote ids a run has seen: ``set[str]`` or a leaner equivalent."""
+
+    def add(self, remote_id: str, /) -> None: ...
+
+    def __contains__(self, remote_id: object, /) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+
 class Connector(Protocol):
     """A platform connector: pages a remote catalogue and maps its records."""
 
@@ -99,7 +109,7 @@ class BaseConnector:
     """True when ``normalize()`` depends only on the source spec and the payload (not on
     the client or on anything ``fetch()`` collected): the run may then map batches in a
     worker process, with a connector of its own (:mod:`harvester.mapping_pool`)."""
-    seen: set[str] | None = None
+    seen: SeenSet | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""
 

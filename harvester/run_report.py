@@ -19,6 +19,7 @@ from connectors.errors import RecordInvalid, RecordSkipped
 from harvester import mapping_pool
 from harvester.mapping_pool import Mapped, MappingError
 from harvester.search.fields import PartnerInfo
+from harvester.seen_ids import SeenIds
 from harvester.store.datasets import Harvested, Stored, payload_hash, stored_state, write_batch
 from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import HarvestRun
@@ -50,7 +51,7 @@ class Report:
         self.run = run
         self.errors: list[HarvestErrorRow] = []
         self.recorded_errors = 0
-        self.seen_ids: set[str] = set()
+        self.seen_ids = SeenIds()
 
     def error(self, error: Exception, remote_id: str | None = None) -> None:
         self.record_error(MappingError.of(error), remote_id)

@@ -269,7 +269,9 @@ async def _fetch_all(
     """Page, normalize and write; returns the fatal error that ended the listing, if any.
 
     Records are collected raw, ``batch_size`` at a time; the flush normalizes only those
-    whose payload or mapping changed since they were stored (:func:`run_report.flush`)."""
+    whose payload or mapping changed since they were stored (:func:`run_report.flush`).
+    When a mapping worker is available, a batch is sent to it as soon as it is cut and
+    written after the next one is fetched (:mod:`harvester.mapping_pool`)."""
     run = report.run
     batch: list[RawRecord] = []
     pending: Cut | None = None

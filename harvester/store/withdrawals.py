@@ -11,7 +11,7 @@ by the ordinary upsert (``write_batch`` clears ``withdrawn_at`` and counts it up
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from connectors.base import SeenSet
 from harvester.search.backend import search_backend
 from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset, HarvestRun
@@ -74,9 +75,7 @@ async def withdraw(session: AsyncSession, pks: Sequence[int], now: datetime) -> 
     return done
 
 
-async def _missing(
-    session: AsyncSession, source_id: str, seen: Collection[str]
-) -> tuple[list[int], int]:
+async def _missing(session: AsyncSession, source_id: str, seen: SeenSet) -> tuple[list[int], int]:
     """The pks of the source's visible datasets whose remote id is not in ``seen``, and
     the count of visible datasets. Rows are read in keyset chunks, so memory holds the
     missing pks, not every visible row (a 1 M-dataset source would need ~190 MB)."""
@@ -125,7 +124,7 @@ async def _supersede(session: AsyncSession, source_id: str, run_id: int) -> None
 async def close_withdrawals(
     session: AsyncSession,
     run: HarvestRun,
-    seen: Iterable[str],
+    seen: SeenSet,
     *,
     guard: float,
     now: datetime,
@@ -137,11 +136,10 @@ async def close_withdrawals(
     """
     assert run.id is not None
     await _supersede(session, run.source_id, run.id)
-    seen_ids = seen if isinstance(seen, set | frozenset) else set(seen)
-    missing, visible = await _missing(session, run.source_id, seen_ids)
+    missing, visible = await _missing(session, run.source_id, seen)
     if not missing:
         return Decision(0, 0, "none missing")
-    if not seen_ids:
+    if not seen:
         return Decision(0, 0, f"the listing was empty: none of {visible} withdrawn")
     share = len(missing) / visible
     if share > guard:
