@@ -17,6 +17,7 @@ from sqlmodel import col
 from connectors.base import Connector
 from harvester.notify import Transition, record_outcome
 from harvester.run_report import Report
+from harvester.search import facet_totals
 from harvester.store.tables import HarvestRun, Source
 from harvester.store.types import utcnow
 from harvester.store.withdrawals import close_withdrawals
@@ -96,6 +97,8 @@ async def finish(
             run=run,
         )
     report.errors = []
+    # the empty query's facet counts, for the catalogue this run leaves (kept if current)
+    await facet_totals.refresh(sessions)
     return True, transition
 
 

@@ -32,6 +32,7 @@ from harvester.search.backend import search_backend
 from harvester.search.facet_counts import cached_facets
 from harvester.search.facets import FacetCounts, count_facets
 from harvester.search.filters import Filters, conditions
+from harvester.search.planning import plan_for_values
 from harvester.search.query import ParsedQuery, parse_query
 from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset
@@ -216,11 +217,13 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
 
     Facet counts are exact while the matches are few (at most ``facet_sample``, and within
     ``count_limit``); beyond, they are counted on the first ``facet_sample`` matches and
-    ``facets_exact`` is False. Counts over the whole catalogue or filters alone are cached
-    per catalogue version (:mod:`harvester.search.facet_counts`)."""
+    ``facets_exact`` is False. Counts over the whole catalogue are read from the stored
+    totals while current, and counts over filters alone are cached, per catalogue version
+    (:mod:`harvester.search.facet_counts`)."""
     parsed = parse_query(request.q or "")
     dialect = dialect_name(session)
     plan = _plan(request, parsed, dialect)
+    await plan_for_values(session)
     query = (
         ranked.ranked_query(parsed, request.filters, dialect)
         if _ranked(request, parsed, plan, dialect)

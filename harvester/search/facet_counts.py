@@ -3,9 +3,11 @@
 The counts over the whole catalogue, or over filters alone, change only when a dataset is
 written or withdrawn, which moves the catalogue version (the newest change-feed stamp and
 write time, :func:`harvester.search.version.catalog_version`; on PostgreSQL also the
-oldest running transaction, whose commit may land below the newest stamp). They are kept per process in
-a small LRU keyed by the database, that version and the request; any write makes the next
-request count afresh. Counts for a text query are never cached.
+oldest running transaction, whose commit may land below the newest stamp). The totals of
+the whole catalogue are read from ``facet_total`` while it is of the current version
+(:mod:`harvester.search.facet_totals`, refreshed when a harvest run closes); other counts
+are kept per process in a small LRU keyed by the database, that version and the request;
+any write makes the next request count afresh. Counts for a text query are never cached.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from harvester.search import facet_totals
 from harvester.search.facets import FacetCounts, count_facets
 from harvester.search.version import catalog_version
 
 CACHE_SIZE = 256
 _cache: OrderedDict[Hashable, FacetCounts] = OrderedDict()
-stats = {"hits": 0, "misses": 0}
+stats = {"hits": 0, "misses": 0, "stored": 0}
 
 
 def clear() -> None:
@@ -43,6 +46,13 @@ async def cached_facets(
     """:func:`~harvester.search.facets.count_facets`, served from the cache while the
     catalogue version is unchanged. ``request_key`` (JSON-able) must identify ``candidates``."""
     version = await catalog_version(session)
+    if candidates is None:
+        stored = await facet_totals.stored_counts(
+            session, names, facet_totals.version_key(version), limit=limit
+        )
+        if stored is not None:
+            stats["stored"] += 1
+            return stored
     bind = session.get_bind()
     horizon = None
     if bind.dialect.name == "postgresql":

@@ -1,4 +1,5 @@
-"""The facet table: one row per (dataset, facet, value), created by migration 0003.
+"""The facet tables: one row per (dataset, facet, value), created by migration 0003, and
+the stored totals of the whole catalogue (migration 0009).
 
 ``visible`` mirrors ``dataset.withdrawn_at IS NULL`` (kept in sync by a trigger), so the
 counts over the whole catalogue read the ``(facet, visible, value)`` index alone.
@@ -23,4 +24,21 @@ dataset_facet = sa.Table(
     sa.Column("visible", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Index("ix_dataset_facet_value", "facet", "value", "dataset_pk", unique=True),
     sa.Index("ix_dataset_facet_visible", "facet", "visible", "value"),
+)
+
+facet_total = sa.Table(
+    "facet_total",
+    SQLModel.metadata,
+    sa.Column("facet", sa.String(16), primary_key=True),
+    sa.Column("value", sa.String(200), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+"""Visible datasets per facet value over the whole catalogue (migration 0009), as of the
+catalogue version in ``facet_total_version``."""
+
+facet_total_version = sa.Table(
+    "facet_total_version",
+    SQLModel.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.String(100), nullable=False),
 )

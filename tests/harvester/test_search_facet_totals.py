@@ -1,0 +1,234 @@
+"""Stored facet totals of the whole catalogue: equal to a fresh count, refreshed when a run
+closes, ignored as soon as the catalogue changes, and (PostgreSQL) never of a state that
+transactions still writing datasets could change below the stored version. Search
+transactions on PostgreSQL plan with their values."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from harvester.runs import run_harvest
+from harvester.search import facet_counts, facet_totals
+from harvester.search.engine import SearchRequest, search
+from harvester.search.facets import count_facets
+from harvester.search.fields import FACETS
+from harvester.search.version import catalog_version
+from harvester.store.tables import Dataset, Partner, Source
+from harvester.store.withdrawals import withdraw
+from tests.api import corpus
+from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+
+
+def _items(n: int) -> list[corpus.Harvested]:
+    return [
+        corpus.record(
+            f"d{i:02}",
+            {"fr": f"Jeu {i}"},
+            keywords=["eau", "transport", "culture"][: 1 + i % 3],
+            formats=["CSV", "JSON", "SHP"][i % 3 :],
+            licence="CC-BY-4.0" if i % 2 else None,
+            publisher="Ville de Québec" if i % 4 else None,
+        )
+        for i in range(n)
+    ]
+
+
+async def _seed(sessions: async_sessionmaker[AsyncSession], url: str, n: int = 12) -> None:
+    await corpus.add_sources(sessions)
+    await corpus.write(url, "ville", _items(n))
+
+
+async def _fresh_count(sessions: async_sessionmaker[AsyncSession]) -> dict:
+    async with sessions() as session:
+        return await count_facets(session, FACETS, None, limit=1000)
+
+
+async def _stored(sessions: async_sessionmaker[AsyncSession]) -> dict | None:
+    async with sessions() as session:
+        version = facet_totals.version_key(await catalog_version(session))
+        return await facet_totals.stored_counts(session, FACETS, version, limit=1000)
+
+
+async def test_stored_totals_equal_a_fresh_count_and_serve_the_empty_query(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _seed(sessions, database_url)
+    assert await _stored(sessions) is None, "nothing stored before the first refresh"
+    assert await facet_totals.refresh(sessions)
+    expected = await _fresh_count(sessions)
+    assert expected["format"] and await _stored(sessions) == expected
+    assert not await facet_totals.refresh(sessions), "current totals are kept"
+
+    facet_counts.clear()
+    stored = facet_counts.stats["stored"]
+    async with sessions() as session:
+        result = await search(session, SearchRequest(limit=1, facets=["format", "licence"]))
+    assert facet_counts.stats["stored"] == stored + 1
+    assert result.facets == {"format": expected["format"], "licence": expected["licence"]}
+
+
+async def test_a_write_or_a_withdrawal_makes_the_totals_stale(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _seed(sessions, database_url)
+    assert await facet_totals.refresh(sessions)
+    new = corpus.record("new", {"fr": "Nouveau"}, formats=["XLS"])
+    await corpus.write(database_url, "ville", [new], now=corpus.LATER)
+    assert await _stored(sessions) is None
+    facet_counts.clear()
+    request = SearchRequest(limit=1, facets=["format"])
+    async with sessions() as session:
+        assert ("XLS", 1) in (await search(session, request)).facets["format"]
+
+    assert await facet_totals.refresh(sessions)
+    async with sessions() as session, session.begin():
+        pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == "new"))
+        assert pk is not None
+        await withdraw(session, [pk], corpus.LATER)
+    assert await _stored(sessions) is None, "a withdrawal moves the catalogue version"
+    async with sessions() as session:
+        assert "XLS" not in dict((await search(session, request)).facets["format"])
+    assert await facet_totals.refresh(sessions)
+    assert await _stored(sessions) == await _fresh_count(sessions)
+
+
+async def test_closing_a_run_refreshes_the_totals(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="portail", name="Portail", kind="public_body"))
+        session.add(
+            Source(
+                id="portail",
+                partner_id="portail",
+                url="https://portal.example.org",
+                platform="ckan",
+                options={"rows": 4},
+            )
+        )
+    transport = httpx.MockTransport(PagedSearch(mixed_packages()))
+    async with httpx.AsyncClient(transport=transport) as client:
+        run = await run_harvest(sessions, "portail", client, batch_size=5)
+    assert run.status == "succeeded", run.message
+    stored = await _stored(sessions)
+    assert stored is not None and stored == await _fresh_count(sessions)
+    assert sum(n for _, n in stored["partner"]) == run.added
+
+
+async def test_search_transactions_plan_with_their_values(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL planner settings")
+    async with sessions() as session:
+        await search(session, SearchRequest(q="jeu", limit=1))
+        settings = await session.execute(
+            sa.text("SELECT current_setting('plan_cache_mode'), current_setting('jit')")
+        )
+        assert tuple(settings.one()) == ("force_custom_plan", "off")
+        await session.rollback()
+        settings = await session.execute(sa.text("SELECT current_setting('plan_cache_mode')"))
+        assert settings.scalar() == "auto", "the settings end with the transaction"
+
+
+async def test_refresh_waits_for_transactions_writing_datasets(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """A transaction that wrote a dataset (stamped with a change_seq below a later one's)
+    and commits after the refresh began must not leave totals the version calls current."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: its refresh holds the write lock")
+    await _seed(sessions, database_url)
+    async with sessions() as writer:
+        await writer.begin()
+        await writer.execute(
+            sa.update(Dataset).where(Dataset.remote_id == "d00").values(withdrawn_at=corpus.LATER)
+        )
+        refreshing = asyncio.create_task(facet_totals.refresh(sessions))
+        await asyncio.sleep(0.5)
+        assert not refreshing.done(), "the refresh waits for the writer"
+        await writer.commit()
+    assert await refreshing
+    assert await _stored(sessions) == await _fresh_count(sessions)
+
+
+async def test_refresh_gives_up_after_the_lock_timeout(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL lock timeout")
+    await _seed(sessions, database_url)
+    monkeypatch.setattr(facet_totals, "LOCK_TIMEOUT", "200ms")
+    async with sessions() as writer:
+        await writer.begin()
+        await writer.execute(
+            sa.update(Dataset).where(Dataset.remote_id == "d00").values(withdrawn_at=corpus.LATER)
+        )
+        assert not await facet_totals.refresh(sessions)
+        await writer.rollback()
+    assert await _stored(sessions) is None
+
+
+async def test_tsvectors_are_kept_in_the_row_with_fine_statistics(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """Migration 0009: the ``@@`` checks of capped totals and facet samples read the
+    tsvector from the row, not from TOAST, and rare lexemes are estimated from a long list
+    of common ones."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL storage")
+    async with sessions() as session:
+        storage = dict(
+            (
+                await session.execute(
+                    sa.text(
+                        "SELECT attname, attstorage::text || attstattarget FROM pg_attribute "
+                        "WHERE attrelid = 'search_doc'::regclass "
+                        "AND attname IN ('vector', 'title_vector', 'body_fr')"
+                    )
+                )
+            ).all()
+        )
+    assert storage == {"vector": "m1000", "title_vector": "m1000", "body_fr": "x-1"}
+
+
+async def test_writers_go_on_while_the_totals_are_counted(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: the count runs on a snapshot taken before a write that commits during it;
+    the totals are those of that snapshot, stored under its version."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: its refresh holds the write lock")
+    await _seed(sessions, database_url)
+    before = await _fresh_count(sessions)
+    calls = []
+
+    async def version_then_write(session: AsyncSession) -> tuple:
+        version = await catalog_version(session)
+        calls.append(version)
+        if len(calls) == 2:  # inside the refresh, after its snapshot
+            async with sessions() as writer, writer.begin():
+                await writer.execute(
+                    sa.update(Dataset)
+                    .where(Dataset.remote_id == "d00")
+                    .values(withdrawn_at=corpus.LATER)
+                )
+        return version
+
+    monkeypatch.setattr(facet_totals, "catalog_version", version_then_write)
+    assert await asyncio.wait_for(facet_totals.refresh(sessions), 10)
+    async with sessions() as session:
+        stored = await facet_totals.stored_counts(
+            session, FACETS, facet_totals.version_key(calls[1]), limit=1000
+        )
+    assert stored == before != await _fresh_count(sessions)
+    assert await _stored(sessions) is None, "the write moved the catalogue past the totals"
