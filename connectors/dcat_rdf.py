@@ -1,11 +1,11 @@
 """DCAT RDF connector: pages a Turtle / RDF/XML / JSON-LD / N-Triples catalogue.
 
-Each page is parsed safely (:mod:`connectors.rdf_parse`), cut into one small graph per
-dataset (:mod:`connectors.dcat_rdf_graphs`) and dropped before the next page is fetched, so a
+Each page is parsed safely and cut into one small graph per dataset
+(:mod:`connectors.dcat_rdf_pages`), then dropped before the next page is fetched, so a
 catalogue is never held whole in memory. A record's payload is its small graph as sorted
-N-Triples, replayed by :meth:`DcatRdfConnector.normalize`; within a run, ``normalize`` is
-handed the small graph ``fetch`` already built (a bounded cache keyed by remote id and
-checked by payload identity) instead of parsing the payload again.
+N-Triples; ``fetch`` builds it without rdflib terms for most Turtle pages, so a run that
+finds it unchanged never pays for them. :meth:`DcatRdfConnector.normalize` reads the payload
+back (a pure function of the source and the payload: it may run in a mapping worker).
 
 Paging follows, in this order:
 
@@ -23,7 +23,6 @@ page repeating the previous page's datasets, the page cap or any error leave
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,24 +33,16 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
-from rdflib.term import Node
 
 from catalog.model import DatasetRecord
 from connectors import http
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_rdf_graphs import (
-    dataset_graphs,
-    dataset_indexes,
-    dataset_subjects,
-    load_payload,
-    remote_id,
-    subject_node,
-    to_payload,
-)
+from connectors.dcat_rdf_graphs import dataset_graphs, dataset_subjects, load_payload, payload_of
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
+from connectors.dcat_rdf_pages import PageCut, cut_page
 from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, pick_label
 from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
-from connectors.rdf_index import RdfGraph, TripleIndex
+from connectors.rdf_index import RdfGraph
 from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
 
 log = logging.getLogger(__name__)
@@ -60,9 +51,6 @@ DEFAULT_MAX_PAGES = 10_000
 PROBE_MAX_BYTES = 16 * 1024 * 1024
 WELL_KNOWN_PATHS = ("/catalog.ttl", "/catalog.rdf", "/catalog.jsonld")
 NEXT_TERMS = (HYDRA.next, HYDRA.nextPage)
-PARSED_CACHE = 2_048
-"""Small graphs kept between ``fetch`` and ``normalize`` (a run normalizes each record as
-soon as it is yielded; the bound only matters when a caller does not)."""
 
 
 class DcatRdfOptions(BaseModel):
@@ -128,9 +116,9 @@ def hydra_total(graph: RdfGraph) -> int | None:
     return None
 
 
-def csw_next(document: ParsedDocument, page_url: str) -> str | None:
+def csw_next(page: ParsedDocument | PageCut, page_url: str) -> str | None:
     """The next CSW GetRecords URL (``startPosition`` = ``nextRecord``), or None at the end."""
-    csw = document.csw
+    csw = page.csw
     if csw is None or not csw.next_record:
         return None
     if csw.matched is not None and csw.next_record > csw.matched:
@@ -144,6 +132,7 @@ class DcatRdfConnector(BaseConnector):
     """Harvests a DCAT catalogue published as RDF (any syntax), paged with Hydra or CSW."""
 
     platform: ClassVar[str] = "dcat_rdf"
+    portable_mapping: ClassVar[bool] = True
     Options: ClassVar[type[BaseModel]] = DcatRdfOptions
     options: DcatRdfOptions
 
@@ -152,23 +141,17 @@ class DcatRdfConnector(BaseConnector):
     ) -> None:
         super().__init__(source, client)
         self.max_pages = max_pages or self.options.max_pages
-        self._parsed: OrderedDict[str, tuple[object, TripleIndex, Node]] = OrderedDict()
-
-    def _remember(self, raw: RawRecord, small: TripleIndex, node: Node) -> None:
-        self._parsed[raw.remote_id] = (raw.payload, small, node)
-        if len(self._parsed) > PARSED_CACHE:
-            self._parsed.popitem(last=False)
 
     def _stop(self, reason: str, **context: object) -> None:
         self.stats.cursor["stopped"] = reason
         log.warning("dcat_rdf %s: paging stopped (%s) %s", self.source.id, reason, context)
 
-    async def _page(self, url: str, number: int) -> tuple[ParsedDocument, str]:
+    async def _page(self, url: str, number: int) -> tuple[PageCut, str]:
         page = await get_page(
             self.client, url, max_bytes=self.options.max_bytes, what=f"page {number}"
         )
         self.stats.bytes += len(page.body)
-        document = parse_document(
+        cut = cut_page(
             page.body,
             content_type=page.content_type,
             base=page.url,
@@ -176,7 +159,7 @@ class DcatRdfConnector(BaseConnector):
             max_bytes=self.options.max_bytes,
             what=f"page {number} of {url}",
         )
-        return document, page.url
+        return cut, page.url
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the catalogue (``since`` is ignored: RDF catalogues have
@@ -184,7 +167,7 @@ class DcatRdfConnector(BaseConnector):
         self.stats = FetchStats()
         url: str | None = self.source.url.strip()
         visited: set[str] = set()
-        seen: set[str] = set()
+        seen = self.seen if self.seen is not None else set()  # the run's own set
         previous: list[str] | None = None
         listed = 0
         hydra_expected: int | None = None
@@ -196,52 +179,44 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             visited.add(url)
-            document, final_url = await self._page(url, self.stats.pages + 1)
+            cut, final_url = await self._page(url, self.stats.pages + 1)
             self.stats.pages += 1
-            page_index = document.index
             if self.stats.pages == 1:
-                hydra_expected = hydra_total(page_index)
-                csw_matched = document.csw.matched if document.csw else None
+                hydra_expected = hydra_total(cut.paging)
+                csw_matched = cut.csw.matched if cut.csw else None
                 self.stats.expected = hydra_expected or csw_matched
             fetched_at = datetime.now(UTC)
-            records = [
-                (remote_id(small, key), key, small) for key, small in dataset_indexes(page_index)
-            ]
+            records = cut.datasets
             keys = [r[0] for r in records]
             if keys and keys == previous:
                 self._stop("repeated page", url=url)
                 return
             previous = keys
             listed += len(records)
-            for key, subject, small in records:
+            for key, subject, ntriples in records:
                 if key in seen:
                     log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
                     continue
                 seen.add(key)
-                raw = RawRecord(
+                yield RawRecord(
                     remote_id=key,
-                    payload=to_payload(subject, small, page=final_url),
+                    payload=payload_of(subject, ntriples, final_url),
                     fetched_at=fetched_at,
                 )
-                self._remember(raw, small, subject_node(subject))
-                yield raw
             self.stats.cursor["page"] = url
-            url = hydra_next(page_index, final_url) or csw_next(document, final_url)
-            del document, page_index, records
+            url = hydra_next(cut.paging, final_url) or csw_next(cut, final_url)
+            del cut, records
         if hydra_expected is not None and listed < hydra_expected:
             self._stop("short listing", listed=listed, expected=hydra_expected)
             return
         self.stats.complete = True
 
     def normalize(self, raw: RawRecord) -> DatasetRecord:
-        """Map one fetched dataset (its small graph) to the canonical record. Provenance
-        names the catalogue, not the page: a dataset removed earlier in the listing shifts
-        later ones to other pages, and that must not count as a change of theirs."""
-        cached = self._parsed.pop(raw.remote_id, None)
-        if cached is not None and cached[0] is raw.payload:
-            graph, node = cached[1], cached[2]
-        else:
-            graph, node, _page = load_payload(raw.payload)
+        """Map one fetched dataset (its small graph, read from the payload) to the canonical
+        record. Provenance names the catalogue, not the page: a dataset removed earlier in
+        the listing shifts later ones to other pages, and that must not count as a change
+        of theirs."""
+        graph, node, _page = load_payload(raw.payload)
         return normalize_dataset_graph(
             graph,
             node,

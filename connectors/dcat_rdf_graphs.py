@@ -7,10 +7,10 @@ periods, licences…) — but never another dataset or catalogue. Blank nodes ar
 ``b0``, ``b1``… in visiting order, so a blank-node dataset is ``_:b0`` in its own graph and the
 graph serializes the same way on every harvest.
 
-The page and the small graphs are :class:`connectors.rdf_index.TripleIndex` (a subject index)
-on the connector's path; :func:`dataset_graphs` still takes and gives rdflib Graphs for the
-callers that want them. A payload is replayed by :func:`load_payload` (pyoxigraph, rdflib
-when it refuses).
+The page and the small graphs are :class:`connectors.rdf_index.TripleIndex` (a subject index);
+:func:`dataset_graphs` still takes and gives rdflib Graphs for the callers that want them.
+The connector cuts most Turtle pages without rdflib terms (:mod:`connectors.dcat_rdf_lines`,
+same payloads); this module cuts the others. A payload is replayed by :func:`load_payload`.
 
 Remote id: ``dct:identifier``, else the dataset IRI, else a hash of the canonical form of the
 blank node's description (stable across harvests while the description does not change).
@@ -28,7 +28,7 @@ from rdflib.term import Node
 
 from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, clean, sort_key
 from connectors.errors import RecordInvalid
-from connectors.rdf_index import RdfGraph, TripleIndex, nt_lines, oxigraph_index
+from connectors.rdf_index import RdfGraph, TripleIndex, nt_index, nt_lines, oxigraph_index
 
 DATASET_TYPES = frozenset({DCAT.Dataset, DCAT.DatasetSeries})
 STOP_TYPES = frozenset(
@@ -159,10 +159,19 @@ def remote_id(graph: RdfGraph, subject: str | Node) -> str:
     return f"bnode:{graph_hash(graph)[:32]}"
 
 
-def to_payload(key: str, graph: RdfGraph, *, page: str | None = None) -> dict[str, Any]:
+def payload_text(graph: RdfGraph) -> str:
+    """A small graph as a payload holds it: its N-Triples lines, sorted."""
+    return "\n".join(sorted(nt_lines(TripleIndex.of(graph)))) + "\n"
+
+
+def payload_of(key: str, ntriples: str, page: str | None = None) -> dict[str, Any]:
     """A JSON-able payload for a RawRecord: the subject key, sorted N-Triples, the page URL."""
-    lines = sorted(nt_lines(TripleIndex.of(graph)))
-    return {"subject": key, "ntriples": "\n".join(lines) + "\n", "page": page}
+    return {"subject": key, "ntriples": ntriples, "page": page}
+
+
+def to_payload(key: str, graph: RdfGraph, *, page: str | None = None) -> dict[str, Any]:
+    """:func:`payload_of` a small graph."""
+    return payload_of(key, payload_text(graph), page)
 
 
 def _payload_parts(payload: Any) -> tuple[str, str, str | None]:
@@ -199,14 +208,18 @@ def from_payload(payload: Any) -> tuple[Graph, Node, str | None]:
 
 
 def load_payload(payload: Any) -> tuple[TripleIndex, Node, str | None]:
-    """Like :func:`from_payload`, as a TripleIndex parsed by pyoxigraph (which keeps the
-    payload's ``_:bN`` labels); rdflib reads what pyoxigraph refuses."""
+    """Like :func:`from_payload`, as a TripleIndex keeping the payload's ``_:bN`` labels:
+    read in Python when it has the form :func:`to_payload` writes (the cheapest way), else
+    by pyoxigraph, else by rdflib."""
     key, text, page = _payload_parts(payload)
     try:
-        index = oxigraph_index(text.encode(), "nt", "")
-    except (SyntaxError, ValueError):
-        graph, node = _rdflib_payload(text, key)
-        return TripleIndex.of(graph), node, page
+        index = nt_index(text)
+    except ValueError:
+        try:
+            index = oxigraph_index(text.encode(), "nt", "")
+        except (SyntaxError, ValueError):
+            graph, node = _rdflib_payload(text, key)
+            return TripleIndex.of(graph), node, page
     node = subject_node(key)
     if isinstance(node, BNode) and (node, None, None) not in index:
         raise RecordInvalid(f"DCAT RDF record payload does not describe {key}")
@@ -219,6 +232,8 @@ __all__ = [
     "dataset_indexes",
     "from_payload",
     "load_payload",
+    "payload_of",
+    "payload_text",
     "remote_id",
     "to_payload",
 ]

@@ -306,6 +306,26 @@ def _parse_turtle_rdflib(data: bytes, base: str, what: str, fmt: RdfFormat) -> G
 # -- entry points --------------------------------------------------------------------------
 
 
+def checked_format(
+    data: bytes,
+    *,
+    content_type: str | None,
+    format: FormatOption = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    what: str,
+) -> RdfFormat:
+    """The syntax to parse ``data`` with (:func:`choose_format`), after the checks every
+    page passes: the size cap (SourceForbidden), not empty, not HTML (SourceProtocolError)."""
+    if len(data) > max_bytes:
+        raise SourceForbidden(f"{what} exceeds {max_bytes} bytes", detail=f"{len(data)} bytes")
+    head = _head(data)
+    if not head:
+        raise SourceProtocolError(f"{what} returned an empty body instead of RDF")
+    if _HTML_START.match(head):
+        raise SourceProtocolError(f"{what} returned HTML instead of RDF")
+    return choose_format(data, content_type, format)
+
+
 def parse_document(
     data: bytes,
     *,
@@ -319,14 +339,9 @@ def parse_document(
     """Parse one RDF page safely (see the module docstring); ``what`` names it in errors
     (default: ``base``)."""
     what = what or base
-    if len(data) > max_bytes:
-        raise SourceForbidden(f"{what} exceeds {max_bytes} bytes", detail=f"{len(data)} bytes")
-    head = _head(data)
-    if not head:
-        raise SourceProtocolError(f"{what} returned an empty body instead of RDF")
-    if _HTML_START.match(head):
-        raise SourceProtocolError(f"{what} returned HTML instead of RDF")
-    fmt = choose_format(data, content_type, format)
+    fmt = checked_format(
+        data, content_type=content_type, format=format, max_bytes=max_bytes, what=what
+    )
     csw = None
     triples: RdfGraph
     if fmt == "xml":

@@ -1,5 +1,6 @@
-"""The fast DCAT RDF path (pyoxigraph, subject index, no re-parse in normalize) gives exactly
-what the rdflib path gives, on every recorded DCAT fixture and on a simulated Turtle page."""
+"""The fast DCAT RDF path (pyoxigraph, pages cut on N-Triples text or a subject index, payloads
+read back in Python) gives exactly what the rdflib path gives, on every recorded DCAT fixture
+and on a simulated Turtle page."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
 from catalog.model import PartnerKind
-from connectors import dcat_rdf, dcat_rdf_graphs
-from connectors.base import RawRecord, SourceSpec
+from connectors import dcat_rdf_graphs
+from connectors.base import SourceSpec
 from connectors.dcat_rdf import DcatRdfConnector
 from connectors.dcat_rdf_graphs import (
     dataset_graphs,
@@ -22,11 +23,12 @@ from connectors.dcat_rdf_graphs import (
     from_payload,
     graph_hash,
     load_payload,
+    payload_of,
     remote_id,
-    subject_node,
     to_payload,
 )
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
+from connectors.dcat_rdf_pages import cut_page
 from connectors.errors import HarvestError, RecordInvalid
 from connectors.rdf_index import TripleIndex, nt_lines, oxigraph_index, plain_literal
 from connectors.rdf_parse import _parse_turtle_rdflib, parse_document
@@ -107,7 +109,19 @@ def old_path(data: bytes) -> list[tuple[str, str, dict[str, Any], Any]]:
 
 
 def new_path(data: bytes) -> list[tuple[str, str, dict[str, Any], Any]]:
-    """What the connector does now: one index, small indexes mapped directly."""
+    """What the connector does now: the page cut by ``cut_page``, each payload read back by
+    ``load_payload`` and mapped."""
+    out = []
+    for ident, key, ntriples in cut_page(data, content_type=None, base=BASE, what="page").datasets:
+        payload = payload_of(key, ntriples, BASE)
+        small, node, _ = load_payload(payload)
+        out.append((key, ident, payload, mapped(small, node)))
+    return out
+
+
+def index_path(data: bytes) -> list[tuple[str, str, dict[str, Any], Any]]:
+    """The subject-index path (RDF/XML, JSON-LD, blank-node datasets): small indexes
+    mapped directly."""
     index = parse_document(data, content_type=None, base=BASE).index
     return [
         (key, remote_id(small, key), to_payload(key, small, page=BASE), mapped(small, key))
@@ -133,6 +147,25 @@ def test_new_path_maps_every_fixture_as_the_rdflib_path(name: str, data: bytes) 
         assert same_graph(old_payload["ntriples"], new_payload["ntriples"]), key
         replayed, node, _ = load_payload(new_payload)  # the replay reads the same graph
         assert mapped(replayed, str(node) if isinstance(node, URIRef) else key) == new_record
+
+
+@pytest.mark.parametrize(("name", "data"), DOCUMENTS, ids=[n for n, _ in DOCUMENTS])
+def test_payloads_read_back_map_as_the_small_indexes(name: str, data: bytes) -> None:
+    """Mapping a payload read back (what ``normalize`` does) gives the record mapping the
+    small index that built it gives, and ``cut_page`` builds the same payloads."""
+    try:
+        direct = index_path(data)
+    except HarvestError as error:
+        with pytest.raises(type(error)):
+            new_path(data)
+        return
+    after = new_path(data)
+    assert [d[:2] for d in direct] == [a[:2] for a in after]
+    for (key, _, direct_payload, direct_record), (_, _, payload, record) in zip(
+        direct, after, strict=True
+    ):
+        assert direct_record == record, key
+        assert same_graph(direct_payload["ntriples"], payload["ntriples"]), key
 
 
 @pytest.mark.parametrize(("name", "data"), TURTLE, ids=[n for n, _ in TURTLE])
@@ -214,10 +247,12 @@ def test_load_payload_falls_back_to_rdflib_and_checks_the_subject() -> None:
         load_payload({"subject": "_:b0", "ntriples": '<http://a/s> <http://a/p> "x" .\n'})
 
 
-# -- normalize() does not re-parse what fetch() built ------------------------------------
+# -- normalize() is a pure function of the source and the payload ------------------------
 
 
-async def test_normalize_uses_the_graph_fetch_built(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_normalize_reads_the_payload_only() -> None:
+    """What a mapping worker does (a connector of its own, no fetch) gives what the
+    connector that fetched gives, and what mapping the page's small indexes gives."""
     body = simulated_page()
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -228,30 +263,17 @@ async def test_normalize_uses_the_graph_fetch_built(monkeypatch: pytest.MonkeyPa
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         conn = DcatRdfConnector(source, client)
         raws = [raw async for raw in conn.fetch()]
-    calls: list[object] = []
-    real = dcat_rdf.load_payload
-
-    def counting(payload: Any) -> Any:
-        calls.append(payload)
-        return real(payload)
-
-    monkeypatch.setattr(dcat_rdf, "load_payload", counting)
+    assert DcatRdfConnector.portable_mapping
     fresh = [conn.normalize(raw) for raw in raws]
-    assert calls == [] and len(fresh) == 20
-    # the cached graph was dropped once used; a replay parses the payload, to the same record
-    assert conn.normalize(raws[0]) == fresh[0] and calls == [raws[0].payload]
-    copied = replace(raws[1], payload=dict(raws[1].payload))  # e.g. read back from the store
-    assert conn.normalize(copied) == fresh[1] and len(calls) == 2
-
-
-def test_parsed_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dcat_rdf, "PARSED_CACHE", 2)
-    conn = DcatRdfConnector(SOURCE, httpx.AsyncClient())
-    for i in range(5):
-        key = f"http://a/{i}"
-        raw = RawRecord(remote_id=key, payload={}, fetched_at=AT)
-        conn._remember(raw, TripleIndex(), subject_node(key))
-    assert list(conn._parsed) == ["http://a/3", "http://a/4"]
+    worker = DcatRdfConnector(source, httpx.AsyncClient())
+    copied = [replace(raw, payload=json.loads(json.dumps(raw.payload))) for raw in raws]
+    assert [worker.normalize(raw) for raw in copied] == fresh
+    index = parse_document(body, content_type="text/turtle", base=url).index
+    expected = [
+        normalize_dataset_graph(small, key, source, fetched_at=raw.fetched_at, api_url=url)
+        for (key, small), raw in zip(dataset_indexes(index), raws, strict=True)
+    ]
+    assert len(fresh) == 20 and fresh == expected
 
 
 def test_old_graph_api_still_works() -> None:
