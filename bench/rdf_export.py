@@ -1,7 +1,7 @@
 """Benchmark: streaming DCAT-AP export vs rdflib serializing one big Graph.
 
     .venv/bin/python bench/rdf_export.py [--n 5000] [--formats turtle,nt,jsonld,xml] [--simulated]
-        [--baseline-tree DIR]
+        [--baseline-tree DIR [--verify]]
 
 The records are built once (synthetic: varied publisher hosts, three distributions each;
 with ``--simulated``, the portal simulator's bilingual corpus mapped by the CKAN connector,
@@ -15,6 +15,8 @@ was larger than the export itself):
   first ``--rdflib-n`` records only, if given: its Turtle writer is quadratic)
 * before   — with ``--baseline-tree DIR``: ``write_catalog`` of the ``catalog`` package in
   another checkout (e.g. ``git worktree add /tmp/before HEAD~1``), same records
+* verify   — with ``--verify``: after the clock, both writers' outputs are hashed (SHA-256)
+  and compared: "same bytes" says whether the checkout under test writes what DIR writes
 * read     — once: ``DatasetRecord.model_validate`` of the stored JSON dumps, the API's
   per-row cost when it streams a whole catalogue from the database
 
@@ -27,6 +29,7 @@ of one run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -49,6 +52,17 @@ class _Discard:
 
     def write(self, text: str) -> int:
         self.size += len(text)
+        return len(text)
+
+
+class _Digest:
+    """A text sink that hashes what it is given (SHA-256 of the UTF-8 bytes)."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        self.hash.update(text.encode())
         return len(text)
 
 
@@ -157,8 +171,13 @@ def _load(path: str, limit: int | None = None) -> list[tuple[str, Any]]:
 
 
 def _run(
-    method: str, fmt: str, path: str, tree: str | None = None, limit: int | None = None
-) -> dict[str, float]:
+    method: str,
+    fmt: str,
+    path: str,
+    tree: str | None = None,
+    limit: int | None = None,
+    verify: bool = False,
+) -> dict[str, Any]:
     """One measurement, meant to run in a fresh process."""
     if tree is not None:  # the catalog package of another checkout
         sys.path.insert(0, tree)
@@ -189,20 +208,31 @@ def _run(
         size = len(graph.serialize(format=RDFLIB_FORMATS[fmt]))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss
+    digest = None
+    if verify and method in ("stream", "before"):  # after the clock: hashing is not free
+        hashed = _Digest()
+        write_catalog(items, format=fmt, out=hashed)  # type: ignore[arg-type]
+        digest = hashed.hash.hexdigest()
     return {
         "seconds": elapsed,
         "cpu": cpu,
         "peak_mb": peak_kb / 1024,
         "chars": size,
         "n": len(items),
+        "sha256": digest,
     }
 
 
 def measure(
-    method: str, fmt: str, path: str, tree: str | None = None, limit: int | None = None
-) -> dict[str, float]:
+    method: str,
+    fmt: str,
+    path: str,
+    tree: str | None = None,
+    limit: int | None = None,
+    verify: bool = False,
+) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run, (method, fmt, path, tree, limit))
+        return pool.apply(_run, (method, fmt, path, tree, limit, verify))
 
 
 def main() -> None:
@@ -214,6 +244,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--baseline-tree", metavar="DIR", help="also time write_catalog of DIR/catalog (before)"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --baseline-tree: check (untimed) that both write the same bytes",
     )
     parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib baseline")
     parser.add_argument(
@@ -242,17 +277,18 @@ def main() -> None:
             + (f"{'before ds/s':>12} {'(CPU)':>8} {'MB':>6} {'×':>6} " if tree else "")
             + ("" if args.no_rdflib else f"{'rdflib ds/s':>12} {'MB':>6} {'×':>6} ")
             + f"{'out chars':>12}"
+            + (f" {'same bytes':>10}" if tree and args.verify else "")
         )
         print(header)
         print("-" * len(header))
         for fmt in args.formats.split(","):
-            ours = measure("stream", fmt, path)
+            ours = measure("stream", fmt, path, verify=args.verify)
             row = (
                 f"{fmt:<8} {args.n / ours['seconds']:>12,.0f} {args.n / ours['cpu']:>8,.0f} "
                 f"{ours['peak_mb']:>6.1f} "
             )
             if tree:
-                old = measure("before", fmt, path, tree)
+                old = measure("before", fmt, path, tree, verify=args.verify)
                 speed = old["seconds"] / ours["seconds"]
                 row += (
                     f"{args.n / old['seconds']:>12,.0f} {args.n / old['cpu']:>8,.0f} "
@@ -263,7 +299,10 @@ def main() -> None:
                 rate = base["n"] / base["seconds"]
                 speed = (args.n / ours["seconds"]) / rate
                 row += f"{rate:>12,.0f} {base['peak_mb']:>6.1f} {speed:>6.1f} "
-            print(row + f"{ours['chars']:>12,.0f}", flush=True)
+            row += f"{ours['chars']:>12,.0f}"
+            if tree and args.verify:
+                row += f" {'yes' if ours['sha256'] == old['sha256'] else 'NO':>10}"
+            print(row, flush=True)
     print(
         "\n× = stream ds/s / that column's ds/s; (CPU) = ds/s of process CPU time, steadier "
         "than wall time on a shared machine; MB = peak RSS added by the export"

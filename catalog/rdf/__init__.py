@@ -4,6 +4,7 @@ streaming writers (Turtle, N-Triples, JSON-LD, RDF/XML).
 * :mod:`catalog.rdf.namespaces` — prefixes and term builders shared by the graph modules
 * :mod:`catalog.rdf.dataset_graph` / :mod:`catalog.rdf.distribution_graph` — DatasetRecord → triples
 * :mod:`catalog.rdf.catalog_graph` — dcat:Catalog and hydra paging triples
+* :mod:`catalog.rdf.geometry` — GeoJSON geometries as WKT and GeoJSON literals
 * :mod:`catalog.rdf.serialize` — document writers, one dataset in memory at a time
 """
 

@@ -14,7 +14,6 @@ live in the EU vocabularies, which a validator loads alongside the data.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
@@ -29,6 +28,7 @@ from catalog.rdf.distribution_graph import (
     languages,
     licence_node,
 )
+from catalog.rdf.geometry import bbox_wkt, geometry_texts
 from catalog.rdf.namespaces import Triple, bind_prefixes
 from catalog.rdf.terms import (
     ADMS,
@@ -55,6 +55,7 @@ from catalog.rdf.terms import (
     mailto,
     node_id,
     plain,
+    tagged,
     texts,
     to_rdflib,
     typed,
@@ -99,8 +100,7 @@ def _title_description(out: Out, ds: str, record: DatasetRecord) -> None:
 
 def _keywords(out: Out, ds: str, record: DatasetRecord) -> None:
     for tag, words in record.keywords.items():
-        for word in words:
-            texts(out, ds, DCAT.keyword, {tag: word})
+        tagged(out, ds, DCAT.keyword, tag, words)
 
 
 def _identifiers(out: Out, ds: str, record: DatasetRecord) -> None:
@@ -140,8 +140,8 @@ def _agent(out: Out, s: str, p: str, agent: Agent, default_uri: str) -> None:
     node = iri(agent.uri) or default_uri
     typed(out, s, p, node, FOAF.Agent)
     texts(out, node, FOAF.name, names)
-    if agent.kind in PUBLISHER_TYPES:
-        out.append((node, DCTERMS.type, PUBLISHER_TYPES[agent.kind]))
+    if agent.kind is not None and (kind := PUBLISHER_TYPES.get(agent.kind)) is not None:
+        out.append((node, DCTERMS.type, kind))
     if agent.identifier and (literal := plain(agent.identifier)) is not None:
         out.append((node, DCTERMS.identifier, literal))
     if agent.email and (mbox := mailto(agent.email)) is not None:
@@ -164,9 +164,10 @@ def _contact(out: Out, ds: str, contact: ContactPoint, node: str) -> None:
         out.append((node, VCARD.hasEmail, mbox))
     if (url := iri(contact.url)) is not None:
         out.append((node, VCARD.hasURL, url))
-    phone = _PHONE_DROP.sub("", "-".join((contact.phone or "").split())).strip("-")
-    if phone:
-        out.append((node, VCARD.hasTelephone, f"tel:{phone}"))
+    if contact.phone:
+        phone = _PHONE_DROP.sub("", "-".join(contact.phone.split())).strip("-")
+        if phone:
+            out.append((node, VCARD.hasTelephone, f"tel:{phone}"))
 
 
 def _contacts(out: Out, ds: str, record: DatasetRecord) -> None:
@@ -209,52 +210,12 @@ def _temporal(out: Out, ds: str, record: DatasetRecord) -> None:
             out.append((node, DCAT.endDate, when(period.end)))
 
 
-def _num(value: object) -> str:
-    return repr(float(value))  # type: ignore[arg-type]
-
-
-def _positions(coords: list[list[float]]) -> str:
-    return ", ".join(f"{_num(p[0])} {_num(p[1])}" for p in coords)
-
-
-def _rings(rings: list[list[list[float]]]) -> str:
-    return ", ".join(f"({_positions(ring)})" for ring in rings)
-
-
-def geojson_wkt(geometry: dict[str, object]) -> str | None:
-    """WKT of a GeoJSON Point/LineString/Polygon/Multi* geometry; ``None`` otherwise."""
-    kind, c = geometry.get("type"), geometry.get("coordinates")
-    try:
-        match kind:
-            case "Point":
-                return f"POINT ({_positions([c])})"  # type: ignore[list-item]
-            case "LineString":
-                return f"LINESTRING ({_positions(c)})"  # type: ignore[arg-type]
-            case "Polygon":
-                return f"POLYGON ({_rings(c)})"  # type: ignore[arg-type]
-            case "MultiPoint":
-                return f"MULTIPOINT ({_positions(c)})"  # type: ignore[arg-type]
-            case "MultiLineString":
-                return f"MULTILINESTRING ({_rings(c)})"  # type: ignore[arg-type]
-            case "MultiPolygon":
-                return "MULTIPOLYGON (" + ", ".join(f"({_rings(p)})" for p in c) + ")"  # type: ignore[attr-defined]
-    except (TypeError, ValueError, IndexError, KeyError):
-        return None
-    return None
-
-
-def bbox_wkt(bbox: tuple[float, float, float, float]) -> str:
-    """The WKT polygon of a (west, south, east, north) box."""
-    w, s, e, n = (_num(v) for v in bbox)
-    return f"POLYGON (({w} {s}, {w} {n}, {e} {n}, {e} {s}, {w} {s}))"
-
-
 def _geometry(out: Out, location: str, ds: str, geometry: dict[str, object]) -> None:
-    geojson = json.dumps(geometry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    geojson, wkt = geometry_texts(geometry)
     node = node_id(ds, "geometry", geojson)
     # DCAT-AP 3 ranges locn:geometry over locn:Geometry nodes; the shape goes on the node.
     typed(out, location, LOCN.geometry, node, LOCN.Geometry)
-    if (wkt := geojson_wkt(geometry)) is not None:
+    if wkt is not None:
         out.append((node, GSP.asWKT, (wkt, None, GSP.wktLiteral)))
     out.append((node, GSP.asGeoJSON, (geojson, None, GSP.geoJSONLiteral)))
 

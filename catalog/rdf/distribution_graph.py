@@ -13,6 +13,8 @@ from catalog.rdf.terms import (
     RDFS,
     SPDX,
     XSD,
+    Lit,
+    Memo,
     Statements,
     child,
     code_uri,
@@ -35,22 +37,34 @@ _CHECKSUM_ALGORITHMS = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
+_LICENCES: Memo[tuple[str | None, ...], tuple[str | None, Lit | None]] = Memo(1024)
+
+
 def licence_node(out: Out, ds: str, ref: LicenceRef) -> str | None:
     """A dct:LicenseDocument: its URI, else a blank node labelled with the title or id."""
-    label = plain(ref.title or ref.id)
-    node: str | None = iri(ref.uri)
-    if node is None and label is not None:
-        node = node_id(ds, "licence", label[0])
+    node, label = _licence(ds, ref)
     if node is not None and label is not None:
         out.append((node, RDFS.label, label))
     return node
 
 
+def _licence(ds: str, ref: LicenceRef) -> tuple[str | None, Lit | None]:
+    key = (ref.uri, ref.title, ref.id)  # a handful of licences serve a whole catalogue
+    found = _LICENCES.get(key)
+    if found is None:
+        found = _LICENCES.keep(key, (iri(ref.uri), plain(ref.title or ref.id)))
+    node, label = found
+    if node is None and label is not None:
+        node = node_id(ds, "licence", label[0])
+    return node, label
+
+
 def dates(out: Out, s: str, issued: Moment | None, modified: Moment | None) -> None:
     """dct:issued and dct:modified."""
-    for p, value in ((DCTERMS.issued, issued), (DCTERMS.modified, modified)):
-        if value is not None:
-            out.append((s, p, when(value)))
+    if issued is not None:
+        out.append((s, DCTERMS.issued, when(issued)))
+    if modified is not None:
+        out.append((s, DCTERMS.modified, when(modified)))
 
 
 def languages(out: Out, s: str, codes: list[str]) -> None:
@@ -89,15 +103,31 @@ def _dist_format(out: Out, node: str, dist: Distribution) -> None:
         fmt = node_id(node, "format", label[0])
         typed(out, node, DCTERMS.format, fmt, DCTERMS.MediaTypeOrExtent)
         out.append((fmt, RDFS.label, label))
-    media = (dist.media_type or "").strip().lower()
-    if _MEDIA_TYPE.match(media):
-        typed(out, node, DCAT.mediaType, media_type_uri(media), DCTERMS.MediaType)
+    if dist.media_type:
+        media = _MEDIA_TYPES.get(dist.media_type, "")
+        if media == "":
+            media = _MEDIA_TYPES.keep(dist.media_type, _media_type(dist.media_type))
+        typed(out, node, DCAT.mediaType, media, DCTERMS.MediaType)
+
+
+_MEDIA_TYPES: Memo[str, str | None] = Memo(1024)
+
+
+def _media_type(value: str) -> str | None:
+    media = value.strip().lower()
+    return media_type_uri(media) if _MEDIA_TYPE.match(media) else None
 
 
 def _dist_licence(out: Out, node: str, ds: str, dist: Distribution, record: DatasetRecord) -> None:
-    ref = dist.licence or record.licence  # inherited from the dataset, as ckanext-dcat does
-    if ref is not None:
-        typed(out, node, DCTERMS.license, licence_node(out, ds, ref), DCTERMS.LicenseDocument)
+    if dist.licence is not None:
+        licence = licence_node(out, ds, dist.licence)
+        typed(out, node, DCTERMS.license, licence, DCTERMS.LicenseDocument)
+    elif record.licence is not None:  # inherited from the dataset, as ckanext-dcat does
+        # The dataset's licence node already has its label and class (dataset_graph puts
+        # them before the distributions): only the link, not two duplicate statements.
+        licence = _licence(ds, record.licence)[0]
+        if licence is not None:
+            out.append((node, DCTERMS.license, licence))
     if (rights := plain(dist.rights)) is not None:
         statement = node_id(node, "rights", rights[0])
         typed(out, node, DCTERMS.rights, statement, DCTERMS.RightsStatement)
@@ -123,8 +153,10 @@ def _dist_size_checksum(out: Out, node: str, dist: Distribution) -> None:
 
 def _dist_service(out: Out, node: str, ds: str, dist: Distribution, record: DatasetRecord) -> None:
     """``api_access``: the data answers queries at an endpoint — a dcat:DataService."""
+    if not dist.api_access:
+        return
     endpoint = iri(dist.endpoint_url) or iri(dist.access_url)
-    if not dist.api_access or endpoint is None:
+    if endpoint is None:
         return
     service = child(node, "service")
     typed(out, node, DCAT.accessService, service, DCAT.DataService)
@@ -160,7 +192,8 @@ def _distribution(out: Out, ds: str, node: str, dist: Distribution, record: Data
 
 
 def distributions(out: Out, ds: str, record: DatasetRecord) -> None:
-    """dcat:distribution: every distribution of ``record``."""
+    """dcat:distribution: every distribution of ``record``, after the dataset's own
+    statements (those describe the licence the distributions inherit)."""
     seen: set[str] = set()
     for n, dist in enumerate(record.distributions, 1):
         _distribution(out, ds, distribution_uri(ds, dist, n, seen), dist, record)

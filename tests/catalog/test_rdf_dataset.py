@@ -20,7 +20,8 @@ from catalog.model import (
     SpatialCoverage,
 )
 from catalog.rdf import catalog_triples, dataset_graph, dataset_triples, paging_triples
-from catalog.rdf.dataset_graph import HVD_LEGISLATION, bbox_wkt, geojson_wkt
+from catalog.rdf.dataset_graph import HVD_LEGISLATION
+from catalog.rdf.geometry import bbox_wkt, geojson_wkt
 from catalog.rdf.namespaces import (
     ADMS,
     DCAT,
