@@ -41,6 +41,10 @@ costs more than it saves."""
 
 MAX_PROCESSES = 4
 
+CHUNK = 100
+"""Records per task: a batch goes out as several tasks, so no single message (a batch of
+DCAT records is ~30 MB pickled) is held whole on both sides of the pipe."""
+
 
 @dataclass(frozen=True, slots=True)
 class MappingError:
@@ -122,6 +126,10 @@ def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -
     return out
 
 
+async def _joined(parts: list[asyncio.Future[list[Mapped]]]) -> list[Mapped]:
+    return [mapped for part in await asyncio.gather(*parts) for mapped in part]
+
+
 def _ready() -> bool:
     return True
 
@@ -150,14 +158,21 @@ class MappingPool:
         self._unavailable = False
         self._lock = threading.Lock()
 
-    def usable_for(self, connector: Connector) -> bool:
-        """Whether batches of ``connector`` can be mapped in a worker right now (starts the
-        pool if needed; False while its first worker is still starting)."""
+    def possible_for(self, connector: Connector) -> bool:
+        """Whether batches of ``connector`` may be mapped in a worker (without starting one)."""
+        if self._unavailable or self.processes == 0:
+            return False
         if not getattr(type(connector), "portable_mapping", False):
             return False
         spec = getattr(connector, "source", None)
-        if not isinstance(spec, SourceSpec) or get_connector(spec.platform) is not type(connector):
-            return False  # a subclass the worker's registry would not know
+        # a subclass the worker's registry would not know stays in process
+        return isinstance(spec, SourceSpec) and get_connector(spec.platform) is type(connector)
+
+    def usable_for(self, connector: Connector) -> bool:
+        """Whether batches of ``connector`` can be mapped in a worker right now (starts the
+        pool if needed; False while its first worker is still starting)."""
+        if not self.possible_for(connector):
+            return False
         with self._lock:
             if self._unavailable:
                 return False
@@ -208,12 +223,17 @@ class MappingPool:
         if executor is None or records is None:
             return None
         try:
-            future = asyncio.wrap_future(executor.submit(map_records, spec, partner, records))
-            self.batches_sent += 1
-            return future
+            parts = [
+                asyncio.wrap_future(
+                    executor.submit(map_records, spec, partner, records[start : start + CHUNK])
+                )
+                for start in range(0, len(records), CHUNK)
+            ]
         except (BrokenProcessPool, RuntimeError) as error:
             self.broken(error)
             return None
+        self.batches_sent += 1
+        return asyncio.ensure_future(_joined(parts))
 
     def broken(self, error: BaseException) -> None:
         """Drop a pool whose worker died; the next run starts a new one."""

@@ -117,6 +117,7 @@ async def map_ahead(
     source_id: str,
     cut: Cut,
     mapping_key: str | None,
+    connector: Connector,
     spec: SourceSpec,
     partner: PartnerInfo,
 ) -> None:
@@ -132,7 +133,9 @@ async def map_ahead(
         if known is None or not known.unchanged(digest, mapping_key):
             sent.append(index)
     pool = mapping_pool.POOL
-    if len(sent) < pool.min_records:
+    # the pool starts only once a batch has records to map: an unchanged re-harvest never
+    # starts it
+    if len(sent) < pool.min_records or not pool.usable_for(connector):
         return
     cut.mapping = pool.submit(spec, partner, [cut.raws[index] for index in sent])
     cut.sent = sent if cut.mapping is not None else []

@@ -296,9 +296,9 @@ async def _fetch_all(
                 if len(batch) < batch_size:
                     continue
                 cut, batch = Cut.of(batch, connector), []
-                if mapping_pool.POOL.usable_for(connector):
+                if mapping_pool.POOL.possible_for(connector):
                     partner = partner or await _partner(sessions, run.source_id)
-                    await map_ahead(sessions, run.source_id, cut, key, spec, partner)
+                    await map_ahead(sessions, run.source_id, cut, key, connector, spec, partner)
                 if pending is not None:  # written while the worker maps ``cut``
                     done, pending = pending, None
                     await write(done)

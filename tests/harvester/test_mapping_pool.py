@@ -161,3 +161,16 @@ def test_connectors_that_are_not_portable_stay_in_process(pool: MappingPool) -> 
 
     assert not pool.usable_for(Patched(_spec(), httpx.AsyncClient()))
     assert mapping_pool.packed([FetchedRecord("x", {"when": object()}, utcnow())]) is None
+
+
+async def test_an_unchanged_re_harvest_never_starts_the_pool(sessions, source, monkeypatch):
+    packages = mixed_packages()
+    monkeypatch.setattr(mapping_pool, "POOL", MappingPool(0))
+    first = await _harvest(sessions, packages)
+    assert first.added == len(packages)
+    idle = MappingPool(1, min_records=1)
+    monkeypatch.setattr(mapping_pool, "POOL", idle)
+    again = await _harvest(sessions, packages)
+    assert again.unchanged == len(packages)
+    assert (idle.batches_sent, idle.worker_pids()) == (0, [])
+    idle.shutdown()
