@@ -17,6 +17,7 @@ from harvester.cli_common import (
 )
 from harvester.logs import configure_logging
 from harvester.retention import prune_runs
+from harvester.search import facet_totals
 from harvester.settings import Settings
 from harvester.store.types import utcnow
 from harvester.store.withdrawals import NoHeldWithdrawals, confirm_held, discard_held, held_runs
@@ -102,13 +103,18 @@ def withdrawals_discard(
 
 async def _decide(settings: Settings, run_id: int, *, confirm: bool) -> int:
     actor = "cli"
-    async with database(settings) as sessions, sessions() as session, session.begin():
-        try:
-            if confirm:
-                return await confirm_held(session, run_id, utcnow(), actor)
-            return await discard_held(session, run_id, actor)
-        except NoHeldWithdrawals as error:
-            raise CliError(str(error), EXIT_BAD_INPUT) from None
+    async with database(settings) as sessions:
+        async with sessions() as session, session.begin():
+            try:
+                if confirm:
+                    count = await confirm_held(session, run_id, utcnow(), actor)
+                else:
+                    count = await discard_held(session, run_id, actor)
+            except NoHeldWithdrawals as error:
+                raise CliError(str(error), EXIT_BAD_INPUT) from None
+        if confirm and count:  # the whole-catalogue facet totals changed
+            await facet_totals.refresh(sessions)
+        return count
 
 
 def prune(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from sqlmodel import col
 
 from api.auth import Operator, SourceAccess
@@ -21,6 +21,7 @@ from api.run_schemas import (
 )
 from harvester.audit import record_event
 from harvester.run_queries import grouped_errors
+from harvester.search import facet_totals
 from harvester.store.queries import get_source, list_runs
 from harvester.store.tables import HarvestRun
 from harvester.store.types import utcnow
@@ -103,9 +104,18 @@ async def _decide(
 
 
 @router.post("/runs/{run_id}/withdrawals/confirm", response_model=HeldDecision)
-async def confirm_withdrawals(run_id: int, session: Session, principal: Operator) -> HeldDecision:
+async def confirm_withdrawals(
+    run_id: int,
+    request: Request,
+    background: BackgroundTasks,
+    session: Session,
+    principal: Operator,
+) -> HeldDecision:
     """Withdraw what the run held (datasets written again since are kept)."""
-    return await _decide(session, run_id, principal, confirm=True)
+    decision = await _decide(session, run_id, principal, confirm=True)
+    if decision.count:  # the whole-catalogue facet totals changed: recount after answering
+        background.add_task(facet_totals.refresh, request.app.state.sessions)
+    return decision
 
 
 @router.post("/runs/{run_id}/withdrawals/discard", response_model=HeldDecision)

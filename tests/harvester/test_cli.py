@@ -392,3 +392,24 @@ def test_tokens_create_list_revoke(env: dict[str, Any]) -> None:
 def test_partner_token_needs_a_partner(env: dict[str, Any]) -> None:
     result = invoke("tokens", "create", "--role", "partner")
     assert result.exit_code == 1 and "needs --partner" in result.stderr
+
+
+def test_confirmed_withdrawals_recount_the_facet_totals(
+    env: dict[str, Any], portal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOISSON_SSRF_ALLOW", "127.0.0.1")
+    env["config"].write_text(CONFIG.format(url=portal), encoding="utf-8")
+    url, everything = env["database_url"], list(CkanReplay.packages)
+    totals = "SELECT n FROM facet_total WHERE facet = 'source' AND value = 'ridl'"
+    assert invoke("harvest", "ridl", "--full").exit_code == 0
+    assert _scalar(url, totals) == len(everything)
+    monkeypatch.setattr(CkanReplay, "packages", everything[:1])
+    held = invoke("harvest", "ridl", "--full")
+    assert held.exit_code == 0, held.output
+    run_id = _scalar(url, "SELECT max(id) FROM harvest_run")
+    assert _scalar(url, totals) == len(everything), "held: nothing withdrawn yet"
+
+    confirmed = invoke("withdrawals", "confirm", str(run_id))
+    assert confirmed.exit_code == 0, confirmed.output
+    assert f"{len(everything) - 1} dataset(s) withdrawn" in confirmed.stdout
+    assert _scalar(url, totals) == 1

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
+from harvester.search import facet_totals
+from harvester.search.version import catalog_version
 from harvester.store.datasets import dataset_id
 from harvester.store.tables import Source
 from harvester.tokens import create_token
@@ -123,8 +125,16 @@ async def test_held_withdrawals_are_confirmed_by_an_operator(
     assert (run["held"], run["withdrawn"]) == (9, 0)
     confirm = f"/api/v1/runs/{run_id}/withdrawals/confirm"
     assert (await client.post(confirm, headers=_auth(tokens["owner"]))).status_code == 403
+    async with sessions() as session:
+        assert await facet_totals.current(session), "the run's close stored the totals"
     response = await client.post(confirm, headers=_auth(tokens["operator"]))
     assert response.json() == {"run_id": run_id, "decision": "confirmed", "count": 9}
+    async with sessions() as session:  # recounted after the withdrawals, not left stale
+        assert await facet_totals.current(session)
+        source_counts = await facet_totals.stored_counts(
+            session, ["source"], facet_totals.version_key(await catalog_version(session)), limit=5
+        )
+    assert source_counts == {"source": [(SOURCE, 9)]}
     assert (await client.post(confirm, headers=_auth(tokens["operator"]))).status_code == 409
     gone = ALL[9]["id"]
     shown = (await client.get(f"/api/v1/datasets/{dataset_id(SOURCE, gone)}")).json()
