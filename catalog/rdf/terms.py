@@ -174,7 +174,9 @@ def clean_text(value: str | None) -> str:
     """``value`` stripped, without the control characters XML 1.0 cannot carry."""
     if not value:
         return ""
-    if value.isprintable() or _CONTROL.search(value) is None:  # see texts()
+    # isprintable() is twice as quick as the regex, and every control character is
+    # unprintable: the regex only runs on text with line breaks, tabs…
+    if value.isprintable() or _CONTROL.search(value) is None:
         return value.strip()
     return _CONTROL.sub("", value).strip()
 
@@ -275,31 +277,17 @@ def typed(out: Statements, s: str, p: str, o: str | None, cls: str) -> None:
 def texts(out: Statements, s: str, p: str, text: dict[str, str] | None) -> None:
     """``s p`` each language of a LocalizedText."""
     if text:
-        tags = _LANG_TAGS
         for tag, value in text.items():
-            if not value:
-                continue
-            # isprintable() is twice as quick as the regex, and every control character
-            # is unprintable: the regex only runs on text with line breaks, tabs…
-            if not value.isprintable() and _CONTROL.search(value) is not None:
-                value = _CONTROL.sub("", value)
-            cleaned = value.strip()
+            cleaned = clean_text(value)
             if cleaned:
-                lang = tags.get(tag, _NOT_CACHED)
-                if lang is _NOT_CACHED:
-                    lang = lang_tag(tag)
-                out.append((s, p, (cleaned, lang, None)))
+                out.append((s, p, (cleaned, lang_tag(tag), None)))
 
 
 def tagged(out: Statements, s: str, p: str, tag: str, values: list[str]) -> None:
     """``s p`` each of ``values``, all in language ``tag`` (keywords)."""
     lang = lang_tag(tag)
     for value in values:
-        if not value:
-            continue
-        if not value.isprintable() and _CONTROL.search(value) is not None:
-            value = _CONTROL.sub("", value)
-        cleaned = value.strip()
+        cleaned = clean_text(value)
         if cleaned:
             out.append((s, p, (cleaned, lang, None)))
 
