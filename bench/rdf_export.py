@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import multiprocessing
 import os
 import pickle
 import resource
@@ -39,7 +38,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import isolated
 
 RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "xml": "xml"}
 
@@ -231,8 +235,9 @@ def measure(
     limit: int | None = None,
     verify: bool = False,
 ) -> dict[str, Any]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run, (method, fmt, path, tree, limit, verify))
+    """:func:`_run` in a fresh process."""
+    result: dict[str, Any] = isolated(_run, method, fmt, path, tree, limit, verify)
+    return result
 
 
 def main() -> None:
