@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(run_routes.router)
     app.include_router(source_schedule.router)
     app.include_router(metrics_routes.router)
-    app.state.rate_limiter = TokenBuckets()
+    app.state.rate_limiter = (
+        TokenBuckets(rate=settings.rate_limit, burst=settings.rate_limit_burst)
+        if settings.rate_limit > 0
+        else None
+    )
     app.add_middleware(RateLimitMiddleware)
     install_http_middleware(app)
     return app

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     max_per_host: int = Field(
         default=2, ge=1, description="Harvests at once against one remote host."
     )
+    rate_limit: float = Field(
+        default=10.0,
+        ge=0,
+        description="Anonymous reads per second per client address, per API process "
+        "(0: no limit, e.g. behind a gateway that limits).",
+    )
+    rate_limit_burst: float = Field(
+        default=60.0, ge=1, description="Anonymous reads a client may make at once."
+    )
     http_cache_dir: Path | None = Field(
         default=None,
         description="Folder of the HTTP cache for conditional requests (off if unset).",

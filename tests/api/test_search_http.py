@@ -84,6 +84,23 @@ async def test_anonymous_reads_are_rate_limited(database_url: str) -> None:
         assert (await client.get("/health")).status_code == 200
 
 
+async def test_rate_limit_follows_settings(database_url: str) -> None:
+    limited = create_app(
+        Settings(database_url=database_url, auto_migrate=False, rate_limit=2, rate_limit_burst=5)
+    )
+    assert limited.state.rate_limiter.rate == 2
+    assert limited.state.rate_limiter.burst == 5
+    unlimited = create_app(Settings(database_url=database_url, auto_migrate=False, rate_limit=0))
+    assert unlimited.state.rate_limiter is None
+    transport = httpx.ASGITransport(app=unlimited)
+    async with (
+        unlimited.router.lifespan_context(unlimited),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        statuses = {(await client.get("/health")).status_code for _ in range(80)}
+    assert statuses == {200}, "80 reads at once, past the default burst of 60"
+
+
 def test_token_buckets_refill_and_forget() -> None:
     now = [0.0]
     buckets = TokenBuckets(rate=1, burst=2, max_keys=2, clock=lambda: now[0])

@@ -1,0 +1,241 @@
+"""Benchmark: search over HTTP, `moisson serve --workers N`, under concurrent clients.
+
+    .venv/bin/python bench/search_http.py --db /tmp/search100k.db [--workers 1,2]
+        [--clients 1,16] [--requests 400] [--url postgresql+asyncpg://…]
+
+``bench/search_latency.py`` calls the search engine in one process; this one measures what
+a client of ``GET /api/v1/datasets`` sees: the real server (uvicorn, the app and its
+middleware, gzip) on 127.0.0.1, against a catalogue an earlier ``search_latency.py --db``
+run built. Clients are closed loops (each sends its next request when the previous answer
+is read) in a separate load process using raw HTTP/1.1 keep-alive connections parsed by
+h11, so the load generator costs little of the two CPUs; its CPU and the server's are
+reported. For every query shape, without and with all facets, it prints p50/p95/p99 and
+calls/s per number of server processes; the same-run baseline is one server process.
+
+The server runs with ``MOISSON_RATE_LIMIT=0`` (every client comes from 127.0.0.1) and no
+config file (nothing is synced into the benchmarked database). Text queries are never
+cached by Moisson; the empty query's facets are read from the stored totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing import get_context
+from pathlib import Path
+from urllib.parse import urlencode
+
+import h11
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, percentiles, table
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES: dict[str, str | None] = {
+    "rare": "esturgeon",
+    "medium": "patrimoine",
+    "common": "données",
+    "two words": "pistes cyclables",
+    "empty": None,
+}
+TARGET_P95_MS = 50.0
+
+
+def _path(q: str | None, facets: bool) -> str:
+    params: dict[str, str] = {"limit": "20"}
+    if q is not None:
+        params["q"] = q
+    if not facets:
+        params["facets"] = ""
+    return "/api/v1/datasets?" + urlencode(params)
+
+
+async def _client(port: int, path: str, count: int) -> list[float]:
+    """One keep-alive connection sending ``count`` requests one after the other."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    headers = [
+        ("Host", "127.0.0.1"),
+        ("Accept", "application/json"),
+        ("Accept-Encoding", "gzip"),
+    ]
+    connection = h11.Connection(h11.CLIENT)
+    latencies: list[float] = []
+    for _ in range(count):
+        start = time.perf_counter()
+        request = connection.send(h11.Request(method="GET", target=path, headers=headers))
+        writer.write((request or b"") + (connection.send(h11.EndOfMessage()) or b""))
+        status = 0
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                connection.receive_data(await reader.read(262_144))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                break
+        latencies.append(1000 * (time.perf_counter() - start))
+        if status != 200:
+            raise RuntimeError(f"{path}: HTTP {status}")
+        connection.start_next_cycle()
+    writer.close()
+    return latencies
+
+
+def _load(port: int, path: str, clients: int, requests: int) -> tuple[list[float], float, float]:
+    """Runs in the load process: every latency, calls/s, and the CPU seconds it used."""
+    cpu = time.process_time()
+
+    async def run() -> tuple[list[float], float]:
+        per_client = max(1, requests // clients)
+        start = time.perf_counter()
+        results = await asyncio.gather(*(_client(port, path, per_client) for _ in range(clients)))
+        wall = time.perf_counter() - start
+        return [x for latencies in results for x in latencies], clients * per_client / wall
+
+    latencies, rate = asyncio.run(run())
+    return latencies, rate, time.process_time() - cpu
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    family = {pid}
+    grown = True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in family} - family
+        family |= more
+        grown = bool(more)
+    return sum(times.get(member, 0.0) for member in family)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        MOISSON_DATABASE_URL=url,
+        MOISSON_RATE_LIMIT="0",
+        MOISSON_CONFIG=str(Path(tempfile.gettempdir()) / "moisson-bench-no-config.toml"),
+        MOISSON_LOG_LEVEL="WARNING",
+        MOISSON_AUTO_MIGRATE="false",
+    )
+    command = [sys.executable, "-m", "harvester.cli", "serve", "--port", str(port)]
+    command += ["--no-scheduler", "--workers", str(workers)]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                pass
+            time.sleep(1.0 + workers)  # every worker process up, not just the first
+            return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with {server.returncode}") from None
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start in 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", type=Path, help="SQLite file built by search_latency.py --db")
+    parser.add_argument("--url", help="database URL instead of --db (e.g. PostgreSQL)")
+    parser.add_argument("--workers", default="1,2", help="server processes, comma-separated")
+    parser.add_argument("--clients", default="1,16")
+    parser.add_argument("--requests", type=int, default=320, help="calls per cell")
+    parser.add_argument("--shapes", default=",".join(QUERIES), help="query shapes to run")
+    args = parser.parse_args()
+    if args.url:
+        url = args.url
+    elif args.db and args.db.exists():
+        url = f"sqlite+aiosqlite:///{args.db}"
+    else:
+        raise SystemExit("give --db (an existing file built by search_latency.py) or --url")
+    shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
+    unknown = [name for name in shapes if name not in QUERIES]
+    if unknown:
+        raise SystemExit(f"unknown shape {unknown[0]!r}; use any of {', '.join(QUERIES)}")
+    print(machine())
+    context = get_context("spawn")
+    rows = []
+    for workers in [int(w) for w in args.workers.split(",")]:
+        port = _free_port()
+        server = _serve(url, workers, port)
+        try:
+            with context.Pool(1) as pool:
+                for name in shapes:
+                    for facets in (False, True):
+                        path = _path(QUERIES[name], facets)
+                        pool.apply(_load, (port, path, workers * 2, 2 * workers * 8))  # warm-up
+                        for clients in [int(c) for c in args.clients.split(",")]:
+                            requests = args.requests if clients > 1 else args.requests // 4
+                            before = _tree_cpu(server.pid)
+                            latencies, rate, load_cpu = pool.apply(
+                                _load, (port, path, clients, requests)
+                            )
+                            server_cpu = _tree_cpu(server.pid) - before
+                            stats = percentiles(latencies)
+                            rows.append(
+                                [
+                                    workers,
+                                    name,
+                                    "all" if facets else "none",
+                                    clients,
+                                    f"{stats['p50']:.1f}",
+                                    f"{stats['p95']:.1f}"
+                                    + (" *" if stats["p95"] > TARGET_P95_MS else ""),
+                                    f"{stats['p99']:.1f}",
+                                    f"{rate:.0f}",
+                                    f"{1000 * server_cpu / len(latencies):.1f}",
+                                    f"{1000 * load_cpu / len(latencies):.2f}",
+                                ]
+                            )
+                            print("\t".join(str(cell) for cell in rows[-1]), flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        table(
+            [
+                "server processes",
+                "query",
+                "facets",
+                "clients",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "calls/s",
+                "server CPU ms/call",
+                "load CPU ms/call",
+            ],
+            rows,
+            title=f"GET /api/v1/datasets over HTTP (* p95 above {TARGET_P95_MS:.0f} ms)",
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
