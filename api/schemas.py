@@ -109,8 +109,10 @@ class DatasetSearchPage(BaseModel):
     )
     facets_exact: bool = Field(
         default=True,
-        description="False when matches exceed the count limit: facets are then counted on "
-        "a sample of the first 10 000 matches.",
+        description="False when facet counts are approximate: when matches exceed the "
+        "count limit (facets are then counted on a sample of the first matches), or when "
+        "the catalogue changed since its whole-catalogue counts were last made (during a "
+        "harvest; they are recounted when it ends, or within a minute when none runs).",
     )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
     next: str | None = Field(description="URL of the next page, null on the last one.")

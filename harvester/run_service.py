@@ -22,6 +22,7 @@ from harvester.liveness import Interrupted, Sleep, sweep, worker_name
 from harvester.notify import Transition, send_webhook
 from harvester.run_report import RunProgress
 from harvester.runs import RunOptions, SourceNotFound, run_harvest
+from harvester.search.facet_totals import TickRefresh
 from harvester.settings import Settings
 from harvester.store.tables import HarvestRun, Source
 
@@ -53,6 +54,8 @@ class HarvestService:
     client_factory: ClientFactory | None = None
     worker: str = field(default_factory=worker_name)
     sleep: Sleep = asyncio.sleep
+    refresh_totals: TickRefresh = field(init=False)
+    """Called on each scheduler tick: recounts stale whole-catalogue facet totals."""
 
     def __post_init__(self) -> None:
         if self.limits is None:
@@ -61,6 +64,7 @@ class HarvestService:
             )
         if self.client_factory is None:
             self.client_factory = default_client_factory(self.settings)
+        self.refresh_totals = TickRefresh(self.sessions)
 
     def run_options(self, trigger: str) -> RunOptions:
         return RunOptions(

@@ -218,7 +218,8 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
     Facet counts are exact while the matches are few (at most ``facet_sample``, and within
     ``count_limit``); beyond, they are counted on the first ``facet_sample`` matches and
     ``facets_exact`` is False. Counts over the whole catalogue are read from the stored
-    totals while current, and counts over filters alone are cached, per catalogue version
+    totals (after a write, until they are recounted, as approximate: ``facets_exact`` is
+    False), and counts over filters alone are cached, per catalogue version
     (:mod:`harvester.search.facet_counts`)."""
     parsed = parse_query(request.q or "")
     dialect = dialect_name(session)
@@ -252,8 +253,9 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
             sample = ranked.sample(query, limit)
         else:
             sample = candidates(plan) if limit is None else candidates(plan).limit(limit)
+    facets_current = True
     if request.facets and parsed.empty:
-        facets = await cached_facets(
+        facets, facets_current = await cached_facets(
             session,
             (request.filters.key(), request.facet_sample, facets_exact, request.count_limit),
             request.facets,
@@ -270,5 +272,5 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
         facets=facets,
         query=parsed,
         sort=plan.sort,
-        facets_exact=facets_exact or not plan.narrowed,
+        facets_exact=(facets_exact or not plan.narrowed) and facets_current,
     )

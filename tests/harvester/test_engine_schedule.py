@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.runs import RunInProgress, run_harvest
@@ -124,3 +125,21 @@ async def test_the_scheduler_keeps_a_daily_partnership_snapshot(
         assert "partnership-snapshot" in {job.id for job in scheduler.scheduler.get_jobs()}
     finally:
         await scheduler.stop()
+
+
+async def test_the_tick_recounts_facet_totals_a_write_left_stale(
+    sessions: Sessions, database_url: str
+) -> None:
+    from harvester.search import facet_totals
+    from tests.api import corpus
+
+    await corpus.add_sources(sessions)
+    await corpus.write(database_url, "ville", [corpus.record("d1", {"fr": "Jeu"})])
+    async with sessions() as session, session.begin():  # nothing due: no harvest starts
+        await session.execute(sa.update(Source).values(paused=True))
+    scheduler = EmbeddedScheduler(service(sessions, database_url))
+    async with sessions() as session:
+        assert not await facet_totals.current(session), "written outside any run"
+    assert await scheduler.tick(MONDAY) == []
+    async with sessions() as session:
+        assert await facet_totals.current(session)

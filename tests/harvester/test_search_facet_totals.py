@@ -1,5 +1,6 @@
 """Stored facet totals of the whole catalogue: equal to a fresh count, refreshed when a run
-closes, ignored as soon as the catalogue changes, and (PostgreSQL) never of a state that
+closes and on the scheduler's tick, served as approximate once the catalogue changes, and
+(PostgreSQL) never of a state that
 transactions still writing datasets could change below the stored version. Search
 transactions on PostgreSQL plan with their values."""
 
@@ -18,7 +19,7 @@ from harvester.search.engine import SearchRequest, search
 from harvester.search.facets import count_facets
 from harvester.search.fields import FACETS
 from harvester.search.version import catalog_version
-from harvester.store.tables import Dataset, Partner, Source
+from harvester.store.tables import Dataset, HarvestRun, Partner, Source
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
@@ -75,25 +76,82 @@ async def test_stored_totals_equal_a_fresh_count_and_serve_the_empty_query(
 async def test_a_write_or_a_withdrawal_makes_the_totals_stale(
     sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
+    """Stale totals are served flagged approximate (not counted afresh on every call while
+    a harvest writes) until they are recounted."""
     await _seed(sessions, database_url)
     assert await facet_totals.refresh(sessions)
+    before = await _fresh_count(sessions)
     new = corpus.record("new", {"fr": "Nouveau"}, formats=["XLS"])
     await corpus.write(database_url, "ville", [new], now=corpus.LATER)
     assert await _stored(sessions) is None
     facet_counts.clear()
     request = SearchRequest(limit=1, facets=["format"])
     async with sessions() as session:
-        assert ("XLS", 1) in (await search(session, request)).facets["format"]
+        stale = await search(session, request)
+    assert not stale.facets_exact, "the stored totals are older than the catalogue"
+    assert stale.facets["format"] == before["format"]
+    assert stale.total == 13, "the total is counted, not stored"
 
     assert await facet_totals.refresh(sessions)
+    async with sessions() as session:
+        fresh = await search(session, request)
+    assert fresh.facets_exact and ("XLS", 1) in fresh.facets["format"]
     async with sessions() as session, session.begin():
         pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == "new"))
         assert pk is not None
         await withdraw(session, [pk], corpus.LATER)
     assert await _stored(sessions) is None, "a withdrawal moves the catalogue version"
     async with sessions() as session:
-        assert "XLS" not in dict((await search(session, request)).facets["format"])
+        assert not (await search(session, request)).facets_exact
     assert await facet_totals.refresh(sessions)
+    assert await _stored(sessions) == await _fresh_count(sessions)
+    async with sessions() as session:
+        result = await search(session, request)
+    assert result.facets_exact and "XLS" not in dict(result.facets["format"])
+
+
+async def test_without_stored_totals_the_empty_query_counts_afresh(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _seed(sessions, database_url)
+    facet_counts.clear()
+    async with sessions() as session:
+        result = await search(session, SearchRequest(limit=1, facets=["format"]))
+    assert result.facets_exact
+    assert result.facets["format"] == (await _fresh_count(sessions))["format"]
+
+
+async def test_the_tick_recounts_stale_totals_at_once_when_no_run_is_going(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _seed(sessions, database_url)
+    clock = [0.0]
+    tick = facet_totals.TickRefresh(sessions, during_runs_every=300, clock=lambda: clock[0])
+    assert await tick(), "nothing stored yet (a new or upgraded database)"
+    assert not await tick(), "current totals are kept"
+    await corpus.write(database_url, "ville", [corpus.record("new", {"fr": "N"})], now=corpus.LATER)
+    assert await tick(), "no run is going: recounted at the next tick"
+    assert await _stored(sessions) == await _fresh_count(sessions)
+
+
+async def test_while_a_run_writes_the_tick_recounts_every_few_minutes(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    await _seed(sessions, database_url)
+    async with sessions() as session, session.begin():
+        session.add(HarvestRun(source_id="ville", status="running"))
+    clock = [1000.0]
+    tick = facet_totals.TickRefresh(sessions, during_runs_every=300, clock=lambda: clock[0])
+    assert await tick()
+    for i, minutes in enumerate((1, 4)):
+        await corpus.write(
+            database_url, "ville", [corpus.record(f"n{i}", {"fr": "N"})], now=corpus.LATER
+        )
+        clock[0] = 1000.0 + 60 * minutes
+        assert not await tick(), f"{minutes} min after the last recount, a run going"
+    assert await _stored(sessions) is None
+    clock[0] = 1000.0 + 301
+    assert await tick()
     assert await _stored(sessions) == await _fresh_count(sessions)
 
 
