@@ -413,3 +413,33 @@ def test_confirmed_withdrawals_recount_the_facet_totals(
     assert confirmed.exit_code == 0, confirmed.output
     assert f"{len(everything) - 1} dataset(s) withdrawn" in confirmed.stdout
     assert _scalar(url, totals) == 1
+
+
+def test_withdrawals_list_and_discard(
+    env: dict[str, Any], portal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOISSON_SSRF_ALLOW", "127.0.0.1")
+    env["config"].write_text(CONFIG.format(url=portal), encoding="utf-8")
+    url, everything = env["database_url"], list(CkanReplay.packages)
+    empty = invoke("withdrawals", "list")
+    assert empty.exit_code == 0 and "No withdrawals are held." in empty.stdout
+    assert invoke("harvest", "ridl", "--full").exit_code == 0
+    monkeypatch.setattr(CkanReplay, "packages", everything[:1])
+    assert invoke("harvest", "ridl", "--full").exit_code == 0
+    run_id = _scalar(url, "SELECT max(id) FROM harvest_run")
+
+    listed = invoke("withdrawals", "list", "ridl")
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.stdout.splitlines() if f" {run_id} " in f" {line} ")
+    assert "ridl" in row and str(len(everything) - 1) in row
+    other = invoke("withdrawals", "list", "another-source")
+    assert "No withdrawals are held." in other.stdout
+
+    kept = invoke("withdrawals", "discard", str(run_id))
+    assert kept.exit_code == 0, kept.output
+    assert f"run {run_id}: {len(everything) - 1} dataset(s) kept" in kept.stdout
+    visible = "SELECT count(*) FROM dataset WHERE withdrawn_at IS NULL"
+    assert _scalar(url, visible) == len(everything), "discarding withdraws nothing"
+    assert "No withdrawals are held." in invoke("withdrawals", "list").stdout
+    again = invoke("withdrawals", "discard", str(run_id))
+    assert again.exit_code == 2 and str(run_id) in again.stderr
