@@ -49,4 +49,15 @@ def test_uses_well_under_the_memory_of_a_set_of_strings() -> None:
             seen.add(str(uuid.UUID(int=n * 7919)))
         return seen
 
-    assert _allocated(digests) < 0.6 * _allocated(strings)
+    assert _allocated(digests) < 0.25 * _allocated(strings)
+
+
+def test_grows_past_many_doublings_without_losing_ids() -> None:
+    seen = SeenIds()
+    ids = [f"jeu-{n}" for n in range(50_000)]
+    for remote_id in ids:
+        seen.add(remote_id)
+        seen.add(remote_id)
+    assert len(seen) == 50_000
+    assert all(remote_id in seen for remote_id in ids)
+    assert sum(f"autre-{n}" in seen for n in range(50_000)) == 0
