@@ -19,8 +19,10 @@ Facet totals of the whole catalogue are stored when a harvest run closes
 run close would, and prints what that costs), and other counts without a text query are
 cached per process and catalogue version (``harvester.search.facet_counts``). The empty
 query is therefore measured three times with facets: *cold* (the process cache emptied
-before every call: the stored totals are read), *warm*, and *stale totals* (the stored
-totals ignored and the cache emptied: a call after a write, before the next run closes).
+before every call: the stored totals are read), *warm*, and *none stored* (the stored
+totals ignored and the cache emptied: a new or upgraded database before the scheduler's
+first tick counts afresh). Totals a write made stale are served as they are, flagged
+approximate, so they cost what *cold* does.
 Queries with text are never cached: every figure for them is a cold one (SQLite's page
 cache is warm in both cases).
 """
@@ -100,20 +102,20 @@ async def _search_once(
     request = SearchRequest(q=q, limit=20, facets=FACETS if facets else ())
     if cold or stale:
         facet_counts.clear()
-    stored = facet_totals.stored_counts
+    stored = facet_totals.latest_counts
     if stale:
-        facet_totals.stored_counts = _no_stored_counts  # type: ignore[assignment]
+        facet_totals.latest_counts = _no_stored_counts  # type: ignore[assignment]
     start = time.perf_counter()
     try:
         async with sessions() as session:
             await search(session, request)
     finally:
-        facet_totals.stored_counts = stored
+        facet_totals.latest_counts = stored
     return time.perf_counter() - start
 
 
 async def _no_stored_counts(*args: Any, **kwargs: Any) -> None:
-    """Stands for stored totals of another catalogue version."""
+    """Stands for a database with no stored totals."""
     return None
 
 
@@ -153,7 +155,12 @@ async def _exhaustive_once(sessions: Any, q: str | None, facets: bool) -> float:
 
 
 async def measure(
-    url: str, clients: list[int], requests: int, like_requests: int, exhaustive: bool = False
+    url: str,
+    clients: list[int],
+    requests: int,
+    like_requests: int,
+    exhaustive: bool = False,
+    shapes: list[str] | None = None,
 ) -> None:
     from harvester.search import facet_totals
     from harvester.search.engine import SearchRequest, search
@@ -168,6 +175,8 @@ async def measure(
     worst = 0.0
     stale_worst = 0.0
     for shape, q in QUERIES.items():
+        if shapes is not None and shape not in shapes:
+            continue
         async with sessions() as session:
             total = (await search(session, SearchRequest(q=q, limit=20))).total
         for concurrency in clients:
@@ -186,7 +195,7 @@ async def measure(
                     ("no", False, False, False),
                     ("yes, cold", True, True, False),
                     ("yes, warm", True, False, False),
-                    ("yes, stale totals", True, False, True),
+                    ("yes, none stored", True, False, True),
                 ]
             for label, facets, cold, stale in cells:
                 latencies, throughput = await _load(
@@ -195,7 +204,7 @@ async def measure(
                     lambda q=q, f=facets, c=cold, s=stale: _search_once(sessions, q, f, c, s),
                 )
                 found = percentiles(latencies)
-                if stale:  # the fallback between a write and the next run close
+                if stale:  # a new or upgraded database, before the first tick
                     stale_worst = max(stale_worst, found["p95"])
                 else:
                     worst = max(worst, found["p95"])
@@ -242,7 +251,7 @@ async def measure(
     verdict = "met" if worst * 1000 <= TARGET_P95_MS else "MISSED"
     print(f"  worst search p95 {worst * 1000:.1f} ms vs target {TARGET_P95_MS:.0f} ms: {verdict}")
     print(
-        f"  (stale totals, i.e. after a write until the next run close: p95 "
+        f"  (no stored totals, i.e. a new or upgraded database before the first tick: p95 "
         f"{stale_worst * 1000:.1f} ms)"
     )
 
@@ -351,6 +360,16 @@ def _kept_database(n: int) -> str | None:
     return rendered
 
 
+def _shapes(option: str | None) -> list[str] | None:
+    if option is None:
+        return None
+    shapes = [shape.strip() for shape in option.split(",") if shape.strip()]
+    unknown = [shape for shape in shapes if shape not in QUERIES]
+    if unknown:
+        raise SystemExit(f"unknown query shapes {unknown}: choose among {list(QUERIES)}")
+    return shapes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -379,6 +398,10 @@ def main() -> None:
         action="store_true",
         help="also measure each text query on the exhaustive relevance path (every match "
         "ranked), the before of the early-stopping one",
+    )
+    parser.add_argument(
+        "--queries",
+        help="comma-separated query shapes to measure (default all): " + ", ".join(QUERIES),
     )
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--requests", type=int, default=64, help="search calls per cell")
@@ -419,6 +442,7 @@ def main() -> None:
                 args.requests,
                 args.like_requests,
                 args.exhaustive,
+                _shapes(args.queries),
             )
         )
 

@@ -195,21 +195,82 @@ def _ranked(request: SearchRequest, parsed: ParsedQuery, plan: _Plan, dialect: s
 async def _ranked_page(
     session: AsyncSession, query: ranked.AnyRankedQuery, plan: _Plan, request: SearchRequest
 ) -> tuple[list[tuple[Dataset, int | None]], bool]:
-    after = None
-    if request.cursor:
-        cursor = cursors.decode(request.cursor, sort=plan.sort, expected=plan.fingerprint)
-        try:
-            after = (int(cursor.key[0]), int(cursor.key[-1]))
-        except (IndexError, ValueError, TypeError):
-            raise cursors.CursorError("the cursor's position is malformed") from None
-    found = await ranked.page(session, query, after, request.limit + 1)
-    wanted = [pk for pk, _ in found[: request.limit]]
+    found = await ranked.page(session, query, _cursor_key(plan, request), request.limit + 1)
+    return await _rows(session, found, request.limit)
+
+
+def _cursor_key(plan: _Plan, request: SearchRequest) -> tuple[int, int] | None:
+    """The ``(score, pk)`` of a relevance cursor (None without one)."""
+    if not request.cursor:
+        return None
+    cursor = cursors.decode(request.cursor, sort=plan.sort, expected=plan.fingerprint)
+    try:
+        return (int(cursor.key[0]), int(cursor.key[-1]))
+    except (IndexError, ValueError, TypeError):
+        raise cursors.CursorError("the cursor's position is malformed") from None
+
+
+async def _rows(
+    session: AsyncSession, found: list[tuple[int, int]], limit: int
+) -> tuple[list[tuple[Dataset, int | None]], bool]:
+    """The datasets of the first ``limit`` (pk, score) pairs, and whether more follow."""
+    wanted = [pk for pk, _ in found[:limit]]
     scores = dict(found)
     pk = col(Dataset.pk)
     loaded = {
         row.pk: row for row in await session.scalars(sa.select(Dataset).where(pk.in_(wanted)))
     }
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
+
+
+async def _postgres_ranked(
+    session: AsyncSession, query: ranked.PostgresRankedQuery, plan: _Plan, request: SearchRequest
+) -> SearchResult:
+    """The whole search in one statement (:func:`ranked.read_once`), reading every match
+    once when an upper bound of the matches says that costs less than walking each tier
+    (:func:`ranked.materializes`). Same page, total and facets as the separate statements
+    below (SQLite's)."""
+    after = _cursor_key(plan, request)  # a bad cursor fails before any statement
+    sample = bool(request.facets)  # a ranked query always narrows: facets are sampled
+    count = request.count or sample  # as below: a total is read for either
+    compound = ranked.compound(query.parsed)
+    bound = None
+    if count or compound:
+        bound = await ranked.estimated_bound(session, query.parsed)
+    materialize = ranked.materializes(
+        bound, count=count, sample=sample, compound=compound, limit=request.count_limit
+    )
+    while True:
+        found = await ranked.read_once(
+            session,
+            query,
+            after,
+            request.limit + 1,
+            materialize=materialize,
+            count_limit=request.count_limit if count else None,
+            facets=request.facets,
+            facet_sample=request.facet_sample,
+            facet_limit=request.facet_limit,
+        )
+        if found.complete:
+            break
+        materialize = False  # far more matches than the statistics said: walk
+    page, more = await _rows(session, found.page, request.limit)
+    next_cursor = None
+    if more and page:
+        last, score = page[-1]
+        key = _key(plan, last, score)
+        next_cursor = cursors.encode(cursors.Cursor(plan.sort, key, plan.fingerprint))
+    return SearchResult(
+        total=found.total if request.count else 0,
+        total_exact=found.exact if request.count else False,
+        datasets=[row for row, _ in page],
+        next_cursor=next_cursor,
+        facets=found.facets,
+        query=query.parsed,
+        sort=plan.sort,
+        facets_exact=found.exact and found.total <= request.facet_sample,
+    )
 
 
 async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
@@ -230,6 +291,8 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
         if _ranked(request, parsed, plan, dialect)
         else None
     )
+    if isinstance(query, ranked.PostgresRankedQuery):
+        return await _postgres_ranked(session, query, plan, request)
     if query is not None:
         page, more = await _ranked_page(session, query, plan, request)
     else:

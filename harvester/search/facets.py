@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,9 +87,18 @@ async def count_facets(
 ) -> FacetCounts:
     """The ``limit`` most frequent values of each facet among ``candidates`` (a select of
     dataset pks; None = every visible dataset, counted from the index alone)."""
-    counts: FacetCounts = {name: [] for name in names}
     if not names:
-        return counts
+        return {}
+    rows = await session.execute(facet_statement(names, candidates, limit=limit))
+    return read_facets(names, [(facet, value, n) for facet, value, n, _ in rows])
+
+
+def facet_statement(
+    names: Sequence[str], candidates: Select[Any] | None, *, limit: int
+) -> Select[Any]:
+    """Columns ``facet, value, n, rn``: the ``limit`` most frequent values of each facet
+    among ``candidates`` (as :func:`count_facets`), ``rn`` their rank (count desc, then
+    value), ordered by facet and rank."""
     f = dataset_facet.c
     n = sa.func.count()
     inner = (
@@ -113,11 +122,16 @@ async def count_facets(
         matched = ordered.cte("candidates").prefix_with("MATERIALIZED")
         inner = inner.select_from(matched.join(dataset_facet, f.dataset_pk == matched.c.pk))
     ranked = inner.subquery()
-    statement = (
-        sa.select(ranked.c.facet, ranked.c.value, ranked.c.n)
+    return (
+        sa.select(ranked.c.facet, ranked.c.value, ranked.c.n, ranked.c.rn)
         .where(ranked.c.rn <= limit)
         .order_by(ranked.c.facet, ranked.c.rn)
     )
-    for facet, value, count in await session.execute(statement):
+
+
+def read_facets(names: Sequence[str], rows: Iterable[tuple[str, str, int]]) -> FacetCounts:
+    """:data:`FacetCounts` of ``names`` from ``(facet, value, n)`` rows in rank order."""
+    counts: FacetCounts = {name: [] for name in names}
+    for facet, value, count in rows:
         counts[facet].append((value, int(count)))
     return counts

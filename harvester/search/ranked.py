@@ -17,18 +17,41 @@ per query between walking the ``rank_key`` btree with the ``@@`` filter (a commo
 stops after the page's rows) and a GIN bitmap then a top-N sort (a rare term: its few
 matches), from the tsvector statistics of ``ANALYZE``. The capped total is unordered (a
 scan may stop at the cap wherever the matches lie).
+
+On PostgreSQL a search is one statement (:func:`read_once`): the tiers, the capped total
+and the facet counts of the sample, as ``UNION ALL`` arms, each planned on its own. The rest
+tier runs only if the title tier falls short of the page (a constant condition, checked
+before the walk): a term found in titles wherever it is found ("pompier", 1 M datasets:
+24,560 matches, all in titles) has no other match, and the walk of the rest tier read every
+rank key looking for one (1.4 s).
+
+Queries with few matches read them once instead (:func:`materializes`). The planner
+estimates an AND of words or a phrase as the product of their frequencies ("pistes
+cyclables", 1 M datasets: 147 title matches estimated, 11,965 real), so it read and sorted
+every match for each tier where a rank-key walk would stop early, then again for the capped
+total and for the facet sample. An upper bound of the matches from each word's own
+statistics (:func:`match_bound`: the rarest group of an AND, a sum for an OR; one
+``EXPLAIN`` of one scan per word, :func:`estimated_bound`) decides: up to
+:data:`MATERIALIZE_MATCHES`, the statement reads every match once (a GIN bitmap, keeping its
+rank key and whether its title matches, ``MATERIALIZED``) and takes from it both tiers of
+the page, the capped total and the facet counts of the first ``facet_sample`` matches in
+rank-key order — the same rows, total and sample as the walks, since a title match is always
+a match of the whole document (``title_vector`` is a prefix of ``vector``: same lexemes,
+weights and positions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from harvester.search.facets import facet_filter
+from harvester.search.facets import FacetCounts, facet_filter, facet_statement, read_facets
 from harvester.search.filters import Filters
 from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key, split
@@ -121,6 +144,7 @@ _DOC = sa.table(
     "search_doc",
     sa.column("dataset_pk", sa.Integer),
     sa.column("rank_key", sa.BigInteger),
+    sa.column("title_vector"),
 )
 
 
@@ -133,6 +157,7 @@ class PostgresRankedQuery:
         title, _ = tsquery(parsed, "title")
         if everything is None or title is None:
             raise ValueError("a ranked query needs a positive part")
+        self.parsed = parsed
         self.everything = everything
         self.title = title
         self.negative = negative
@@ -176,9 +201,116 @@ class PostgresRankedQuery:
         statement: Select[Any] = sa.select(sa.literal_column("1")).select_from(_DOC)
         return self._where(statement, _ALL).limit(limit)
 
+    def matches(self, limit: int) -> sa.CTE:
+        """Every match (``key``: rank key, ``titled``: whether the title matches), read
+        once (``MATERIALIZED``): what both tiers, the total and the sample are taken from.
+        At most ``limit`` of them, in any order: reaching it means they are not all there."""
+        titled = _DOC.c.title_vector.op("@@", return_type=sa.Boolean)(
+            sa.func.to_tsquery(sa.literal_column("'simple'"), sa.bindparam("pg_title", self.title))
+        )
+        statement = sa.select(_DOC.c.rank_key.label("key"), titled.label("titled"))
+        statement = self._where(statement.select_from(_DOC), _ALL).limit(limit)
+        return statement.cte("matches").prefix_with("MATERIALIZED")
+
 
 _ALL = "vector @@ to_tsquery('simple', :pg_all)"
 _TITLE = "title_vector @@ to_tsquery('simple', :pg_title)"
+
+MATERIALIZE_MATCHES = 30_000
+"""Upper bound of a query's matches up to which one scan of every match serves the page,
+the capped total and the facet sample on PostgreSQL (1 M datasets: reading 11,965 matches
+once, ~12 k heap pages, costs what the capped total alone did)."""
+
+MATERIALIZE_MAX = 4 * MATERIALIZE_MATCHES
+"""Matches read at most when reading them all: statistics older than the matches (before
+the next ``ANALYZE``) may put a term with many more under the bound; the search then walks
+its tiers instead (:attr:`Found.complete`)."""
+
+
+def stems(parsed: ParsedQuery) -> list[str]:
+    """The distinct stems of the positive part of ``parsed``, in query order."""
+    found: dict[str, None] = {}
+    for group in parsed.must:
+        for term in group:
+            found.update(dict.fromkeys((*term.fr, *term.en)))
+    return list(found)
+
+
+def match_bound(parsed: ParsedQuery, rows: Mapping[str, float]) -> float:
+    """An upper bound of the matches of ``parsed`` from the matches of each stem (``rows``):
+    a phrase matches at most as often as its rarest word, a term at most as often as its
+    French and English forms together, a group (OR) at most as its terms together, the
+    query (AND) at most as its rarest group. Exclusions and filters only remove matches."""
+    bound = float("inf")
+    for group in parsed.must:
+        found = 0.0
+        for term in group:
+            found += min(rows[stem] for stem in term.fr)
+            if term.en != term.fr:
+                found += min(rows[stem] for stem in term.en)
+        bound = min(bound, found)
+    return bound
+
+
+def compound(parsed: ParsedQuery) -> bool:
+    """Whether PostgreSQL multiplies word frequencies to estimate ``parsed`` (an AND of
+    groups, or a phrase): an estimate that can be far below the real matches."""
+    return len(parsed.must) > 1 or any(
+        len(term.fr) > 1 or len(term.en) > 1 for group in parsed.must for term in group
+    )
+
+
+def _estimate_statement(words: Sequence[str]) -> sa.TextClause:
+    arms = [
+        f"SELECT 1 FROM search_doc WHERE vector @@ to_tsquery('simple', :w{i})"
+        for i in range(len(words))
+    ]
+    return sa.text("EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(arms)).bindparams(
+        **{f"w{i}": "'" + word.replace("'", "''") + "'" for i, word in enumerate(words)}
+    )
+
+
+def _scans(plan: Mapping[str, Any]) -> list[float]:
+    """Estimated rows of each scan of ``search_doc`` in an EXPLAIN (FORMAT JSON) plan, in
+    plan order (one per arm of the statement)."""
+    found = [float(plan["Plan Rows"])] if plan.get("Relation Name") == "search_doc" else []
+    for child in plan.get("Plans", ()):
+        found += _scans(child)
+    return found
+
+
+async def estimated_bound(session: AsyncSession, parsed: ParsedQuery) -> float | None:
+    """:func:`match_bound` from the planner's estimate of each stem alone (its statistics
+    of ``search_doc.vector``: one ``EXPLAIN``, no row read); None if unknown."""
+    words = stems(parsed)
+    if not words:
+        return None
+    explained: Any = await session.scalar(_estimate_statement(words))
+    if isinstance(explained, str | bytes):  # a driver that does not decode json
+        explained = json.loads(explained)
+    try:
+        rows = _scans(explained[0]["Plan"])
+    except (KeyError, IndexError, TypeError):
+        return None
+    if len(rows) != len(words):
+        return None
+    return match_bound(parsed, dict(zip(words, rows, strict=True)))
+
+
+def materializes(
+    bound: float | None, *, count: bool, sample: bool, compound: bool, limit: int
+) -> bool:
+    """Whether to read every match once (:func:`read_once`) rather than walk each tier,
+    given an upper ``bound`` of the matches (None: unknown). Reading them all costs about
+    ``bound`` heap rows, never more than :data:`MATERIALIZE_MATCHES`. The statements
+    above cost ``min(matches, limit + 1)`` rows for a capped total (``count``), about as
+    many again for a facet ``sample`` of a term neither rare nor common, and every match
+    per tier when the planner underestimates a ``compound`` query. So: within the bound,
+    always for a sample or a compound query, and for a total alone up to the count cap."""
+    if bound is None or bound > MATERIALIZE_MATCHES:
+        return False
+    return sample or compound or (count and bound <= limit + 1)
+
 
 AnyRankedQuery = RankedQuery | PostgresRankedQuery
 
@@ -194,16 +326,7 @@ async def page(
     session: AsyncSession, query: AnyRankedQuery, after: tuple[int, int] | None, limit: int
 ) -> list[tuple[int, int]]:
     """Up to ``limit`` (pk, score) pairs in relevance order, after the key ``(score, pk)``."""
-    first_after: int | None = None
-    second_after: int | None = None
-    skip_titles = False
-    if after is not None:
-        score, last = after
-        if score >= TITLE_BONUS:
-            first_after = rank_key(score - TITLE_BONUS, last)
-        else:
-            skip_titles = True
-            second_after = rank_key(score, last)
+    first_after, second_after, skip_titles = _bounds(after)
     # both tiers in one round trip; the second one is read only as far as needed
     parts = []
     if not skip_titles:
@@ -220,6 +343,131 @@ async def page(
     return found
 
 
+def _bounds(after: tuple[int, int] | None) -> tuple[int | None, int | None, bool]:
+    """Rank-key bounds of each tier after the cursor key ``(score, pk)``, and whether the
+    title tier is done."""
+    if after is None:
+        return None, None, False
+    score, last = after
+    if score >= TITLE_BONUS:
+        return rank_key(score - TITLE_BONUS, last), None, False
+    return None, rank_key(score, last), True
+
+
+@dataclass(slots=True)
+class Found:
+    """What :func:`read_once` read: the page's (pk, score) pairs, the capped total (0 and
+    not exact when not counted) and the facet counts of the sample."""
+
+    page: list[tuple[int, int]]
+    total: int
+    exact: bool
+    facets: FacetCounts
+    complete: bool = True
+    """False when reading every match stopped at :data:`MATERIALIZE_MAX`: nothing else is
+    then meaningful, and the search has to walk."""
+
+
+async def read_once(
+    session: AsyncSession,
+    query: PostgresRankedQuery,
+    after: tuple[int, int] | None,
+    limit: int,
+    *,
+    materialize: bool,
+    count_limit: int | None,
+    facets: Sequence[str],
+    facet_sample: int,
+    facet_limit: int,
+) -> Found:
+    """In one statement (PostgreSQL): the page (as :func:`page`), the total capped at
+    ``count_limit`` if not None (as :func:`total`) and the counts of ``facets`` on the first
+    ``facet_sample`` matches in rank-key order (as ``count_facets`` of :func:`sample`:
+    whether or not the facets are exact, that is the same set of matches). With
+    ``materialize``, each part reads the matches read once (:meth:`~PostgresRankedQuery.
+    matches`); otherwise each part is the statement above, planned on its own."""
+    first_after, second_after, skip_titles = _bounds(after)
+    found = query.matches(MATERIALIZE_MAX) if materialize else None
+    text = sa.cast(sa.null(), sa.String)
+    number = sa.cast(sa.null(), sa.BigInteger)
+    parts: list[Any] = []  # selects of the columns part, n, facet, value, rn
+    titles: Any = None
+    for tier, bound in ((1, first_after), (2, second_after)):
+        if tier == 1 and skip_titles:
+            continue
+        if found is None:
+            tier_keys = query.keys(tier, bound, limit)
+        else:
+            tier_keys = sa.select(found.c.key)
+            tier_keys = tier_keys.where(found.c.titled if tier == 1 else ~found.c.titled)
+            if bound is not None:
+                tier_keys = tier_keys.where(found.c.key > bound)
+            tier_keys = tier_keys.order_by(found.c.key).limit(limit)
+        rows: Any
+        if tier == 1 and found is None:
+            # read once, counted below: the rest is walked only if the titles fall short
+            rows = titles = tier_keys.cte("titles").prefix_with("MATERIALIZED")
+        else:
+            rows = tier_keys.subquery(f"tier{tier}")
+        part = sa.select(
+            sa.literal(tier).label("part"),
+            rows.c.key.label("n"),
+            text.label("facet"),
+            text.label("value"),
+            number.label("rn"),
+        )
+        if tier == 2 and titles is not None:
+            # a constant condition: PostgreSQL checks it before running the walk (a
+            # "One-Time Filter"). A term found in titles wherever it is found has no other
+            # match, which a walk of the rank keys would look for through every row.
+            short = sa.select(sa.func.count()).select_from(titles).scalar_subquery() < limit
+            part = part.where(short)
+        parts.append(part)
+    if found is not None:  # every match (as many as were read), capped below
+        parts.append(
+            sa.select(sa.literal(0), sa.func.count(), text, text, number).select_from(found)
+        )
+    elif count_limit is not None:
+        capped = query.counted(count_limit + 1).subquery("capped")
+        parts.append(
+            sa.select(sa.literal(0), sa.func.count(), text, text, number).select_from(capped)
+        )
+    if facets:
+        if found is None:
+            sample = query.candidates(facet_sample)
+        else:
+            sampled = found.c.key.op("&")(_MASK).label("pk")
+            sample = sa.select(sampled).order_by(found.c.key).limit(facet_sample)
+        counted = facet_statement(facets, sample, limit=facet_limit).subquery("facet_counts")
+        parts.append(
+            sa.select(sa.literal(3), counted.c.n, counted.c.facet, counted.c.value, counted.c.rn)
+        )
+    keys: list[tuple[int, int]] = []
+    total = 0
+    facet_rows: list[tuple[str, str, int, int]] = []
+    for part, n, facet, value, rn in await session.execute(sa.union_all(*parts)):
+        if part == 0:
+            total = int(n)
+        elif part == 3:
+            facet_rows.append((facet, value, int(rn), int(n)))
+        else:
+            keys.append((part, int(n)))
+    found_page: list[tuple[int, int]] = []
+    for tier, key in sorted(keys)[:limit]:
+        richness, pk = split(key)
+        found_page.append((pk, richness + (TITLE_BONUS if tier == 1 else 0)))
+    facet_rows.sort(key=lambda row: (row[0], row[2]))  # by facet, then rank
+    complete = found is None or total < MATERIALIZE_MAX
+    if count_limit is None:
+        total, exact = 0, False
+    elif total > count_limit:
+        total, exact = count_limit, False
+    else:
+        exact = True
+    facet_counts = read_facets(facets, [(facet, value, n) for facet, value, _, n in facet_rows])
+    return Found(found_page, total, exact, facet_counts, complete)
+
+
 async def total(session: AsyncSession, query: AnyRankedQuery, limit: int) -> tuple[int, bool]:
     capped = query.counted(limit + 1).subquery()
     count = int(await session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
@@ -231,11 +479,17 @@ def sample(query: AnyRankedQuery, limit: int | None) -> Select[Any]:
 
 
 __all__: Sequence[str] = (
+    "MATERIALIZE_MATCHES",
+    "Found",
     "PostgresRankedQuery",
     "RankedQuery",
     "applies",
+    "estimated_bound",
+    "match_bound",
+    "materializes",
     "page",
     "ranked_query",
+    "read_once",
     "sample",
     "total",
 )
