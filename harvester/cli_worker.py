@@ -16,6 +16,7 @@ from harvester.cli_common import (
     table,
 )
 from harvester.logs import configure_logging
+from harvester.partnership import cells as partnership_cells
 from harvester.retention import prune_runs
 from harvester.search import facet_totals
 from harvester.settings import Settings
@@ -112,8 +113,9 @@ async def _decide(settings: Settings, run_id: int, *, confirm: bool) -> int:
                     count = await discard_held(session, run_id, actor)
             except NoHeldWithdrawals as error:
                 raise CliError(str(error), EXIT_BAD_INPUT) from None
-        if confirm and count:  # the whole-catalogue facet totals changed
+        if confirm and count:  # the whole-catalogue aggregates changed
             await facet_totals.refresh(sessions)
+            await partnership_cells.refresh(sessions)
         return count
 
 

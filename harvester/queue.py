@@ -105,12 +105,12 @@ async def fail_stalled_jobs(app: App, stale_after: float) -> int:
 
 
 async def enqueue_due(app: App, service: HarvestService, now: datetime | None = None) -> list[str]:
-    """One scheduler tick for the queue: sweep, recount stale facet totals, then claim and
+    """One scheduler tick for the queue: sweep, recount stale stored aggregates, then claim and
     defer every due source."""
     now = now or utcnow()
     await fail_stalled_jobs(app, service.settings.stale_after_seconds)
     await service.sweep(now)
-    await service.refresh_totals()
+    await service.refresh_aggregates()
     async with service.sessions() as session:
         due = await due_sources(session, now)
         await session.commit()

@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from connectors.base import Connector
 from harvester.notify import Transition, record_outcome
+from harvester.partnership import cells as partnership_cells
 from harvester.run_report import Report
 from harvester.search import facet_totals
 from harvester.store.tables import HarvestRun, Source
@@ -99,6 +100,8 @@ async def finish(
     report.errors = []
     # the empty query's facet counts, for the catalogue this run leaves (kept if current)
     await facet_totals.refresh(sessions)
+    # and the stored partnership cells behind the operator endpoints (kept if current)
+    await partnership_cells.refresh(sessions)
     return True, transition
 
 

@@ -20,6 +20,7 @@ from harvester import metrics
 from harvester.limits import Limits, LocalLimits, host_of
 from harvester.liveness import Interrupted, Sleep, sweep, worker_name
 from harvester.notify import Transition, send_webhook
+from harvester.partnership import cells as partnership_cells
 from harvester.run_report import RunProgress
 from harvester.runs import RunOptions, SourceNotFound, run_harvest
 from harvester.search.facet_totals import TickRefresh
@@ -55,7 +56,9 @@ class HarvestService:
     worker: str = field(default_factory=worker_name)
     sleep: Sleep = asyncio.sleep
     refresh_totals: TickRefresh = field(init=False)
-    """Called on each scheduler tick: recounts stale whole-catalogue facet totals."""
+    """Recounts stale whole-catalogue facet totals (:meth:`refresh_aggregates`)."""
+    refresh_cells: TickRefresh = field(init=False)
+    """Recounts stale partnership cells (:meth:`refresh_aggregates`)."""
 
     def __post_init__(self) -> None:
         if self.limits is None:
@@ -65,6 +68,11 @@ class HarvestService:
         if self.client_factory is None:
             self.client_factory = default_client_factory(self.settings)
         self.refresh_totals = TickRefresh(self.sessions)
+        self.refresh_cells = TickRefresh(
+            self.sessions,
+            is_current=partnership_cells.is_current,
+            recount=partnership_cells.refresh,
+        )
 
     def run_options(self, trigger: str) -> RunOptions:
         return RunOptions(
@@ -127,6 +135,12 @@ class HarvestService:
 
     async def notify(self, transitions: list[Transition]) -> None:
         await send_webhook(self.settings.webhook_url, transitions, allow=self.settings.ssrf_allow)
+
+    async def refresh_aggregates(self) -> None:
+        """On each scheduler tick: recount the stored facet totals and partnership cells a
+        write left stale (at once when no run is going, every few minutes while one is)."""
+        await self.refresh_totals()
+        await self.refresh_cells()
 
     async def sweep(self, now: datetime | None = None) -> list[Interrupted]:
         """Interrupt dead runs (their sources become due) and notify flag changes."""

@@ -1,7 +1,7 @@
 """The embedded scheduler: APScheduler in the ``moisson serve`` process (SQLite or PostgreSQL).
 
 APScheduler's ``AsyncIOScheduler`` fires three jobs: every ``tick_seconds`` a *tick* (sweep
-dead runs, recount stale facet totals, then claim and start every due source), and once a
+dead runs, recount stale stored aggregates, then claim and start every due source), and once a
 day the run retention.
 Harvests run as asyncio tasks of this process within :class:`~harvester.limits.LocalLimits`;
 one run per source at a time is guaranteed by the claim and by the database's unique
@@ -68,7 +68,7 @@ class EmbeddedScheduler:
         """Sweep dead runs, then claim and start every due source; returns the started ids."""
         now = now or utcnow()
         await self.service.sweep(now)
-        await self.service.refresh_totals()
+        await self.service.refresh_aggregates()
         started: list[str] = []
         async with self.service.sessions() as session:
             due = await due_sources(session, now)

@@ -24,9 +24,12 @@ from harvester.partnership import report, snapshots
 from harvester.partnership.filters import DatasetFilter
 from harvester.partnership.indicators import EPOCH
 from harvester.partnership.model import Figures, HistoryPoint, PartnerConformity
-from harvester.partnership.service import current_figures, today
+from harvester.partnership.service import (
+    served_figures,
+    served_partner_conformity,
+    today,
+)
 from harvester.partnership.targets import load_targets
-from harvester.store.quality import backfill_quality
 
 router = APIRouter(prefix="/api/v1/partnership", tags=["partnership"])
 
@@ -51,7 +54,7 @@ async def figures(
 ) -> Figures:
     """Every figure of the action plan against its target and deadline, each with the link
     of the datasets it counts."""
-    result = await current_figures(session, _targets(request), as_of=as_of, baseline=baseline)
+    result = await served_figures(session, _targets(request), as_of=as_of, baseline=baseline)
     await session.commit()
     return result
 
@@ -80,10 +83,10 @@ async def _partners(
     partner: str | None,
 ) -> list[PartnerConformity]:
     targets = _targets(request)
-    await backfill_quality(session)
-    await session.commit()
     start = baseline or (targets.baseline if targets else EPOCH)
-    return await report.partner_conformity(session, start, as_of or today(), partner)
+    found = await served_partner_conformity(session, start, as_of or today(), partner)
+    await session.commit()
+    return found
 
 
 @router.get("/partners", response_model=list[PartnerConformity])

@@ -31,6 +31,11 @@ class Stats(BaseModel):
     by_source: list[Count]
     by_format: list[Count]
     by_licence: list[Count]
+    exact: bool = Field(
+        True,
+        description="False while harvests write: the by_* counts are those stored when the "
+        "last run closed (as search's facets_exact); datasets and withdrawn are always exact.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -43,6 +48,7 @@ class Stats(BaseModel):
                     "by_source": [{"value": "ville-quebec-ckan", "count": 500}],
                     "by_format": [{"value": "CSV", "count": 900}],
                     "by_licence": [{"value": "CC-BY-4.0", "count": 700}],
+                    "exact": True,
                 }
             ]
         }
@@ -54,7 +60,7 @@ async def publishers(
     session: Session, limit: Annotated[int, Query(ge=1, le=5000)] = 1000
 ) -> list[Publisher]:
     """Publishers of visible datasets, most prolific first."""
-    counts = await facet_totals(session, ["publisher"], limit=limit)
+    counts, _ = await facet_totals(session, ["publisher"], limit=limit)
     return [Publisher(name=name, datasets=n) for name, n in counts["publisher"]]
 
 
@@ -63,7 +69,7 @@ async def stats(session: Session) -> Stats:
     """Visible datasets counted by partner kind, partner, source, format and licence."""
     visible, withdrawn = await visible_count(session)
     names = ["partner_kind", "partner", "source", "format", "licence"]
-    counts = await facet_totals(session, names)
+    counts, exact = await facet_totals(session, names, stale=True)
 
     def listed(name: str) -> list[Count]:
         return [Count(value=v, count=n) for v, n in counts[name]]
@@ -76,4 +82,5 @@ async def stats(session: Session) -> Stats:
         by_source=listed("source"),
         by_format=listed("format"),
         by_licence=listed("licence"),
+        exact=exact,
     )

@@ -20,6 +20,7 @@ from api.run_schemas import (
     run_summary,
 )
 from harvester.audit import record_event
+from harvester.partnership import cells as partnership_cells
 from harvester.run_queries import grouped_errors
 from harvester.search import facet_totals
 from harvester.store.queries import get_source, list_runs
@@ -113,8 +114,9 @@ async def confirm_withdrawals(
 ) -> HeldDecision:
     """Withdraw what the run held (datasets written again since are kept)."""
     decision = await _decide(session, run_id, principal, confirm=True)
-    if decision.count:  # the whole-catalogue facet totals changed: recount after answering
+    if decision.count:  # the whole-catalogue aggregates changed: recount after answering
         background.add_task(facet_totals.refresh, request.app.state.sessions)
+        background.add_task(partnership_cells.refresh, request.app.state.sessions)
     return decision
 
 

@@ -16,10 +16,11 @@ Each figure carries the link of the datasets it counts (see :mod:`.filters`).
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from catalog import conformity
 from catalog.hvd import HVD_CATEGORIES, hvd_label
@@ -38,8 +39,25 @@ from harvester.partnership.model import (
     Share,
 )
 from harvester.partnership.progress import count_progress, share_progress
-from harvester.store.partnership_tables import DatasetQuality
-from harvester.store.tables import Partner, Source
+from harvester.store.tables import Partner
+
+
+class Counts(Protocol):
+    """Where the figures' counts come from: :class:`.queries.LiveCounts` (afresh) or
+    :class:`.cells.StoredCounts` (stored cells)."""
+
+    exact: bool
+    counted_at: datetime | None
+
+    async def count(self, where: DatasetFilter) -> int: ...
+    async def count_by(self, where: DatasetFilter, *keys: str) -> list[tuple[Any, ...]]: ...
+    async def list_counts(self, where: DatasetFilter, key: str) -> Counter[str]: ...
+    async def publishing_partners(self) -> set[str]: ...
+    async def unchecked_datasets(self) -> int: ...
+    async def conformity_by_partner(
+        self, partner: str | None
+    ) -> list[tuple[str | None, list[str], bool, int]]: ...
+
 
 EPOCH = date(1970, 1, 1)
 """The baseline when neither the request nor ``[targets]`` gives one."""
@@ -50,13 +68,17 @@ def _ref(partner: Partner) -> PartnerRef:
 
 
 async def _kinds(
-    session: AsyncSession, targets: TargetsConfig | None, baseline: date, as_of: date
+    session: AsyncSession,
+    counts: Counts,
+    targets: TargetsConfig | None,
+    baseline: date,
+    as_of: date,
 ) -> list[KindFigure]:
     goals: dict[str, PartnerTarget] = {
         t.kind.value: t for t in (targets.partners if targets else [])
     }
     partners = await queries.all_partners(session)
-    publishing = await queries.publishing_partners(session)
+    publishing = await counts.publishing_partners()
     figures = []
     for kind in PartnerKind:
         members = [
@@ -88,21 +110,24 @@ async def _kinds(
 
 
 async def _new_datasets(
-    session: AsyncSession, new: DatasetFilter, targets: TargetsConfig | None, as_of: date
+    session: AsyncSession,
+    counts: Counts,
+    new: DatasetFilter,
+    targets: TargetsConfig | None,
+    as_of: date,
 ) -> NewDatasets:
     names = await queries.partner_names(session)
-    total = await queries.count(session, new)
+    total = await counts.count(new)
     goal = targets.new_datasets if targets else None
-    partner, month = col(Source.partner_id), col(DatasetQuality.published_month)
     by_partner = [
         Count(
             key=p or "", label=names.get(p or ""), count=n, datasets=new.replace(partner=p).href()
         )
-        for p, n in await queries.count_by(session, new, partner)
+        for p, n in await counts.count_by(new, "partner_id")
     ]
     by_month = [
         Count(key=m, count=n, datasets=new.replace(month=m).href())
-        for m, n in await queries.count_by(session, new, month)
+        for m, n in await counts.count_by(new, "month")
     ]
     by_partner_month = [
         Count(
@@ -111,7 +136,7 @@ async def _new_datasets(
             count=n,
             datasets=new.replace(partner=p, month=m).href(),
         )
-        for p, m, n in await queries.count_by(session, new, partner, month)
+        for p, m, n in await counts.count_by(new, "partner_id", "month")
     ]
     assert new.published_after is not None
     return NewDatasets(
@@ -131,15 +156,15 @@ async def _new_datasets(
 
 
 async def _share(
-    session: AsyncSession,
+    counts: Counts,
     population: DatasetFilter,
     criterion: str,
     goal: ShareTarget | None,
     as_of: date,
 ) -> Share:
     meeting = population.replace(**{criterion: True})
-    of = await queries.count(session, population)
-    count = await queries.count(session, meeting)
+    of = await counts.count(population)
+    count = await counts.count(meeting)
     share = round(count / of, 4) if of else None
     return Share(
         count=count,
@@ -155,10 +180,10 @@ async def _share(
 
 
 async def _conformity(
-    session: AsyncSession, new: DatasetFilter, goal: ShareTarget | None, as_of: date
+    counts: Counts, new: DatasetFilter, goal: ShareTarget | None, as_of: date
 ) -> ConformityShare:
-    share = await _share(session, new, "conforms", goal, as_of)
-    failures = await queries.json_list_counts(session, new, col(DatasetQuality.failed_rules))
+    share = await _share(counts, new, "conforms", goal, as_of)
+    failures = await counts.list_counts(new, "failed_rules")
     by_rule = [
         Count(
             key=code,
@@ -171,8 +196,8 @@ async def _conformity(
     return ConformityShare(**share.model_dump(), by_rule=by_rule)
 
 
-async def _hvd(session: AsyncSession, visible: DatasetFilter) -> HvdFigure:
-    counts = await queries.json_list_counts(session, visible, col(DatasetQuality.hvd_categories))
+async def _hvd(source: Counts, visible: DatasetFilter) -> HvdFigure:
+    counts = await source.list_counts(visible, "hvd_categories")
     codes = list(HVD_CATEGORIES) + sorted(set(counts) - set(HVD_CATEGORIES))
     categories = [
         Count(
@@ -185,7 +210,7 @@ async def _hvd(session: AsyncSession, visible: DatasetFilter) -> HvdFigure:
     ]
     with_hvd = visible.replace(hvd=True)
     return HvdFigure(
-        datasets=await queries.count(session, with_hvd),
+        datasets=await source.count(with_hvd),
         categories=categories,
         covered=sum(1 for code in HVD_CATEGORIES if counts[code]),
         of=len(HVD_CATEGORIES),
@@ -199,20 +224,26 @@ async def compute(
     *,
     as_of: date,
     baseline: date | None = None,
+    counts: Counts | None = None,
 ) -> Figures:
-    """Every figure as of ``as_of``, counted from ``baseline`` (default: ``[targets]``'s)."""
+    """Every figure as of ``as_of``, counted from ``baseline`` (default: ``[targets]``'s),
+    afresh or from ``counts`` (stored cells of that baseline and day, :mod:`.cells`)."""
     baseline = baseline or (targets.baseline if targets else EPOCH)
+    if counts is None:
+        counts = queries.LiveCounts(session, baseline, as_of)
     new = DatasetFilter(published_after=baseline, published_until=as_of)
     visible = DatasetFilter(published_until=as_of)
     return Figures(
         as_of=as_of,
         baseline=baseline,
-        partners=await _kinds(session, targets, baseline, as_of),
-        new_datasets=await _new_datasets(session, new, targets, as_of),
-        conformity=await _conformity(session, new, targets.conformity if targets else None, as_of),
+        partners=await _kinds(session, counts, targets, baseline, as_of),
+        new_datasets=await _new_datasets(session, counts, new, targets, as_of),
+        conformity=await _conformity(counts, new, targets.conformity if targets else None, as_of),
         csv_api=await _share(
-            session, new.replace(csv=True), "csv_api", targets.csv_api if targets else None, as_of
+            counts, new.replace(csv=True), "csv_api", targets.csv_api if targets else None, as_of
         ),
-        hvd=await _hvd(session, visible),
-        datasets_without_quality=await queries.unchecked_datasets(session),
+        hvd=await _hvd(counts, visible),
+        datasets_without_quality=await counts.unchecked_datasets(),
+        exact=counts.exact,
+        counted_at=None if counts.exact else counts.counted_at,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -92,6 +92,14 @@ class Figures(BaseModel):
     hvd: HvdFigure
     datasets_without_quality: int = Field(
         0, description="Visible datasets not yet checked (counted nowhere)."
+    )
+    exact: bool = Field(
+        True,
+        description="False while a harvest is writing: the figures are those stored when "
+        "the catalogue was last counted (at ``counted_at``), recounted when the run closes.",
+    )
+    counted_at: datetime | None = Field(
+        None, description="When the figures served while not exact were counted."
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,3 +101,42 @@ async def conformity_by_partner(
         session, DatasetFilter(partner=partner), col(Source.partner_id), col(q.failed_rules), new
     )
     return [(p, list(rules or []), bool(is_new), int(n)) for p, rules, is_new, n in rows]
+
+
+KEYS: dict[str, Any] = {
+    "partner_id": col(Source.partner_id),
+    "month": col(DatasetQuality.published_month),
+    "failed_rules": col(DatasetQuality.failed_rules),
+    "hvd_categories": col(DatasetQuality.hvd_categories),
+}
+"""The grouping keys of :class:`LiveCounts` (also :class:`~.cells.Cell` attributes)."""
+
+
+class LiveCounts:
+    """The indicator queries counted afresh (exact; one scan each)."""
+
+    exact: bool = True
+    counted_at: datetime | None = None
+
+    def __init__(self, session: AsyncSession, baseline: date, as_of: date) -> None:
+        self.session, self.baseline, self.as_of = session, baseline, as_of
+
+    async def count(self, where: DatasetFilter) -> int:
+        return await count(self.session, where)
+
+    async def count_by(self, where: DatasetFilter, *keys: str) -> list[tuple[Any, ...]]:
+        return await count_by(self.session, where, *(KEYS[k] for k in keys))
+
+    async def list_counts(self, where: DatasetFilter, key: str) -> Counter[str]:
+        return await json_list_counts(self.session, where, KEYS[key])
+
+    async def publishing_partners(self) -> set[str]:
+        return await publishing_partners(self.session)
+
+    async def unchecked_datasets(self) -> int:
+        return await unchecked_datasets(self.session)
+
+    async def conformity_by_partner(
+        self, partner: str | None
+    ) -> list[tuple[str | None, list[str], bool, int]]:
+        return await conformity_by_partner(self.session, self.baseline, self.as_of, partner)

@@ -13,20 +13,26 @@ from sqlmodel import col
 from catalog import conformity
 from harvester.partnership import queries
 from harvester.partnership.filters import DatasetFilter
+from harvester.partnership.indicators import Counts
 from harvester.partnership.model import Count, PartnerConformity, PartnerRef
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset, Source
 
 
 async def partner_conformity(
-    session: AsyncSession, baseline: date, as_of: date, partner_id: str | None = None
+    session: AsyncSession,
+    baseline: date,
+    as_of: date,
+    partner_id: str | None = None,
+    counts: Counts | None = None,
 ) -> list[PartnerConformity]:
-    """Every partner (or one) with its visible datasets' conformity, overall and new."""
+    """Every partner (or one) with its visible datasets' conformity, overall and new,
+    counted afresh or from ``counts`` (stored cells of that baseline and day)."""
     totals: dict[str, Counter[str]] = defaultdict(Counter)
     failing: dict[str, Counter[str]] = defaultdict(Counter)
-    for owner, rules, new, n in await queries.conformity_by_partner(
-        session, baseline, as_of, partner_id
-    ):
+    if counts is None:
+        counts = queries.LiveCounts(session, baseline, as_of)
+    for owner, rules, new, n in await counts.conformity_by_partner(partner_id):
         key = owner or ""
         totals[key]["datasets"] += n
         totals[key]["conforming"] += 0 if rules else n

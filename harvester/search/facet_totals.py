@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -95,20 +95,25 @@ async def refresh(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 @dataclass
 class TickRefresh:
-    """The scheduler tick's recount of stale totals (after an interrupted run, an upgrade,
-    or while harvests write). With no run in progress it recounts at once; while one runs
-    (its close recounts anyway) at most every ``during_runs_every`` seconds, since each
-    recount groups every facet row (1 M datasets on PostgreSQL: ~9 s)."""
+    """The scheduler tick's recount of stale stored aggregates — by default these totals —
+    after an interrupted run, an upgrade, or while harvests write. With no run in progress
+    it recounts at once; while one runs (its close recounts anyway) at most every
+    ``during_runs_every`` seconds, since each recount groups every facet row (1 M datasets
+    on PostgreSQL: ~9 s)."""
 
     sessions: async_sessionmaker[AsyncSession]
     during_runs_every: float = 300.0
     clock: Callable[[], float] = time.monotonic
     last: float | None = None
+    is_current: Callable[[AsyncSession], Awaitable[bool]] = field(default=lambda s: current(s))
+    recount: Callable[[async_sessionmaker[AsyncSession]], Awaitable[bool]] = field(
+        default=lambda sessions: refresh(sessions)
+    )
 
     async def __call__(self) -> bool:
-        """True if the totals were recounted."""
+        """True if the aggregates were recounted."""
         async with self.sessions() as session:
-            if await current(session):
+            if await self.is_current(session):
                 return False
             running = await session.scalar(
                 sa.select(sa.exists().where(col(HarvestRun.status) == "running"))
@@ -117,7 +122,7 @@ class TickRefresh:
         if running and self.last is not None and now - self.last < self.during_runs_every:
             return False
         self.last = now
-        return await refresh(self.sessions)
+        return await self.recount(self.sessions)
 
 
 async def _snapshot_without_writers(

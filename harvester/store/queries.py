@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from harvester.partnership import cells
+from harvester.search import facet_totals as stored_facet_totals
 from harvester.search.engine import SearchRequest, search
 from harvester.search.facets import count_facets
 from harvester.search.tables import dataset_facet
+from harvester.search.version import catalog_version
 from harvester.store.tables import Dataset, HarvestError, HarvestRun, Partner, Source
 
 
@@ -40,7 +43,17 @@ async def get_source(session: AsyncSession, source_id: str) -> Source | None:
 
 
 async def list_sources(session: AsyncSession) -> Sequence[tuple[Source, Partner | None, int]]:
-    """Every source with its partner and its count of visible datasets."""
+    """Every source with its partner and its count of visible datasets: from the stored
+    partnership cells when current (:func:`harvester.partnership.cells.visible_by_source`),
+    else counted through the partial index ``ix_dataset_visible_source``."""
+    stored = await cells.visible_by_source(session)
+    if stored is not None:
+        listed = await session.execute(
+            sa.select(Source, Partner)
+            .outerjoin(Partner, col(Partner.id) == col(Source.partner_id))
+            .order_by(col(Source.id))
+        )
+        return [(source, partner, stored.get(source.id, 0)) for source, partner in listed.all()]
     counts = (
         sa.select(col(Dataset.source_id), sa.func.count().label("n"))
         .where(col(Dataset.withdrawn_at).is_(None))
@@ -115,18 +128,37 @@ async def partners_of_sources(
 
 
 async def facet_totals(
-    session: AsyncSession, facets: Sequence[str], limit: int = 1000
-) -> dict[str, list[tuple[str, int]]]:
-    """Counts of visible datasets by value of each facet, most frequent first."""
-    return await count_facets(session, facets, None, limit=limit)
+    session: AsyncSession, facets: Sequence[str], limit: int = 1000, *, stale: bool = False
+) -> tuple[dict[str, list[tuple[str, int]]], bool]:
+    """Counts of visible datasets by value of each facet, most frequent first, and whether
+    they are exact. Read from the totals stored at run close (:mod:`harvester.search.
+    facet_totals`) when they are of the current catalogue version; otherwise counted afresh,
+    or, with ``stale``, the stored ones flagged not exact (when there are any)."""
+    latest = await stored_facet_totals.latest_counts(session, facets, limit=limit)
+    if latest is not None:
+        version, counts = latest
+        if version == stored_facet_totals.version_key(await catalog_version(session)):
+            return counts, True
+        if stale:
+            return counts, False
+    return await count_facets(session, facets, None, limit=limit), True
 
 
 async def visible_count(session: AsyncSession) -> tuple[int, int]:
-    """(visible, withdrawn) dataset counts."""
-    withdrawn = col(Dataset.withdrawn_at).is_not(None)
-    row = (
-        await session.execute(
-            sa.select(sa.func.count(), sa.func.count().filter(withdrawn)).select_from(Dataset)
-        )
-    ).one()
+    """(visible, withdrawn) dataset counts. The withdrawn ones from the partial index
+    ``ix_dataset_withdrawn`` (migration 0010); the visible ones from the stored partnership
+    cells when current, else every row from the smallest index less the withdrawn."""
+    stored = await cells.visible_by_source(session)
+    if stored is not None:
+        gone = sa.select(sa.func.count()).select_from(Dataset)
+        withdrawn_only = await session.scalar(gone.where(col(Dataset.withdrawn_at).is_not(None)))
+        return sum(stored.values()), int(withdrawn_only or 0)
+    every = sa.select(sa.func.count()).select_from(Dataset).scalar_subquery()
+    withdrawn = (
+        sa.select(sa.func.count())
+        .select_from(Dataset)
+        .where(col(Dataset.withdrawn_at).is_not(None))
+        .scalar_subquery()
+    )
+    row = (await session.execute(sa.select(every, withdrawn))).one()
     return int(row[0]) - int(row[1]), int(row[1])

@@ -127,9 +127,10 @@ async def test_the_scheduler_keeps_a_daily_partnership_snapshot(
         await scheduler.stop()
 
 
-async def test_the_tick_recounts_facet_totals_a_write_left_stale(
+async def test_the_tick_recounts_stored_aggregates_a_write_left_stale(
     sessions: Sessions, database_url: str
 ) -> None:
+    from harvester.partnership import cells
     from harvester.search import facet_totals
     from tests.api import corpus
 
@@ -140,6 +141,8 @@ async def test_the_tick_recounts_facet_totals_a_write_left_stale(
     scheduler = EmbeddedScheduler(service(sessions, database_url))
     async with sessions() as session:
         assert not await facet_totals.current(session), "written outside any run"
+        assert not await cells.is_current(session)
     assert await scheduler.tick(MONDAY) == []
     async with sessions() as session:
         assert await facet_totals.current(session)
+        assert await cells.is_current(session)
