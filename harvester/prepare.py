@@ -15,9 +15,9 @@ import orjson
 from catalog.hashing import content_hash_of_dump
 from catalog.model import DatasetRecord
 from catalog.text import pick
+from harvester.quality_facts import QualityFacts, quality_facts
 from harvester.search.fields import IndexFields, PartnerInfo, index_fields
 from harvester.search.text import SearchDocument, search_document
-from harvester.store.quality import QualityFacts, quality_facts
 
 
 @dataclass(slots=True)

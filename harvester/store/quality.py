@@ -8,7 +8,6 @@ so the indicators also work on data harvested before this table existed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from catalog import conformity
-from catalog.hvd import hvd_category
 from catalog.model import DatasetRecord
+from harvester.quality_facts import QualityFacts, quality_facts
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset
@@ -36,35 +35,6 @@ def published_on(issued: date | datetime | None, first_seen: datetime | None) ->
     if isinstance(issued, date):
         return issued
     return (first_seen or utcnow()).astimezone(UTC).date()
-
-
-@dataclass(slots=True)
-class QualityFacts:
-    """What the quality row of a record holds that depends on the record alone (picklable:
-    a harvest may compute it in a mapping process)."""
-
-    issued: date | datetime | None
-    conforms: bool
-    failed_rules: list[str]
-    verdicts: dict[str, bool | None]
-    is_csv: bool
-    csv_api: bool
-    hvd_categories: list[str]
-
-
-def quality_facts(record: DatasetRecord) -> QualityFacts:
-    """Check ``record`` against the publication guidelines and the action plan's facts."""
-    result = conformity.check(record)
-    csv = conformity.is_csv(record)
-    return QualityFacts(
-        issued=record.issued,
-        conforms=result.conforms,
-        failed_rules=result.failed,
-        verdicts=result.verdicts,
-        is_csv=csv,
-        csv_api=csv and conformity.has_api(record),
-        hvd_categories=sorted({hvd_category(v) for v in record.hvd_categories if v.strip()}),
-    )
 
 
 def quality_values(pk: int, facts: QualityFacts, first_seen: datetime | None) -> dict[str, Any]:
