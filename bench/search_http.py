@@ -36,16 +36,9 @@ import h11
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, percentiles, table
+from bench.search_latency import QUERIES, TARGET_P95_MS
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES: dict[str, str | None] = {
-    "rare": "esturgeon",
-    "medium": "patrimoine",
-    "common": "données",
-    "two words": "pistes cyclables",
-    "empty": None,
-}
-TARGET_P95_MS = 50.0
 
 
 def _path(q: str | None, facets: bool) -> str:

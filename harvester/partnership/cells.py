@@ -33,12 +33,16 @@ from sqlmodel import SQLModel, col
 
 from catalog import conformity
 from harvester.partnership.filters import COUNTED_STATUSES, DatasetFilter
-from harvester.search.facet_totals import version_key
+from harvester.search.facet_totals import (
+    harvest_running,
+    snapshot_without_writers,
+    version_key,
+)
 from harvester.search.version import catalog_version
 from harvester.store.db import session_factory
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.quality import backfill_quality
-from harvester.store.tables import Dataset, HarvestRun, Partner, Source
+from harvester.store.tables import Dataset, Partner, Source
 from harvester.store.types import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -85,12 +89,6 @@ async def is_current(session: AsyncSession) -> bool:
     return stored is not None and stored == await current_key(session)
 
 
-async def harvest_running(session: AsyncSession) -> bool:
-    return bool(
-        await session.scalar(sa.select(sa.exists().where(col(HarvestRun.status) == "running")))
-    )
-
-
 async def refresh(sessions: async_sessionmaker[AsyncSession], *, force: bool = False) -> bool:
     """Recount the cells unless they are current (or ``force``); True if recounted. A failure
     (PostgreSQL: writers past :data:`LOCK_TIMEOUT`) is logged, not raised."""
@@ -102,7 +100,9 @@ async def refresh(sessions: async_sessionmaker[AsyncSession], *, force: bool = F
             await backfill_quality(session)
         async with sessions() as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":
-                await _snapshot_without_writers(sessions, session)
+                await snapshot_without_writers(
+                    sessions, session, refreshed="partnership_cell", lock_timeout=LOCK_TIMEOUT
+                )
             # SQLite: this DELETE takes the write lock; what follows reads the latest state
             await session.execute(partnership_cell.delete())
             version = await current_key(session)
@@ -142,20 +142,6 @@ def _count_cells() -> Any:
         "csv_api", "hvd", "hvd_categories", "n",
     ]  # fmt: skip
     return partnership_cell.insert().from_select(names, counted)
-
-
-async def _snapshot_without_writers(
-    sessions: async_sessionmaker[AsyncSession], session: AsyncSession
-) -> None:
-    """As :func:`harvester.search.facet_totals._snapshot_without_writers`, for the cells."""
-    timeout = sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-    await session.execute(timeout)
-    await session.execute(sa.text("LOCK TABLE partnership_cell IN EXCLUSIVE MODE"))
-    async with sessions() as gate, gate.begin():
-        await gate.execute(timeout)
-        await gate.execute(sa.text("LOCK TABLE dataset IN SHARE MODE"))
-        await session.execute(sa.text("SELECT 1"))
 
 
 async def ensure_fresh(session: AsyncSession) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -69,7 +69,9 @@ async def refresh(sessions: async_sessionmaker[AsyncSession]) -> bool:
                 return False
         async with sessions() as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":
-                await _snapshot_without_writers(sessions, session)
+                await snapshot_without_writers(
+                    sessions, session, refreshed="facet_total", lock_timeout=LOCK_TIMEOUT
+                )
             # SQLite: this DELETE takes the database's write lock, so what follows reads the
             # latest state and no one writes until the totals are stored
             await session.execute(facet_total.delete())
@@ -105,19 +107,15 @@ class TickRefresh:
     during_runs_every: float = 300.0
     clock: Callable[[], float] = time.monotonic
     last: float | None = None
-    is_current: Callable[[AsyncSession], Awaitable[bool]] = field(default=lambda s: current(s))
-    recount: Callable[[async_sessionmaker[AsyncSession]], Awaitable[bool]] = field(
-        default=lambda sessions: refresh(sessions)
-    )
+    is_current: Callable[[AsyncSession], Awaitable[bool]] = current
+    recount: Callable[[async_sessionmaker[AsyncSession]], Awaitable[bool]] = refresh
 
     async def __call__(self) -> bool:
         """True if the aggregates were recounted."""
         async with self.sessions() as session:
             if await self.is_current(session):
                 return False
-            running = await session.scalar(
-                sa.select(sa.exists().where(col(HarvestRun.status) == "running"))
-            )
+            running = await harvest_running(session)
         now = self.clock()
         if running and self.last is not None and now - self.last < self.during_runs_every:
             return False
@@ -125,16 +123,28 @@ class TickRefresh:
         return await self.recount(self.sessions)
 
 
-async def _snapshot_without_writers(
-    sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+async def harvest_running(session: AsyncSession) -> bool:
+    """Whether any harvest run is in progress."""
+    return bool(
+        await session.scalar(sa.select(sa.exists().where(col(HarvestRun.status) == "running")))
+    )
+
+
+async def snapshot_without_writers(
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    *,
+    refreshed: str,
+    lock_timeout: str,
 ) -> None:
     """Give ``session``'s transaction, not started yet, a REPEATABLE READ snapshot taken
-    while no transaction that wrote datasets is in flight (see the module doc)."""
-    timeout = sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    while no transaction that wrote datasets is in flight (see the module doc); one
+    refresher of the table ``refreshed`` at a time. Waits at most ``lock_timeout``."""
+    timeout = sa.text(f"SET LOCAL lock_timeout = '{lock_timeout}'")
     await session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
     await session.execute(timeout)
-    # one refresher at a time (readers of the totals are not blocked); LOCK takes no snapshot
-    await session.execute(sa.text("LOCK TABLE facet_total IN EXCLUSIVE MODE"))
+    # readers of the refreshed table are not blocked; LOCK takes no snapshot
+    await session.execute(sa.text(f"LOCK TABLE {refreshed} IN EXCLUSIVE MODE"))
     async with sessions() as gate, gate.begin():
         await gate.execute(timeout)
         await gate.execute(sa.text("LOCK TABLE dataset IN SHARE MODE"))
