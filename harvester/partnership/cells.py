@@ -35,7 +35,7 @@ from catalog import conformity
 from harvester.partnership.filters import COUNTED_STATUSES, DatasetFilter
 from harvester.search.facet_totals import (
     harvest_running,
-    snapshot_without_writers,
+    lock_for_recount,
     version_key,
 )
 from harvester.search.version import catalog_version
@@ -99,11 +99,11 @@ async def refresh(sessions: async_sessionmaker[AsyncSession], *, force: bool = F
         async with sessions() as session, session.begin():
             await backfill_quality(session)
         async with sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                await snapshot_without_writers(
-                    sessions, session, refreshed="partnership_cell", lock_timeout=LOCK_TIMEOUT
-                )
-            # SQLite: this DELETE takes the write lock; what follows reads the latest state
+            await lock_for_recount(
+                sessions, session, refreshed="partnership_cell", lock_timeout=LOCK_TIMEOUT
+            )
+            if not force and await is_current(session):
+                return False  # another refresher stored them while this one waited
             await session.execute(partnership_cell.delete())
             version = await current_key(session)
             await session.execute(_count_cells())

@@ -17,7 +17,8 @@ while a second transaction holds a SHARE lock on ``dataset``: that lock waited f
 transaction that wrote datasets and keeps new writers out until the snapshot is taken
 (milliseconds; the counting itself, 1 M datasets: ~9 s, blocks no one). So the version and
 the counts are of one committed state, and any later change draws a larger ``change_seq``,
-which moves the version once it is visible.
+which moves the version once it is visible. Refreshers take turns (:func:`lock_for_recount`),
+and one that waited for another checks the version again instead of counting twice.
 """
 
 from __future__ import annotations
@@ -68,12 +69,9 @@ async def refresh(sessions: async_sessionmaker[AsyncSession]) -> bool:
             if await current(session):
                 return False
         async with sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "postgresql":
-                await snapshot_without_writers(
-                    sessions, session, refreshed="facet_total", lock_timeout=LOCK_TIMEOUT
-                )
-            # SQLite: this DELETE takes the database's write lock, so what follows reads the
-            # latest state and no one writes until the totals are stored
+            await lock_for_recount(sessions, session, refreshed="facet_total")
+            if await current(session):
+                return False  # another refresher stored them while this one waited
             await session.execute(facet_total.delete())
             version = version_key(await catalog_version(session))
             f = dataset_facet.c
@@ -128,6 +126,27 @@ async def harvest_running(session: AsyncSession) -> bool:
     return bool(
         await session.scalar(sa.select(sa.exists().where(col(HarvestRun.status) == "running")))
     )
+
+
+async def lock_for_recount(
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    *,
+    refreshed: str,
+    lock_timeout: str = LOCK_TIMEOUT,
+) -> None:
+    """Begin a recount of the stored aggregate ``refreshed`` in ``session`` (no statement
+    run yet): one refresher at a time, reading one committed state that no one changes
+    until it stores its counts. PostgreSQL: :func:`snapshot_without_writers`. SQLite: the
+    database's write lock, taken by a write that changes nothing, so what follows reads
+    the latest state. A refresher that waited for another should then check whether the
+    aggregate became current, rather than count it again."""
+    if session.get_bind().dialect.name == "postgresql":
+        await snapshot_without_writers(
+            sessions, session, refreshed=refreshed, lock_timeout=lock_timeout
+        )
+    else:
+        await session.execute(sa.text(f"DELETE FROM {refreshed} WHERE 0"))
 
 
 async def snapshot_without_writers(

@@ -5,6 +5,7 @@ reads the stored facet totals when current and flags them when not."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -47,6 +48,30 @@ async def _seed_more(sessions: async_sessionmaker[AsyncSession]) -> None:
             record("orphan", "o2", date(2016, 1, 1), ("JSON",)),
         ]
         await write_batch(session, "orphan", items, now=FIRST_SEEN)
+
+
+async def test_a_refresher_that_waited_for_another_does_not_count_again(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _seed_more(sessions)
+    recounts = await asyncio.gather(*(cells.refresh(sessions) for _ in range(3)))
+    assert recounts.count(True) == 1, recounts
+    async with sessions() as session:
+        before = (await session.execute(sa.select(cells.partnership_cell_version))).one()
+    real_is_current = cells.is_current
+    calls = 0
+
+    async def stale_at_first(session: AsyncSession) -> bool:
+        nonlocal calls
+        calls += 1
+        return False if calls == 1 else await real_is_current(session)
+
+    monkeypatch.setattr(cells, "is_current", stale_at_first)
+    assert not await cells.refresh(sessions), "current under the lock: not recounted"
+    assert calls == 2
+    async with sessions() as session:
+        after = (await session.execute(sa.select(cells.partnership_cell_version))).one()
+    assert after == before, "the stored cells and their counting time are kept"
 
 
 def _without_exactness(figures: Any) -> dict[str, Any]:

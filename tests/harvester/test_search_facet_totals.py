@@ -18,6 +18,7 @@ from harvester.search import facet_counts, facet_totals
 from harvester.search.engine import SearchRequest, search
 from harvester.search.facets import count_facets
 from harvester.search.fields import FACETS
+from harvester.search.tables import facet_total
 from harvester.search.version import catalog_version
 from harvester.store.tables import Dataset, HarvestRun, Partner, Source
 from harvester.store.withdrawals import withdraw
@@ -71,6 +72,38 @@ async def test_stored_totals_equal_a_fresh_count_and_serve_the_empty_query(
         result = await search(session, SearchRequest(limit=1, facets=["format", "licence"]))
     assert facet_counts.stats["stored"] == stored + 1
     assert result.facets == {"format": expected["format"], "licence": expected["licence"]}
+
+
+async def test_a_refresher_that_waited_for_another_does_not_count_again(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two stale readers that both decide to refresh take turns; the second finds the
+    totals current once it holds the lock and keeps them."""
+    await _seed(sessions, database_url)
+    recounts = await asyncio.gather(*(facet_totals.refresh(sessions) for _ in range(3)))
+    assert recounts.count(True) == 1, recounts
+    assert await _stored(sessions) == await _fresh_count(sessions)
+
+    async with sessions() as session, session.begin():  # a row no recount would keep
+        await session.execute(sa.insert(facet_total).values(facet="format", value="SENTINEL", n=99))
+    real_current = facet_totals.current
+    calls = 0
+
+    async def stale_at_first(session: AsyncSession) -> bool:
+        nonlocal calls
+        calls += 1
+        return False if calls == 1 else await real_current(session)
+
+    monkeypatch.setattr(facet_totals, "current", stale_at_first)
+    assert not await facet_totals.refresh(sessions), "current under the lock: kept"
+    assert calls == 2
+    async with sessions() as session:
+        kept = await session.scalar(
+            sa.select(facet_total.c.n).where(facet_total.c.value == "SENTINEL")
+        )
+    assert kept == 99
 
 
 async def test_a_write_or_a_withdrawal_makes_the_totals_stale(
