@@ -13,8 +13,8 @@ the simulator's rendering is not what is measured); for each database, in fresh 
 * naive    — one rdflib graph per dataset, serialized, re-parsed, mapped, one transaction
              each (ckanext-dcat's way), on ``--naive-sample`` datasets;
 * re-harvest 0 % (full listing, then incremental) and 5 % changed, with the rows written to
-  ``dataset``, ``raw_record``, ``dataset_facet`` (and ``search_doc`` on PostgreSQL) counted
-  by triggers.
+  ``dataset``, ``raw_record``, ``dataset_facet`` (and ``search_doc`` on PostgreSQL,
+  ``dataset_facet_set`` on SQLite) counted by triggers.
 
 ``--stem-cache`` also runs a full harvest with stems memoized per word (the fix proposed for
 the pure-Python stemmer, obsolete since the C stemmer landed); ``--profile`` runs a full
@@ -36,6 +36,11 @@ from bench import harvest_jobs as jobs
 from bench.common import drop_database, fresh_database, isolated, machine, table
 
 COUNTED = ("dataset", "raw_record", "dataset_facet")
+
+
+def counted_tables(postgres: bool) -> tuple[str, ...]:
+    """The tables whose row writes are counted: :data:`COUNTED` and the dialect's own."""
+    return (*COUNTED, "search_doc" if postgres else "dataset_facet_set")
 TARGET_RATE, TARGET_NAIVE, TARGET_CEILING, TARGET_RSS = 5000, 20, 4, 400
 
 
@@ -74,7 +79,7 @@ async def _install_counters(db_url: str) -> None:
 
     engine = create_engine(db_url)
     postgres = engine.dialect.name == "postgresql"
-    tables = (*COUNTED, "search_doc") if postgres else COUNTED
+    tables = counted_tables(postgres)
     async with engine.begin() as connection:
         await connection.execute(
             sa.text("CREATE TABLE bench_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL)")
@@ -115,7 +120,7 @@ async def _rows(db_url: str) -> int:
     from harvester.store.db import create_engine
 
     engine = create_engine(db_url)
-    tables = (*COUNTED, "search_doc") if engine.dialect.name == "postgresql" else COUNTED
+    tables = counted_tables(engine.dialect.name == "postgresql")
     async with engine.connect() as connection:
         total = 0
         for name in tables:
@@ -295,7 +300,8 @@ def main() -> None:
     print(f"moisson bench/harvest.py · {machine()}")
     print(
         "vs full = full-harvest seconds / this run's seconds; row writes = rows inserted, "
-        "updated or deleted in dataset, raw_record, dataset_facet (+ search_doc on PostgreSQL)"
+        "updated or deleted in dataset, raw_record, dataset_facet (+ search_doc on PostgreSQL, "
+        "dataset_facet_set on SQLite)"
     )
     from simulator.corpus import CorpusSpec
     from simulator.server import SimProcess

@@ -8,7 +8,8 @@ Costs stay bounded on huge result sets (DESIGN §4):
   needs no document text and the keyset ``(score, pk)`` is stable while harvests write;
 * the total is exact up to ``count_limit`` matches, then reported as a lower bound;
 * facet counts read the ``dataset_facet`` index (with no query and no filter, the index
-  alone, through its ``visible`` column).
+  alone, through its ``visible`` column); on SQLite a sample of matches is counted from
+  its packed facet sets (:mod:`harvester.search.facet_sets`).
 
 Pagination is keyset, on ``(sort key, pk)``: rows written while a client pages through
 cannot shift the pages it has not read yet.

@@ -9,10 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from harvester.search import facet_sets
 from harvester.search.tables import dataset_facet
 from harvester.store.db import dialect_name
 
 FacetCounts = dict[str, list[tuple[str, int]]]
+
+PACKED_SAMPLES = True
+"""Whether SQLite counts candidates from their packed sets (benchmarks turn it off to
+compare with :func:`facet_statement`)."""
 
 
 async def write_facets(
@@ -23,42 +28,62 @@ async def write_facets(
 ) -> None:
     """Make the facet rows of these datasets exactly ``rows`` (visible: they were just
     written). Only the rows that differ are deleted or inserted; ``fresh`` pks are datasets
-    inserted by this transaction, which have no facet rows to compare with."""
+    inserted by this transaction, which have no facet rows to compare with. On SQLite the
+    packed sets of the datasets that changed follow (:mod:`harvester.search.facet_sets`)."""
     if not rows:
         return
+    old = await _stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
+    gone: list[dict[str, Any]] = []
+    values: list[tuple[int, str, str]] = []
+    changed: list[tuple[int, set[tuple[str, str]]]] = []
+    for pk, facets in rows:
+        before = old.get(pk, set())
+        gone += [{"pk": pk, "facet": f, "value": v} for f, v in sorted(before - facets)]
+        values += [(pk, f, v) for f, v in sorted(facets - before)]
+        if pk not in old or before != facets:
+            changed.append((pk, facets))
+    sqlite = dialect_name(session) == "sqlite"
+    await _delete_facets(session, gone)
+    await _insert_facets(session, values, sqlite=sqlite)
+    if sqlite and changed:
+        await facet_sets.write_sets(session, changed)
+
+
+async def _stored_facets(
+    session: AsyncSession, pks: Sequence[int]
+) -> dict[int, set[tuple[str, str]]]:
+    """The facet rows of these datasets (an empty set for one without any)."""
     f = dataset_facet.c
-    known = [pk for pk, _ in rows if pk not in fresh]
-    old: dict[int, set[tuple[str, str]]] = {pk: set() for pk in known}
-    if known:
+    old: dict[int, set[tuple[str, str]]] = {pk: set() for pk in pks}
+    if pks:
         found = await session.execute(
-            sa.select(f.dataset_pk, f.facet, f.value).where(f.dataset_pk.in_(known))
+            sa.select(f.dataset_pk, f.facet, f.value).where(f.dataset_pk.in_(pks))
         )
         for pk, facet, value in found:
             old[pk].add((facet, value))
-    gone: list[dict[str, Any]] = []
-    values: list[tuple[int, str, str]] = []
-    for pk, facets in rows:
-        before = old.get(pk)
-        if before:
-            gone += [
-                {"pk": pk, "facet": facet, "value": value}
-                for facet, value in sorted(before - facets)
-            ]
-            values += [(pk, facet, value) for facet, value in sorted(facets - before)]
-        else:
-            values += [(pk, facet, value) for facet, value in sorted(facets)]
-    if gone:
-        await session.execute(
-            dataset_facet.delete().where(
-                f.dataset_pk == sa.bindparam("pk"),
-                f.facet == sa.bindparam("facet"),
-                f.value == sa.bindparam("value"),
-            ),
-            gone,
-        )
+    return old
+
+
+async def _delete_facets(session: AsyncSession, gone: list[dict[str, Any]]) -> None:
+    if not gone:
+        return
+    f = dataset_facet.c
+    await session.execute(
+        dataset_facet.delete().where(
+            f.dataset_pk == sa.bindparam("pk"),
+            f.facet == sa.bindparam("facet"),
+            f.value == sa.bindparam("value"),
+        ),
+        gone,
+    )
+
+
+async def _insert_facets(
+    session: AsyncSession, values: list[tuple[int, str, str]], *, sqlite: bool
+) -> None:
     if not values:
         return
-    if dialect_name(session) == "sqlite":  # plain tuples: no per-row bind processing
+    if sqlite:  # plain tuples: no per-row bind processing
         connection = await session.connection()
         await connection.exec_driver_sql(_SQLITE_INSERT, values)
     else:
@@ -86,9 +111,12 @@ async def count_facets(
     limit: int,
 ) -> FacetCounts:
     """The ``limit`` most frequent values of each facet among ``candidates`` (a select of
-    dataset pks; None = every visible dataset, counted from the index alone)."""
+    visible dataset pks; None = every visible dataset, counted from the index alone). On
+    SQLite, candidates are counted from their packed sets (:mod:`.facet_sets`)."""
     if not names:
         return {}
+    if candidates is not None and dialect_name(session) == "sqlite" and PACKED_SAMPLES:
+        return await facet_sets.count_sets(session, names, candidates, limit=limit)
     rows = await session.execute(facet_statement(names, candidates, limit=limit))
     return read_facets(names, [(facet, value, n) for facet, value, n, _ in rows])
 

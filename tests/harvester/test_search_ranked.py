@@ -185,7 +185,9 @@ def test_rank_keys_order_by_richness_then_pk() -> None:
     assert split(rank_key(-4, 9)) == (0, 9) and split(keys[4]) == (99, 3)
 
 
-async def test_migration_rekeys_rows_indexed_before_it(tmp_path: Path) -> None:
+async def test_migration_rekeys_rows_indexed_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     for revision in ("0003", "0005", "0006_raw_mapping"):  # every head but 0007
         await upgrade_async(url, revision)
@@ -194,7 +196,7 @@ async def test_migration_rekeys_rows_indexed_before_it(tmp_path: Path) -> None:
     await corpus.add_sources(session_factory(engine))
     await engine.dispose()
     # write with the pre-0007 index layout (rowid = pk)
-    from harvester.search import backend
+    from harvester.search import backend, facet_sets
 
     original = backend.SqliteSearch
 
@@ -211,11 +213,16 @@ async def test_migration_rekeys_rows_indexed_before_it(tmp_path: Path) -> None:
         async def remove(self, session: AsyncSession, pks: list) -> None:  # type: ignore[type-arg]
             pass
 
+    async def no_sets(session: AsyncSession, rows: list) -> None:  # type: ignore[type-arg]
+        pass  # the facet sets came with 0011
+
     backend.SqliteSearch = PkKeyed  # type: ignore[misc,assignment]
+    monkeypatch.setattr(facet_sets, "write_sets", no_sets)
     try:
         await corpus.write(url, "ville", items)
     finally:
         backend.SqliteSearch = original  # type: ignore[misc]
+        monkeypatch.undo()
     await upgrade_async(url)
     sessions = session_factory(create_engine(url))
     fast, _ = await _all_pages(sessions, SearchRequest(q="parc", limit=3))
