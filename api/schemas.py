@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.model import Agent, ContactPoint, DatasetRecord, Distribution, LicenceRef
+from catalog.model import (
+    Agent,
+    ContactPoint,
+    DatasetRecord,
+    Distribution,
+    LicenceRef,
+    LocalizedList,
+    LocalizedText,
+)
+from harvester.search.engine import SummaryRow
 from harvester.search.highlight import Stems, highlight
 from harvester.store.tables import Dataset
 
@@ -158,11 +167,42 @@ class DatasetSearchPage(BaseModel):
     }
 
 
-def _formats(record: DatasetRecord) -> list[str]:
+class _SummaryPart(BaseModel):
+    """Part of a stored record, its other fields ignored (stored records were validated)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _SummaryDistribution(_SummaryPart):
+    format: str | None = None
+
+
+class _SummaryProvenance(_SummaryPart):
+    original_url: str | None = None
+
+
+class SummaryRecord(_SummaryPart):
+    """The fields of a stored :class:`DatasetRecord` a search result shows, validated as
+    ``DatasetRecord`` validates them: validating the whole record (every distribution's
+    every field) cost more than the rest of a result."""
+
+    title: LocalizedText
+    description: LocalizedText = Field(default_factory=dict)
+    keywords: LocalizedList = Field(default_factory=dict)
+    licence: LicenceRef | None = None
+    modified: date | datetime | None = None
+    landing_page: str | None = None
+    distributions: list[_SummaryDistribution] = Field(default_factory=list)
+    provenance: _SummaryProvenance
+
+
+def _formats(record: DatasetRecord | SummaryRecord) -> list[str]:
     return sorted({d.format for d in record.distributions if d.format})
 
 
-def _links(row: Dataset, record: DatasetRecord, base: str) -> DatasetLinks:
+def _links(
+    row: Dataset | SummaryRow, record: DatasetRecord | SummaryRecord, base: str
+) -> DatasetLinks:
     return DatasetLinks(
         self=f"{base}/api/v1/datasets/{row.id}",
         original=record.provenance.original_url or record.landing_page,
@@ -170,7 +210,7 @@ def _links(row: Dataset, record: DatasetRecord, base: str) -> DatasetLinks:
     )
 
 
-def _highlights(record: DatasetRecord, stems: Stems | None) -> Highlights | None:
+def _highlights(record: SummaryRecord, stems: Stems | None) -> Highlights | None:
     if stems is None:
         return None
     title = next((h for t in record.title.values() if (h := highlight(t, stems))), None)
@@ -181,8 +221,10 @@ def _highlights(record: DatasetRecord, stems: Stems | None) -> Highlights | None
     return Highlights(title=title, description=description) if title or description else None
 
 
-def dataset_summary(row: Dataset, base: str, stems: Stems | None = None) -> DatasetSummary:
-    record = DatasetRecord.model_validate(row.record)
+def dataset_summary(
+    row: Dataset | SummaryRow, base: str, stems: Stems | None = None
+) -> DatasetSummary:
+    record = SummaryRecord.model_validate(row.record)
     return DatasetSummary(
         id=row.id,
         title=record.title,

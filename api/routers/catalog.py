@@ -18,6 +18,7 @@ from harvester.search.engine import SearchRequest, SearchResult, search
 from harvester.search.filters import Filters
 from harvester.search.version import catalog_version
 from harvester.store.queries import get_dataset
+from harvester.store.tables import Dataset
 
 router = APIRouter(tags=["dcat"])
 
@@ -56,7 +57,7 @@ async def _catalog(
     query = SearchRequest(q=q, filters=filters, sort="pk", limit=size or 1, cursor=cursor or None)
     sessions = request.app.state.sessions
 
-    async def fetch(page: SearchRequest) -> SearchResult:
+    async def fetch(page: SearchRequest) -> SearchResult[Dataset]:
         async with sessions() as own:
             return await search(own, page)
 

@@ -20,7 +20,7 @@ from api.schemas import (
 )
 from api.search_params import search_request
 from harvester.search.cursor import CursorError
-from harvester.search.engine import SearchRequest, search
+from harvester.search.engine import SearchRequest, load_summary_rows, search_rows
 from harvester.search.highlight import query_stems
 from harvester.search.version import catalog_version
 from harvester.store.queries import get_dataset, get_source
@@ -58,7 +58,7 @@ async def search_datasets(
     if is_fresh(request, tag, version[1]):
         return not_modified(tag, version[1])
     try:
-        result = await search(session, query)
+        result = await search_rows(session, query, load_summary_rows)
     except CursorError as error:
         raise bad_parameter("query.cursor", str(error)) from None
     base = base_url(request)

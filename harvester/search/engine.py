@@ -17,10 +17,10 @@ cannot shift the pages it has not read yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,11 +60,58 @@ class SearchRequest:
     facet_sample: int = 1_000
 
 
+class PageRow(Protocol):
+    """What a page's cursor needs of its rows."""
+
+    @property
+    def pk(self) -> int | None: ...
+
+    @property
+    def modified(self) -> datetime | None: ...
+
+    @property
+    def title_sort(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=PageRow)
+Load = Callable[[AsyncSession, list[int]], Awaitable[dict[int | None, RowT]]]
+"""Reads the rows of a page's pks, by pk."""
+
+
+async def load_datasets(session: AsyncSession, pks: list[int]) -> dict[int | None, Dataset]:
+    """Whole ``Dataset`` rows."""
+    statement = sa.select(Dataset).where(col(Dataset.pk).in_(pks))
+    return {row.pk: row for row in await session.scalars(statement)}
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """The columns of a dataset that a search result shows (and its cursor needs): a
+    quarter cheaper to read than a whole ``Dataset`` (no ORM state, no other dates)."""
+
+    pk: int
+    id: str
+    source_id: str
+    publisher_name: str | None
+    modified: datetime | None
+    title_sort: str
+    record: dict[str, Any]
+
+
+_SUMMARY_COLUMNS = [col(getattr(Dataset, column.name)) for column in fields(SummaryRow)]
+
+
+async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int | None, SummaryRow]:
+    """:class:`SummaryRow` rows."""
+    statement = sa.select(*_SUMMARY_COLUMNS).where(col(Dataset.pk).in_(pks))
+    return {row[0]: SummaryRow(*row) for row in await session.execute(statement)}
+
+
 @dataclass(slots=True)
-class SearchResult:
+class SearchResult(Generic[RowT]):
     total: int
     total_exact: bool
-    datasets: list[Dataset]
+    datasets: list[RowT]
     next_cursor: str | None
     facets: FacetCounts
     query: ParsedQuery
@@ -79,10 +126,19 @@ class _Plan:
     score: sa.ColumnElement[int] | None
     narrowed: bool  # anything beyond "visible"?
     fingerprint: int
+    ranked: bool = False  # served by the early-stopping relevance path (rank keys)?
 
 
 def _plan(request: SearchRequest, parsed: ParsedQuery, dialect: str) -> _Plan:
     backend = search_backend(dialect)
+    sort: Sort = request.sort
+    title = backend.matches(parsed, "title")[0] if sort == "relevance" else None
+    if sort == "relevance" and title is None:
+        sort = "modified"
+    fingerprint = cursors.fingerprint(request.q or "", request.filters.key(), sort)
+    if title is not None and not request.offset and ranked.applies(request.filters):
+        # a query with a positive part: narrowed; its statements are built by :mod:`ranked`
+        return _Plan([], sort, None, True, fingerprint, ranked=True)
     positive, negative = backend.matches(parsed)
     where: list[sa.ColumnElement[bool]] = [col(Dataset.withdrawn_at).is_(None)]
     pk = col(Dataset.pk)
@@ -91,16 +147,10 @@ def _plan(request: SearchRequest, parsed: ParsedQuery, dialect: str) -> _Plan:
     if negative is not None:
         where.append(pk.not_in(negative))
     where += conditions(request.filters)
-    sort: Sort = request.sort
     score = None
-    if sort == "relevance":
-        title, _ = backend.matches(parsed, "title")
-        if title is None:
-            sort = "modified"
-        else:
-            bonus = sa.case((pk.in_(title), TITLE_BONUS), else_=0)
-            score = (bonus + col(Dataset.richness)).label("score")
-    fingerprint = cursors.fingerprint(request.q or "", request.filters.key(), sort)
+    if title is not None:
+        bonus = sa.case((pk.in_(title), TITLE_BONUS), else_=0)
+        score = (bonus + col(Dataset.richness)).label("score")
     return _Plan(where, sort, score, len(where) > 1, fingerprint)
 
 
@@ -139,7 +189,7 @@ def _after(plan: _Plan, key: tuple[Any, ...]) -> sa.ColumnElement[bool]:
         raise cursors.CursorError("the cursor's position is malformed") from None
 
 
-def _key(plan: _Plan, row: Dataset, score: int | None) -> tuple[Any, ...]:
+def _key(plan: _Plan, row: PageRow, score: int | None) -> tuple[Any, ...]:
     if plan.sort == "relevance":
         return (score, row.pk)
     if plan.sort == "modified":
@@ -160,8 +210,8 @@ def candidates(plan: _Plan) -> Select[Any]:
 
 
 async def _page(
-    session: AsyncSession, plan: _Plan, request: SearchRequest
-) -> tuple[list[tuple[Dataset, int | None]], bool]:
+    session: AsyncSession, plan: _Plan, request: SearchRequest, load: Load[RowT]
+) -> tuple[list[tuple[RowT, int | None]], bool]:
     """The page's rows (and scores), and whether more follow. Ordering runs on the narrow
     ``(pk, score)`` pairs; only the page's rows are read whole."""
     pk = col(Dataset.pk)
@@ -177,27 +227,19 @@ async def _page(
     found = (await session.execute(keys)).all()
     scores = {row[0]: (row[1] if plan.score is not None else None) for row in found}
     wanted = [row[0] for row in found[: request.limit]]
-    loaded = {
-        row.pk: row for row in await session.scalars(sa.select(Dataset).where(pk.in_(wanted)))
-    }
+    loaded = await load(session, wanted)
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
 
 
-def _ranked(request: SearchRequest, parsed: ParsedQuery, plan: _Plan, dialect: str) -> bool:
-    """Whether the early-stopping relevance path (rank keys) serves this request."""
-    return (
-        plan.sort == "relevance"
-        and plan.score is not None
-        and not request.offset
-        and ranked.applies(request.filters)
-    )
-
-
 async def _ranked_page(
-    session: AsyncSession, query: ranked.AnyRankedQuery, plan: _Plan, request: SearchRequest
-) -> tuple[list[tuple[Dataset, int | None]], bool]:
+    session: AsyncSession,
+    query: ranked.AnyRankedQuery,
+    plan: _Plan,
+    request: SearchRequest,
+    load: Load[RowT],
+) -> tuple[list[tuple[RowT, int | None]], bool]:
     found = await ranked.page(session, query, _cursor_key(plan, request), request.limit + 1)
-    return await _rows(session, found, request.limit)
+    return await _rows(session, found, request.limit, load)
 
 
 def _cursor_key(plan: _Plan, request: SearchRequest) -> tuple[int, int] | None:
@@ -212,21 +254,22 @@ def _cursor_key(plan: _Plan, request: SearchRequest) -> tuple[int, int] | None:
 
 
 async def _rows(
-    session: AsyncSession, found: list[tuple[int, int]], limit: int
-) -> tuple[list[tuple[Dataset, int | None]], bool]:
-    """The datasets of the first ``limit`` (pk, score) pairs, and whether more follow."""
+    session: AsyncSession, found: list[tuple[int, int]], limit: int, load: Load[RowT]
+) -> tuple[list[tuple[RowT, int | None]], bool]:
+    """The rows of the first ``limit`` (pk, score) pairs, and whether more follow."""
     wanted = [pk for pk, _ in found[:limit]]
-    scores = dict(found)
-    pk = col(Dataset.pk)
-    loaded = {
-        row.pk: row for row in await session.scalars(sa.select(Dataset).where(pk.in_(wanted)))
-    }
+    scores: dict[int, int | None] = dict(found)
+    loaded = await load(session, wanted)
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
 
 
 async def _postgres_ranked(
-    session: AsyncSession, query: ranked.PostgresRankedQuery, plan: _Plan, request: SearchRequest
-) -> SearchResult:
+    session: AsyncSession,
+    query: ranked.PostgresRankedQuery,
+    plan: _Plan,
+    request: SearchRequest,
+    load: Load[RowT],
+) -> SearchResult[RowT]:
     """The whole search in one statement (:func:`ranked.read_once`), reading every match
     once when an upper bound of the matches says that costs less than walking each tier
     (:func:`ranked.materializes`). Same page, total and facets as the separate statements
@@ -256,7 +299,7 @@ async def _postgres_ranked(
         if found.complete:
             break
         materialize = False  # far more matches than the statistics said: walk
-    page, more = await _rows(session, found.page, request.limit)
+    page, more = await _rows(session, found.page, request.limit, load)
     next_cursor = None
     if more and page:
         last, score = page[-1]
@@ -274,8 +317,16 @@ async def _postgres_ranked(
     )
 
 
-async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
-    """Run ``request``; raises :class:`~harvester.search.cursor.CursorError` for a bad cursor.
+async def search(session: AsyncSession, request: SearchRequest) -> SearchResult[Dataset]:
+    """Run ``request`` (see :func:`search_rows`), reading whole ``Dataset`` rows."""
+    return await search_rows(session, request, load_datasets)
+
+
+async def search_rows(
+    session: AsyncSession, request: SearchRequest, load: Load[RowT]
+) -> SearchResult[RowT]:
+    """Run ``request``, reading the page's rows with ``load``; raises
+    :class:`~harvester.search.cursor.CursorError` for a bad cursor.
 
     Facet counts are exact while the matches are few (at most ``facet_sample``, and within
     ``count_limit``); beyond, they are counted on the first ``facet_sample`` matches and
@@ -287,17 +338,13 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
     dialect = dialect_name(session)
     plan = _plan(request, parsed, dialect)
     await plan_for_values(session)
-    query = (
-        ranked.ranked_query(parsed, request.filters, dialect)
-        if _ranked(request, parsed, plan, dialect)
-        else None
-    )
+    query = ranked.ranked_query(parsed, request.filters, dialect) if plan.ranked else None
     if isinstance(query, ranked.PostgresRankedQuery):
-        return await _postgres_ranked(session, query, plan, request)
+        return await _postgres_ranked(session, query, plan, request, load)
     if query is not None:
-        page, more = await _ranked_page(session, query, plan, request)
+        page, more = await _ranked_page(session, query, plan, request, load)
     else:
-        page, more = await _page(session, plan, request)
+        page, more = await _page(session, plan, request, load)
     next_cursor = None
     if more and page:
         last, score = page[-1]
@@ -311,7 +358,7 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult:
             total, exact = await _total(session, plan, request.count_limit)
     facets_exact = exact and total <= request.facet_sample
     sample: Select[Any] | None = None
-    if plan.narrowed:
+    if plan.narrowed and request.facets:  # the sample is only read to count facets
         limit = None if facets_exact else request.facet_sample
         if query is not None:
             sample = ranked.sample(query, limit)

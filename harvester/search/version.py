@@ -15,12 +15,16 @@ from sqlmodel import col
 
 from harvester.store.tables import Dataset
 
+_NEWEST = sa.select(
+    sa.select(sa.func.max(col(Dataset.change_seq))).scalar_subquery(),
+    sa.select(sa.func.max(col(Dataset.updated_at))).scalar_subquery(),
+)
+"""Built once: every request reads it, and building it cost more than running it."""
+
 
 async def catalog_version(session: AsyncSession) -> tuple[int | None, datetime | None]:
     """(newest ``change_seq``, newest ``updated_at``) of the catalogue."""
-    newest_change = sa.select(sa.func.max(col(Dataset.change_seq))).scalar_subquery()
-    newest_write = sa.select(sa.func.max(col(Dataset.updated_at))).scalar_subquery()
-    row = (await session.execute(sa.select(newest_change, newest_write))).one()
+    row = (await session.execute(_NEWEST)).one()
     latest = row[1]
     if isinstance(latest, str):  # SQLite aggregates lose the column type
         latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)

@@ -229,3 +229,35 @@ async def test_a_cursor_from_another_query_is_refused(client: httpx.AsyncClient)
         URL, params={"q": "parc", "sort": "title", "cursor": page["next_cursor"]}
     )
     assert resorted.status_code == 400
+
+
+def test_summary_record_reads_its_fields_as_the_whole_record() -> None:
+    """Results validate only the fields they show: each as ``DatasetRecord`` validates it."""
+    from api.schemas import SummaryRecord
+    from catalog.model import DatasetRecord
+
+    shown = set(SummaryRecord.model_fields) - {"distributions", "provenance"}
+    for name in shown:
+        light, whole = SummaryRecord.model_fields[name], DatasetRecord.model_fields[name]
+        assert light.annotation == whole.annotation, name
+        assert light.get_default(call_default_factory=True) == whole.get_default(
+            call_default_factory=True
+        )
+    stored = {
+        "identifier": "x",
+        "title": {"fr": "Titre"},
+        "keywords": {"fr": ["a", "b"]},
+        "licence": {"id": "CC-BY-4.0", "uri": None, "title": None, "open": True},
+        "modified": "2024-03-01T00:00:00Z",  # a date-time at midnight reads as a date
+        "landing_page": "https://example.org/page",
+        "distributions": [{"format": "CSV", "byte_size": 3}, {"format": None}, {"title": {}}],
+        "provenance": {"source_id": "s", "remote_id": "r", "platform": "ckan"},
+    }
+    light_record = SummaryRecord.model_validate(stored)
+    whole_record = DatasetRecord.model_validate(stored)
+    for name in shown:
+        assert getattr(light_record, name) == getattr(whole_record, name), name
+    assert [d.format for d in light_record.distributions] == [
+        d.format for d in whole_record.distributions
+    ]
+    assert light_record.provenance.original_url == whole_record.provenance.original_url

@@ -4,6 +4,7 @@ the records themselves, totals, query language, and the index fields."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.model import DatasetRecord, PeriodOfTime, Provenance, SpatialCoverage
 from harvester.search.cursor import Cursor, CursorError, decode, encode
-from harvester.search.engine import SearchRequest, search
+from harvester.search.engine import SearchRequest, load_summary_rows, search, search_rows
 from harvester.search.fields import FACETS, PartnerInfo, index_fields
 from harvester.search.filters import Filters
 from harvester.store.db import create_engine, session_factory
@@ -117,6 +118,40 @@ async def test_query_language(
     assert await ids("autobus OR bibliothèques") == {"bus", "bibli"}
     assert await ids("transports collectifs") == {"bus"}
     assert await ids("-parc") == {"velo", "reseau", "bibli", "bus", "energie"}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        SearchRequest(limit=7, facets=()),
+        SearchRequest(q="données", limit=5),
+        SearchRequest(q="eau", sort="title", limit=3, facets=("format",)),
+        SearchRequest(q="-parc", sort="modified", limit=4, facets=()),
+    ],
+    ids=["all", "relevance", "title", "modified"],
+)
+async def test_summary_rows_page_as_whole_datasets(
+    sessions: async_sessionmaker[AsyncSession], items: list, request_: SearchRequest
+) -> None:
+    """Reading only what a result shows changes no page, cursor, total or facet."""
+    summary_fields = ("pk", "id", "source_id", "publisher_name", "modified", "title_sort", "record")
+    request = replace(request_)
+    for _ in range(3):
+        async with sessions() as session:
+            whole = await search(session, request)
+            light = await search_rows(session, request, load_summary_rows)
+        assert [[getattr(row, f) for f in summary_fields] for row in whole.datasets] == [
+            [getattr(row, f) for f in summary_fields] for row in light.datasets
+        ]
+        assert (whole.total, whole.total_exact, whole.facets, whole.next_cursor) == (
+            light.total,
+            light.total_exact,
+            light.facets,
+            light.next_cursor,
+        )
+        if not whole.next_cursor:
+            break
+        request = replace(request, cursor=whole.next_cursor)
 
 
 def test_index_fields_extents_and_richness() -> None:
