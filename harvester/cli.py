@@ -33,6 +33,7 @@ from harvester.cli_tokens import tokens_app
 from harvester.cli_worker import prune, withdrawals_app, worker
 from harvester.config import check_config, format_problems, load_config
 from harvester.logs import configure_logging
+from harvester.serve_workers import balanced_by_kernel, serve_workers
 from harvester.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -92,6 +93,16 @@ def serve(
     import uvicorn
 
     configure_logging(settings.log_format, settings.log_level)
+    if workers > 1 and balanced_by_kernel():
+        serve_workers(
+            APP_FACTORY,
+            host,
+            port,
+            workers,
+            log_format=settings.log_format,
+            log_level=settings.log_level,
+        )
+        return
     if workers > 1:
         uvicorn.run(
             APP_FACTORY, factory=True, host=host, port=port, log_config=None, workers=workers

@@ -3,12 +3,22 @@ while the embedded scheduler is on (it must run once)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harvester import cli
+from harvester.serve_workers import balanced_by_kernel
 from tests.harvester.test_cli import _one_line_error, env, invoke
+from tests.paths import REPO
 
 __all__ = ["env"]  # the fixture, shared with test_cli
 
@@ -21,13 +31,15 @@ def test_workers_need_the_scheduler_off(monkeypatch: pytest.MonkeyPatch) -> None
     assert calls == []
 
 
-def test_workers_start_uvicorn_with_processes(
+def test_workers_fall_back_to_uvicorn_processes(
     env: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Where the kernel does not balance ``SO_REUSEPORT`` sockets: uvicorn's shared one."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append((a, k)))
     monkeypatch.setattr(cli, "configure_logging", lambda *a: None)
+    monkeypatch.setattr(cli, "balanced_by_kernel", lambda: False)
     result = invoke("serve", "--workers", "3", "--no-scheduler")
     assert result.exit_code == 0, result.output
     assert calls == [
@@ -42,3 +54,98 @@ def test_workers_start_uvicorn_with_processes(
             },
         )
     ]
+
+
+def _tcp(port: int, state: str) -> set[str]:
+    """Inodes of the sockets on 127.0.0.1:``port`` in ``state`` (``0A`` listening, ``01``
+    established), from Linux's /proc/net/tcp."""
+    local = f"0100007F:{port:04X}"
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return {f[9] for f in map(str.split, lines) if f[1] == local and f[3] == state}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _sockets(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+async def _served_by(port: int, workers: list[int], clients: int) -> list[int]:
+    """Open ``clients`` keep-alive connections at once, one request each (every answer a
+    200), and count those each worker accepted."""
+
+    async def one() -> asyncio.StreamWriter:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert (await reader.readline()).split()[1] == b"200"
+        return writer
+
+    writers = await asyncio.gather(*(one() for _ in range(clients)))
+    accepted = _tcp(port, "01")
+    served = [len(_sockets(pid) & accepted) for pid in workers]
+    for writer in writers:
+        writer.close()
+    return served
+
+
+@pytest.mark.skipif(not balanced_by_kernel(), reason="SO_REUSEPORT balances on Linux only")
+def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
+    """uvicorn's shared socket let one process accept a whole burst of keep-alive clients
+    (16 at once on two processes: 14 and 2); each process now listens itself."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "MOISSON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "MOISSON_CONFIG": str(tmp_path / "absent.toml"),
+        "MOISSON_RATE_LIMIT": "0",
+    }
+    command = [sys.executable, "-m", "harvester.cli", "serve", "--port", str(port)]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-scheduler"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_tcp(port, "0A")) < 2:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the workers did not listen in 60 s"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the apps' startup
+        listening = _tcp(port, "0A")
+        assert len(listening) == 2, "one listening socket per worker"
+        workers = [pid for pid in _children(server.pid) if _sockets(pid) & listening]
+        assert len(workers) == 2, workers
+        served = asyncio.run(_served_by(port, workers, 32))
+        assert sum(served) == 32 and min(served) >= 1, served
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

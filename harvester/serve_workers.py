@@ -1,0 +1,99 @@
+"""``moisson serve --workers N``: N HTTP processes, each listening on the port with its own
+``SO_REUSEPORT`` socket, so the kernel spreads connections over them.
+
+uvicorn's own ``--workers`` shares one listening socket, and a woken event loop accepts
+every connection waiting on it: a burst of keep-alive clients all landed on one process
+(16 clients connecting at once on two processes: 14 and 2), which then served them alone
+while the other core idled. With one socket per process the kernel picks the process by
+hashing the connection's addresses. Where ``SO_REUSEPORT`` does not balance (not Linux),
+uvicorn's shared socket serves instead.
+
+The supervisor restarts a process that dies and stops them all on SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from harvester.logs import LogFormat, configure_logging
+
+RESTART_PAUSE = 1.0
+"""Seconds between restarts of a process that keeps dying (e.g. the port taken)."""
+
+STOP_GRACE = 10.0
+"""Seconds a process has to finish its requests once told to stop."""
+
+
+def balanced_by_kernel() -> bool:
+    """Whether the kernel spreads connections over ``SO_REUSEPORT`` sockets (Linux)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` that other processes may also listen on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_worker(app: str, host: str, port: int, log_format: LogFormat, log_level: str) -> None:
+    """One HTTP process (the target of each spawned worker)."""
+    import uvicorn
+
+    configure_logging(log_format, log_level)
+    sock = listening_socket(host, port)
+    config = uvicorn.Config(app, factory=True, log_config=None)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_workers(
+    app: str, host: str, port: int, workers: int, *, log_format: LogFormat, log_level: str
+) -> None:
+    """Run ``workers`` processes of ``app`` (an import string of a factory) until SIGINT or
+    SIGTERM, restarting any that dies."""
+    context = multiprocessing.get_context("spawn")
+    arguments = (app, host, port, log_format, log_level)
+    stopping = False
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def start() -> BaseProcess:
+        process = context.Process(target=run_worker, args=arguments, name="moisson-http")
+        process.start()
+        return process
+
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for position, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    time.sleep(RESTART_PAUSE)
+                    processes[position] = start()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + STOP_GRACE
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
