@@ -171,6 +171,9 @@ def main() -> None:
     unknown = [name for name in shapes if name not in QUERIES]
     if unknown:
         raise SystemExit(f"unknown shape {unknown[0]!r}; use any of {', '.join(QUERIES)}")
+    from harvester.store.migrate import upgrade
+
+    upgrade(url)  # once here: the server processes start without migrating
     print(machine())
     context = get_context("spawn")
     rows = []
