@@ -25,6 +25,7 @@ from harvester.store.tables import HarvestRun, Source
 from tests.api.portal_replay import make_app
 from tests.api.test_partnership_api import CONFIG
 from tests.harvester.partnership_data import AS_OF, BASELINE, FIRST_SEEN, TARGETS, record, seed
+from tests.harvester.stale_once import StaleOnce
 
 DAYS = [
     (BASELINE, AS_OF),
@@ -58,17 +59,10 @@ async def test_a_refresher_that_waited_for_another_does_not_count_again(
     assert recounts.count(True) == 1, recounts
     async with sessions() as session:
         before = (await session.execute(sa.select(cells.partnership_cell_version))).one()
-    real_is_current = cells.is_current
-    calls = 0
-
-    async def stale_at_first(session: AsyncSession) -> bool:
-        nonlocal calls
-        calls += 1
-        return False if calls == 1 else await real_is_current(session)
-
-    monkeypatch.setattr(cells, "is_current", stale_at_first)
+    check = StaleOnce(cells.is_current)
+    monkeypatch.setattr(cells, "is_current", check)
     assert not await cells.refresh(sessions), "current under the lock: not recounted"
-    assert calls == 2
+    assert check.calls == 2
     async with sessions() as session:
         after = (await session.execute(sa.select(cells.partnership_cell_version))).one()
     assert after == before, "the stored cells and their counting time are kept"

@@ -24,6 +24,7 @@ from harvester.store.tables import Dataset, HarvestRun, Partner, Source
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+from tests.harvester.stale_once import StaleOnce
 
 
 def _items(n: int) -> list[corpus.Harvested]:
@@ -88,17 +89,10 @@ async def test_a_refresher_that_waited_for_another_does_not_count_again(
 
     async with sessions() as session, session.begin():  # a row no recount would keep
         await session.execute(sa.insert(facet_total).values(facet="format", value="SENTINEL", n=99))
-    real_current = facet_totals.current
-    calls = 0
-
-    async def stale_at_first(session: AsyncSession) -> bool:
-        nonlocal calls
-        calls += 1
-        return False if calls == 1 else await real_current(session)
-
-    monkeypatch.setattr(facet_totals, "current", stale_at_first)
+    check = StaleOnce(facet_totals.current)
+    monkeypatch.setattr(facet_totals, "current", check)
     assert not await facet_totals.refresh(sessions), "current under the lock: kept"
-    assert calls == 2
+    assert check.calls == 2
     async with sessions() as session:
         kept = await session.scalar(
             sa.select(facet_total.c.n).where(facet_total.c.value == "SENTINEL")
