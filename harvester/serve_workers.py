@@ -21,7 +21,11 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+import structlog
+
 from harvester.logs import LogFormat, configure_logging
+
+log = structlog.get_logger(__name__)
 
 RESTART_PAUSE = 1.0
 """Seconds between restarts of a process that keeps dying (e.g. the port taken)."""
@@ -82,8 +86,11 @@ def serve_workers(
         while not stopping:
             time.sleep(0.2)
             for position, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    time.sleep(RESTART_PAUSE)
+                if process.is_alive() or stopping:
+                    continue
+                log.warning("http worker exited, restarting", exitcode=process.exitcode)
+                time.sleep(RESTART_PAUSE)
+                if not stopping:
                     processes[position] = start()
     finally:
         for process in processes:

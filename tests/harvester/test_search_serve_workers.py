@@ -142,6 +142,17 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
         assert len(workers) == 2, workers
         served = asyncio.run(_served_by(port, workers, 32))
         assert sum(served) == 32 and min(served) >= 1, served
+
+        os.kill(workers[0], signal.SIGKILL)  # a worker that dies is replaced
+        deadline = time.monotonic() + 60
+        while True:
+            listening = _tcp(port, "0A")
+            now = [pid for pid in _children(server.pid) if _sockets(pid) & listening]
+            if len(now) == 2 and workers[0] not in now:
+                break
+            assert time.monotonic() < deadline, f"not replaced: {now}"
+            time.sleep(0.2)
+        workers = now
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left"
