@@ -135,7 +135,8 @@ class HarvestRun(SQLModel, table=True):
     failed: int = 0
     skipped: int = 0
     pages: int = 0
-    bytes: int = 0
+    bytes: int = Field(default=0, sa_type=sa.BigInteger)
+    """Bytes of every page fetched (a 1 M-dataset CKAN listing is ~6 GB: past 32 bits)."""
     complete: bool = False
     message: str | None = None
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)

@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.client import build_client
 from harvester.runs import SourceNotFound, run_harvest
 from harvester.store.queries import search_datasets
-from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
+from harvester.store.tables import (
+    Dataset,
+    HarvestError,
+    HarvestRun,
+    Partner,
+    RawRecord,
+    Source,
+)
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
 from tests.paths import fixture
 
@@ -140,3 +147,23 @@ async def test_unknown_source_is_a_clear_error(sessions):
     async with _client(PagedSearch([])) as client:
         with pytest.raises(SourceNotFound, match="no source with id 'nope'"):
             await run_harvest(sessions, "nope", client)
+
+
+async def test_a_run_past_four_gigabytes_stores_its_byte_count(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """Migration 0012: a 1 M-dataset CKAN listing is ~6 GB, and a 32-bit column (PostgreSQL)
+    failed the run at 2 GB, when a batch stored the run's counters."""
+    from connectors.ckan import CkanConnector
+
+    count_bytes = CkanConnector._count_bytes
+
+    def huge_pages(self: CkanConnector, size: int) -> None:
+        count_bytes(self, size + 3_000_000_000)  # each page "weighs" 3 GB
+
+    monkeypatch.setattr(CkanConnector, "_count_bytes", huge_pages)
+    packages = mixed_packages()
+    run = await _harvest(sessions, source, PagedSearch(packages))
+    assert run.status == "succeeded", run.message
+    stored = await _rows(sessions, HarvestRun)
+    assert stored[0].bytes == run.bytes > run.pages * 3_000_000_000 > 2**32
