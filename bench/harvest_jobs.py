@@ -17,6 +17,7 @@ import os
 import resource
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -202,16 +203,29 @@ def harvest(
         }
 
     if not profile:
-        result = asyncio.run(main())
+        result = _stopping_workers_on_error(main)
         return {**result, **_memory_and_stop_workers()}
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.005)
     profiler.start()
-    result = asyncio.run(main())
+    result = _stopping_workers_on_error(main)
     profiler.stop()
     text = profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False)
     return {**result, **_memory_and_stop_workers(), "profile": text}
+
+
+def _stopping_workers_on_error(main: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """``asyncio.run(main())``; if it fails, stop the mapping workers first: this spawned
+    process would otherwise wait for them at exit, forever, and the error never reach the
+    benchmark."""
+    from harvester.mapping_pool import POOL
+
+    try:
+        return asyncio.run(main())
+    except BaseException:
+        POOL.shutdown()
+        raise
 
 
 def _memory_and_stop_workers() -> dict[str, Any]:
