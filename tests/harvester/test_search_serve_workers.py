@@ -157,6 +157,10 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
         assert server.wait(30) == 0
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left"
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        if server.poll() is None:  # SIGTERM stops the workers too; SIGKILL would orphan them
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
