@@ -69,7 +69,9 @@ async def refresh(sessions: async_sessionmaker[AsyncSession]) -> bool:
             if await current(session):
                 return False
         async with sessions() as session, session.begin():
-            await lock_for_recount(sessions, session, refreshed="facet_total")
+            await lock_for_recount(
+                sessions, session, refreshed="facet_total", lock_timeout=LOCK_TIMEOUT
+            )
             if await current(session):
                 return False  # another refresher stored them while this one waited
             await session.execute(facet_total.delete())
@@ -133,7 +135,7 @@ async def lock_for_recount(
     session: AsyncSession,
     *,
     refreshed: str,
-    lock_timeout: str = LOCK_TIMEOUT,
+    lock_timeout: str,
 ) -> None:
     """Begin a recount of the stored aggregate ``refreshed`` in ``session`` (no statement
     run yet): one refresher at a time, reading one committed state that no one changes
