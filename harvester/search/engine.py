@@ -224,11 +224,9 @@ async def _page(
         keys = keys.where(_after(plan, cursor.key))
     elif request.offset:
         keys = keys.offset(request.offset)
-    found = (await session.execute(keys)).all()
-    scores = {row[0]: (row[1] if plan.score is not None else None) for row in found}
-    wanted = [row[0] for row in found[: request.limit]]
-    loaded = await load(session, wanted)
-    return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
+    scored = plan.score is not None
+    found = [(row[0], row[1] if scored else None) for row in await session.execute(keys)]
+    return await _rows(session, found, request.limit, load)
 
 
 async def _ranked_page(
@@ -254,11 +252,11 @@ def _cursor_key(plan: _Plan, request: SearchRequest) -> tuple[int, int] | None:
 
 
 async def _rows(
-    session: AsyncSession, found: list[tuple[int, int]], limit: int, load: Load[RowT]
+    session: AsyncSession, found: Sequence[tuple[int, int | None]], limit: int, load: Load[RowT]
 ) -> tuple[list[tuple[RowT, int | None]], bool]:
     """The rows of the first ``limit`` (pk, score) pairs, and whether more follow."""
     wanted = [pk for pk, _ in found[:limit]]
-    scores: dict[int, int | None] = dict(found)
+    scores = dict(found)
     loaded = await load(session, wanted)
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
 
