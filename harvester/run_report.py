@@ -204,10 +204,36 @@ async def flush(
     Records whose payload and mapping are those already stored (dataset present and
     visible) are not normalized: they count as unchanged. The run row is updated only while
     it is still ``running``: a run the liveness check declared interrupted raises
-    :class:`RunLost` and its batch is rolled back.
+    :class:`RunLost` and its batch is rolled back. A batch rolled back leaves the run's
+    counters, cursor and errors as they were.
     """
     run = report.run
     premapped = await _premapped(cut)  # before the transaction: never wait holding locks
+    counters = {name: getattr(run, name) for name in _COUNTERS}
+    cursor, errors, recorded = run.cursor, list(report.errors), report.recorded_errors
+    try:
+        await _write(sessions, source_id, cut, premapped, report, now, connector, mapping_key)
+    except BaseException:
+        # the batch was rolled back, so are its counts, cursor and errors: the run's close
+        # then stores what was written (not values that may be what failed, e.g. overflow)
+        for name, value in counters.items():
+            setattr(run, name, value)
+        run.cursor, report.errors, report.recorded_errors = cursor, errors, recorded
+        raise
+    report.errors = []
+
+
+async def _write(
+    sessions: async_sessionmaker[AsyncSession],
+    source_id: str,
+    cut: Cut,
+    premapped: dict[int, Mapped],
+    report: Report,
+    now: datetime,
+    connector: Connector,
+    mapping_key: str | None,
+) -> None:
+    run = report.run
     async with sessions() as session, session.begin():
         await _lock_running(session, run)
         items, stored = await _map_batch(
@@ -232,7 +258,6 @@ async def flush(
         if not updated.rowcount:  # type: ignore[attr-defined]
             raise RunLost(run.id)
         session.add_all(report.errors)
-    report.errors = []
 
 
 async def _lock_running(session: AsyncSession, run: HarvestRun) -> None:

@@ -266,7 +266,8 @@ async def _fetch_all(
     lost: Callable[[], bool],
     spec: SourceSpec,
 ) -> Exception | None:
-    """Page, normalize and write; returns the fatal error that ended the listing, if any.
+    """Page, normalize and write; returns the fatal error that ended the listing or its
+    writes, if any (recorded in the report, so that :func:`finish` closes the run failed).
 
     Records are collected raw, ``batch_size`` at a time; the flush normalizes only those
     whose payload or mapping changed since they were stored (:func:`run_report.flush`).
@@ -325,6 +326,10 @@ async def _fetch_all(
                 )
         except RunLost as error:
             return error
+        except Exception as error:  # e.g. a database error: end the run failed now, not
+            # "running" until the liveness check; the batches already written stay
+            report.error(error)
+            return fatal or error
         tell(progress, run.seen, connector)
         return fatal
     finally:

@@ -167,3 +167,51 @@ async def test_a_run_past_four_gigabytes_stores_its_byte_count(
     assert run.status == "succeeded", run.message
     stored = await _rows(sessions, HarvestRun)
     assert stored[0].bytes == run.bytes > run.pages * 3_000_000_000 > 2**32
+
+
+@pytest.mark.parametrize("failing", ["datasets", "counters"])
+async def test_a_database_error_in_the_final_flush_fails_the_run_at_once(
+    sessions, engine, source, monkeypatch: pytest.MonkeyPatch, failing: str
+):
+    """The last batch's write failing (a full disk, a lost connection, a counter the column
+    cannot hold) ends the run ``failed`` with the error recorded, not ``running`` until the
+    liveness check; the batches written before it stay, and the run counts only them."""
+    from harvester import run_report
+
+    real_write_batch = run_report.write_batch
+    batches: list[int] = []
+    armed: list[bool] = []
+
+    def disk_full(statement: str) -> sa.exc.OperationalError:
+        return sa.exc.OperationalError(statement, None, OSError("disk full"))
+
+    async def tail_fails(session, source_id, items, **kwargs: Any):
+        batches.append(len(items))
+        if len(items) < 5:  # 18 packages in batches of 5: the 4th and last holds 3
+            if failing == "datasets":
+                raise disk_full("INSERT INTO dataset")
+            armed.append(True)  # its datasets are written, then the run's counters fail
+        return await real_write_batch(session, source_id, items, **kwargs)
+
+    def counters_fail(conn, cursor, statement: str, *args: Any) -> None:
+        if armed and statement.startswith("UPDATE harvest_run") and "seen=" in statement:
+            armed.clear()
+            raise disk_full(statement)
+
+    monkeypatch.setattr(run_report, "write_batch", tail_fails)
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", counters_fail)
+    packages = mixed_packages()
+    try:
+        run = await _harvest(sessions, source, PagedSearch(packages))
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", counters_fail)
+    assert batches == [5, 5, 5, 3] and not armed, "only the final flush failed"
+    assert run.status == "failed" and not run.complete
+    assert "disk full" in (run.message or "")
+    [stored] = await _rows(sessions, HarvestRun)
+    assert (stored.status, stored.seen, stored.added) == ("failed", 18, 15)
+    assert stored.finished_at is not None and "disk full" in (stored.message or "")
+    errors = await _rows(sessions, HarvestError)
+    assert [(e.kind, e.remote_id) for e in errors] == [("OperationalError", None)]
+    assert "disk full" in errors[0].message
+    assert len(await _rows(sessions, Dataset)) == 15, "the earlier batches are kept"
