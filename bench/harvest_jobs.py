@@ -182,10 +182,11 @@ def harvest(
         patch_stem_cache()
     from connectors.client import build_client
     from harvester.runs import run_harvest
+    from harvester.settings import Settings
     from harvester.store.db import create_engine, session_factory
 
     async def main() -> dict[str, Any]:
-        engine = create_engine(db_url)
+        engine = create_engine(db_url, sqlite_inline_ms=Settings().sqlite_inline_ms)
         sessions = session_factory(engine)
         async with build_client(allow=LOOPBACK, timeout=300) as client:
             start = time.perf_counter()

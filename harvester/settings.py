@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS
+
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -91,6 +93,12 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: float = Field(
         default=60.0, ge=1, description="Anonymous reads a client may make at once."
+    )
+    sqlite_inline_ms: float = Field(
+        default=DEFAULT_BUDGET_MS,
+        ge=0,
+        description="How long an SQLite read may run on the event loop before it moves to "
+        "its connection's thread (0: every statement on the thread, as aiosqlite does).",
     )
     http_cache_dir: Path | None = Field(
         default=None,

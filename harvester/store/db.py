@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS, inline_dbapi
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -41,9 +43,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url``: WAL and foreign keys on SQLite, orjson for JSON columns."""
+def create_engine(
+    url: str, *, sqlite_inline_ms: float = DEFAULT_BUDGET_MS, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine for ``url``: WAL and foreign keys on SQLite, orjson for JSON columns.
+
+    On ``sqlite+aiosqlite`` a read runs on the event loop's thread for up to
+    ``sqlite_inline_ms`` before moving to the connection's (:mod:`sqlite_inline`)."""
     ensure_sqlite_directory(url)
+    if make_url(url).drivername == "sqlite+aiosqlite" and "module" not in kwargs:
+        kwargs["module"] = inline_dbapi(sqlite_inline_ms)
     engine = create_async_engine(
         url, json_serializer=_json_dumps, json_deserializer=orjson.loads, **kwargs
     )

@@ -1,0 +1,176 @@
+"""Short SQLite reads on the event loop's thread instead of aiosqlite's.
+
+aiosqlite runs every call on its connection's own thread, and SQLAlchemy's adapter makes
+four such hand-offs per statement (open a cursor, execute, fetch, close). The SQL of a
+search is tens of microseconds to a few milliseconds; the hand-offs, and the thread and
+GIL switching they cause under concurrent requests, cost more than the SQL itself (45 % of
+a search request's CPU at 100 k datasets, measured in ``bench/README.md``, session 6).
+
+This adapter keeps aiosqlite's connection and thread but:
+
+* runs a ``SELECT`` on the calling thread, execute and fetch at once, within a time budget
+  (:data:`DEFAULT_BUDGET_MS`). SQLite calls a progress handler every few thousand VM steps;
+  past the budget it interrupts the statement, which is then run again from the start on
+  the connection's thread, so a long read never holds the event loop longer than the
+  budget. Only on a WAL (or in-memory) database, where a reader never waits for a lock;
+* runs everything else (writes, which may wait up to ``busy_timeout`` for the write lock,
+  ``COMMIT``, pragmas, ``executemany``) on the connection's thread in one hand-off,
+  execute and fetch together;
+* skips the hand-off for ``COMMIT``/``ROLLBACK`` when no transaction is open (sqlite3
+  does nothing then either);
+* leaves server-side (streamed) results to SQLAlchemy's aiosqlite cursor, one hand-off
+  per chunk, so a streamed export never loads its rows at once.
+
+Uses SQLAlchemy's and aiosqlite's private adapter hooks (``_execute_async``,
+``Connection._execute``); pyproject pins both below their next minor version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import deque
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util.concurrency import await_
+
+DEFAULT_BUDGET_MS = 5.0
+"""How long a read may hold the event loop before it moves to the connection's thread."""
+
+PROGRESS_STEPS = 1000
+"""SQLite VM steps between two looks at the clock (a few to tens of microseconds)."""
+
+_READ_ONLY_JOURNALS = frozenset({"wal", "memory"})
+
+
+def _is_select(operation: str) -> bool:
+    return operation.lstrip()[:6].upper() == "SELECT"
+
+
+def _execute_fetch(
+    cursor: sqlite3.Cursor, operation: str, args: tuple[Any, ...]
+) -> list[Any] | None:
+    cursor.execute(operation, *args)
+    return cursor.fetchall() if cursor.description else None
+
+
+def _read_within(
+    connection: sqlite3.Connection,
+    cursor: sqlite3.Cursor,
+    operation: str,
+    args: tuple[Any, ...],
+    budget_s: float,
+) -> list[Any] | None:
+    """The statement's rows, or ``None`` when it was interrupted past ``budget_s``."""
+    deadline = time.perf_counter() + budget_s
+    over = False
+
+    def past_deadline() -> bool:
+        nonlocal over
+        over = time.perf_counter() > deadline
+        return over
+
+    connection.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        cursor.execute(operation, *args)
+        return cursor.fetchall()
+    except sqlite3.OperationalError:
+        if over:
+            return None
+        raise
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def _reads_never_wait(connection: sqlite3.Connection) -> bool:
+    row = connection.execute("PRAGMA journal_mode").fetchone()
+    return bool(row) and str(row[0]).lower() in _READ_ONLY_JOURNALS
+
+
+class InlineReadCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor: short reads inline, the rest in one hand-off."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False  # sqlite3's own close: nothing to wait for
+    _cursor: Any  # a sqlite3.Cursor here, not an aiosqlite one
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection._conn.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        adapt: InlineReadConnection = self._adapt_connection  # type: ignore[assignment]
+        thread: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        args: tuple[Any, ...] = () if parameters is None else (parameters,)
+        async with adapt._execute_mutex:
+            if adapt.budget_s > 0 and _is_select(operation):
+                if adapt.reads_inline is None:
+                    adapt.reads_inline = await thread._execute(_reads_never_wait, thread._conn)
+                if adapt.reads_inline:
+                    rows = _read_within(thread._conn, self._cursor, operation, args, adapt.budget_s)
+                    if rows is not None:
+                        self._rows = deque(rows)
+                        return self._cursor
+            rows = await thread._execute(_execute_fetch, self._cursor, operation, args)
+            if rows is not None:
+                self._rows = deque(rows)
+            return self._cursor
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        thread: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._adapt_connection._execute_mutex:
+            return await thread._execute(self._cursor.executemany, operation, seq_of_parameters)
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+
+class InlineReadConnection(AsyncAdapt_aiosqlite_connection):
+    """aiosqlite's connection with :class:`InlineReadCursor` for buffered results."""
+
+    __slots__ = ("budget_s", "reads_inline")
+    _cursor_cls = InlineReadCursor
+
+    def __init__(self, dbapi: Any, connection: Any, budget_s: float) -> None:
+        super().__init__(dbapi, connection)
+        self.budget_s = budget_s
+        self.reads_inline: bool | None = None  # known at the first read
+
+    def _idle(self) -> bool:
+        raw: sqlite3.Connection | None = self._connection._connection
+        return raw is not None and not raw.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
+
+class InlineReadDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The ``module`` handed to ``create_async_engine`` for ``sqlite+aiosqlite`` URLs."""
+
+    def __init__(self, budget_ms: float = DEFAULT_BUDGET_MS) -> None:
+        super().__init__(aiosqlite, sqlite3)
+        self.budget_s = max(budget_ms, 0.0) / 1000
+
+    def connect(self, *args: Any, **kwargs: Any) -> InlineReadConnection:
+        kwargs["check_same_thread"] = False  # opened on its thread, read from the loop's
+        connection = aiosqlite.connect(*args, **kwargs)
+        connection._thread.daemon = True  # as SQLAlchemy's own adapter does
+        return InlineReadConnection(self, await_(connection), self.budget_s)
+
+
+def inline_dbapi(budget_ms: float = DEFAULT_BUDGET_MS) -> InlineReadDBAPI:
+    """A DBAPI module for SQLite engines; ``budget_ms=0`` keeps every call on the thread."""
+    return InlineReadDBAPI(budget_ms)

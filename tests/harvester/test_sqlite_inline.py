@@ -1,0 +1,138 @@
+"""SQLite reads on the event loop's thread, everything else on the connection's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from harvester.store.db import create_engine
+from harvester.store.sqlite_inline import _reads_never_wait
+
+COUNT_TO = 3_000_000  # a read of ~0.3-1 s: far past any budget below
+LONG_READ = sa.text(
+    "SELECT (SELECT count(*) FROM (WITH RECURSIVE c(x) AS "
+    f"(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {COUNT_TO}) SELECT x FROM c)), "
+    "thread_name()"
+)
+
+
+def _engine(path: Path, budget_ms: float) -> AsyncEngine:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_inline_ms=budget_ms)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _thread_name(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.create_function(
+            "thread_name", 0, lambda: threading.current_thread().name
+        )
+
+    return engine
+
+
+@pytest.fixture
+async def inline(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = _engine(tmp_path / "inline.db", budget_ms=5)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("CREATE TABLE t (n INTEGER, thread TEXT)"))
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_short_read_runs_on_the_event_loop_thread(inline: AsyncEngine) -> None:
+    async with inline.connect() as connection:
+        name = await connection.scalar(sa.text("SELECT thread_name()"))
+    assert name == threading.current_thread().name
+
+
+async def test_with_no_budget_every_read_runs_on_the_connection_thread(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "thread.db", budget_ms=0)
+    try:
+        async with engine.connect() as connection:
+            name = await connection.scalar(sa.text("SELECT thread_name()"))
+    finally:
+        await engine.dispose()
+    assert name != threading.current_thread().name
+
+
+async def test_writes_run_on_the_connection_thread_and_persist(inline: AsyncEngine) -> None:
+    async with inline.begin() as connection:
+        await connection.execute(sa.text("INSERT INTO t VALUES (1, thread_name())"))
+        await connection.execute(
+            sa.text("INSERT INTO t (n) VALUES (:n)"), [{"n": n} for n in range(2, 6)]
+        )
+    async with inline.connect() as connection:
+        rows = (await connection.execute(sa.text("SELECT n, thread FROM t ORDER BY n"))).all()
+    assert [n for n, _ in rows] == [1, 2, 3, 4, 5]
+    assert rows[0][1] not in (None, threading.current_thread().name)
+
+
+async def test_a_long_read_moves_to_the_thread_without_holding_the_loop(
+    inline: AsyncEngine,
+) -> None:
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    async with inline.connect() as connection:
+        count, name = (await connection.execute(LONG_READ)).one()
+    took = time.perf_counter() - started
+    stop.set()
+    await ticking
+    assert count == COUNT_TO  # run again from the start on the thread: the whole answer
+    assert name != threading.current_thread().name
+    # the read took far longer than the budget, but the loop was held only ~the budget
+    assert took > 0.1
+    assert max(gaps) < took / 2
+
+
+async def test_a_failing_read_raises_as_before(inline: AsyncEngine) -> None:
+    async with inline.connect() as connection:
+        with pytest.raises(OperationalError, match="no such table"):
+            await connection.execute(sa.text("SELECT * FROM missing"))
+        assert await connection.scalar(sa.text("SELECT 1")) == 1  # still usable
+
+
+async def test_streamed_rows_come_from_the_thread_in_chunks(inline: AsyncEngine) -> None:
+    async with inline.begin() as connection:
+        await connection.execute(
+            sa.text("INSERT INTO t (n) VALUES (:n)"), [{"n": n} for n in range(3000)]
+        )
+    async with inline.connect() as connection:
+        result = await connection.stream(sa.text("SELECT n, thread_name() FROM t ORDER BY n"))
+        seen = [row async for row in result]
+    assert [row[0] for row in seen] == list(range(3000))
+    assert {row[1] for row in seen} != {threading.current_thread().name}
+
+
+def test_reads_inline_only_where_a_reader_never_waits(tmp_path: Path) -> None:
+    wal = sqlite3.connect(tmp_path / "wal.db")
+    wal.execute("PRAGMA journal_mode=WAL")
+    rollback_journal = sqlite3.connect(tmp_path / "delete.db")
+    rollback_journal.execute("PRAGMA journal_mode=DELETE")
+    memory = sqlite3.connect(":memory:")
+    try:
+        assert _reads_never_wait(wal)
+        assert _reads_never_wait(memory)
+        assert not _reads_never_wait(rollback_journal)  # a reader may wait for a writer
+    finally:
+        for connection in (wal, rollback_journal, memory):
+            connection.close()
