@@ -8,12 +8,15 @@ while the other core idled. With one socket per process the kernel picks the pro
 hashing the connection's addresses. Where ``SO_REUSEPORT`` does not balance (not Linux),
 uvicorn's shared socket serves instead.
 
-The supervisor restarts a process that dies and stops them all on SIGINT or SIGTERM.
+The supervisor restarts a process that dies and stops them all on SIGINT or SIGTERM; on
+Linux a process also stops when the supervisor dies without telling it (SIGKILL, OOM).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -50,10 +53,29 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(app: str, host: str, port: int, log_format: LogFormat, log_level: str) -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def stop_with_parent(parent: int) -> None:
+    """Linux: have the kernel send SIGTERM to this process when ``parent`` dies, however it
+    dies (a supervisor killed with SIGKILL left its workers serving, holding the port)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("cannot follow the supervisor's death", errno=ctypes.get_errno())
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_worker(
+    app: str, host: str, port: int, log_format: LogFormat, log_level: str, parent: int
+) -> None:
     """One HTTP process (the target of each spawned worker)."""
     import uvicorn
 
+    stop_with_parent(parent)
     configure_logging(log_format, log_level)
     sock = listening_socket(host, port)
     config = uvicorn.Config(app, factory=True, log_config=None)
@@ -66,7 +88,7 @@ def serve_workers(
     """Run ``workers`` processes of ``app`` (an import string of a factory) until SIGINT or
     SIGTERM, restarting any that dies."""
     context = multiprocessing.get_context("spawn")
-    arguments = (app, host, port, log_format, log_level)
+    arguments = (app, host, port, log_format, log_level, os.getpid())
     stopping = False
 
     def stop(_signal: int, _frame: FrameType | None) -> None:

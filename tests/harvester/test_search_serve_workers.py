@@ -107,10 +107,8 @@ async def _served_by(port: int, workers: list[int], clients: int) -> list[int]:
     return served
 
 
-@pytest.mark.skipif(not balanced_by_kernel(), reason="SO_REUSEPORT balances on Linux only")
-def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
-    """uvicorn's shared socket let one process accept a whole burst of keep-alive clients
-    (16 at once on two processes: 14 and 2); each process now listens itself."""
+def _start_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``moisson serve --workers 2`` on a free port, once both workers listen."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -129,13 +127,32 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    deadline = time.monotonic() + 60
+    while len(_tcp(port, "0A")) < 2:
+        if server.poll() is not None or time.monotonic() > deadline:
+            _stop(server)
+            raise AssertionError((tmp_path / "serve.log").read_text())
+        time.sleep(0.2)
+    time.sleep(1.0)  # the apps' startup
+    return server, port
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:  # SIGTERM stops the workers too
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.skipif(not balanced_by_kernel(), reason="SO_REUSEPORT balances on Linux only")
+def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> None:
+    """uvicorn's shared socket let one process accept a whole burst of keep-alive clients
+    (16 at once on two processes: 14 and 2); each process now listens itself."""
+    server, port = _start_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while len(_tcp(port, "0A")) < 2:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the workers did not listen in 60 s"
-            time.sleep(0.2)
-        time.sleep(1.0)  # the apps' startup
         listening = _tcp(port, "0A")
         assert len(listening) == 2, "one listening socket per worker"
         workers = [pid for pid in _children(server.pid) if _sockets(pid) & listening]
@@ -157,10 +174,34 @@ def test_a_burst_of_connections_is_spread_over_the_workers(tmp_path: Path) -> No
         assert server.wait(30) == 0
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers left"
     finally:
-        if server.poll() is None:  # SIGTERM stops the workers too; SIGKILL would orphan them
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        _stop(server)
+
+
+@pytest.mark.skipif(not balanced_by_kernel(), reason="the parent-death signal is Linux's")
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives the supervisor no chance to stop its workers: they kept serving and
+    holding the port; the kernel now sends them SIGTERM."""
+    server, port = _start_workers(tmp_path)
+    workers = [pid for pid in _children(server.pid) if _sockets(pid) & _tcp(port, "0A")]
+    try:
+        assert len(workers) == 2, workers
+        server.kill()
+        server.wait()
+        deadline = time.monotonic() + 30
+        while alive := [pid for pid in workers if _running(pid)]:
+            assert time.monotonic() < deadline, f"workers outlived the supervisor: {alive}"
+            time.sleep(0.2)
+        assert not _tcp(port, "0A"), "the port is still held"
+    finally:
+        for pid in workers:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan is reaped by init, a zombie holds nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
