@@ -16,6 +16,7 @@ from api.routers import runs as run_routes
 from api.routers.audit import router as audit_router
 from api.routers.partnership import router as partnership_router
 from api.routers.sources import install as install_sources
+from harvester.gc_tuning import freeze_startup_objects
 from harvester.launcher import start_launcher
 from harvester.settings import Settings, get_settings
 from harvester.store.db import create_engine, session_factory
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url, sqlite_inline_ms=settings.sqlite_inline_ms)
         app.state.sessions = session_factory(engine)
         app.state.harvests = await start_launcher(engine, app.state.sessions, settings)
+        freeze_startup_objects()
         try:
             yield
         finally:
