@@ -29,10 +29,13 @@ class CountedDataset(BaseModel):
 class CountedPage(BaseModel):
     total: int
     limit: int
-    offset: int
+    offset: int | None
+    """The rows skipped; None on a page asked by ``cursor``."""
     filters: dict[str, str]
     results: list[CountedDataset]
     next: str | None
+    next_cursor: str | None = None
+    """Pass as ``cursor`` for the next page (what ``next`` does); None on the last page."""
 
 
 class RuleVerdict(BaseModel):

@@ -16,11 +16,11 @@ from api.partnership_schemas import (
     Guideline,
     RuleVerdict,
 )
-from api.problems import Problem
+from api.problems import Problem, bad_parameter
 from catalog import conformity
 from harvester.config import ConfigError
 from harvester.config_model import TargetsConfig
-from harvester.partnership import report, snapshots
+from harvester.partnership import listing, report, snapshots
 from harvester.partnership.filters import DatasetFilter
 from harvester.partnership.indicators import EPOCH
 from harvester.partnership.model import Figures, HistoryPoint, PartnerConformity
@@ -30,6 +30,7 @@ from harvester.partnership.service import (
     today,
 )
 from harvester.partnership.targets import load_targets
+from harvester.search.cursor import CursorError
 
 router = APIRouter(prefix="/api/v1/partnership", tags=["partnership"])
 
@@ -128,26 +129,41 @@ async def datasets(
     hvd_category: str | None = None,
     rule: Annotated[str | None, Query(description="A guideline rule the datasets fail.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[
+        str | None, Query(description="Where the page starts: a `next_cursor` (preferred).")
+    ] = None,
+    offset: Annotated[
+        int | None, Query(ge=0, description="Rows to skip (older clients; not with `cursor`).")
+    ] = None,
 ) -> CountedPage:
-    """The datasets a figure counts: its link carries these filters, so ``total`` is the
-    figure."""
+    """The datasets a figure counts, newest publications first: its link carries these
+    filters, so ``total`` is the figure. Follow ``next`` (or pass ``next_cursor`` as
+    ``cursor``); ``offset`` still works but costs more the deeper it goes."""
     if rule is not None and rule not in conformity.RULE_CODES:
         valid = ", ".join(conformity.RULE_CODES)
         raise Problem(400, f"query.rule: unknown rule {rule!r} (valid: {valid})")
+    cursor = cursor or None
+    if cursor is not None and offset is not None:
+        raise bad_parameter("query.offset", "give either cursor or offset, not both")
     where = DatasetFilter(
         published_after, published_until, partner, kind, month, conforms, csv, csv_api, hvd,
         hvd_category, rule,
     )  # fmt: skip
-    total, rows = await report.list_datasets(session, where, limit=limit, offset=offset)
+    try:
+        page = await listing.list_datasets(
+            session, where, limit=limit, offset=offset or 0, cursor=cursor
+        )
+    except CursorError as error:
+        raise bad_parameter("query.cursor", str(error)) from None
     base = str(request.base_url).rstrip("/")
-    following = offset + limit
+    next_page = request.url.remove_query_params("offset").include_query_params
     return CountedPage(
-        total=total,
+        total=page.total,
         limit=limit,
-        offset=offset,
+        offset=None if cursor is not None else offset or 0,
         filters=where.params(),
-        next=str(request.url.include_query_params(offset=following)) if following < total else None,
+        next=str(next_page(cursor=page.next_cursor)) if page.next_cursor else None,
+        next_cursor=page.next_cursor,
         results=[
             CountedDataset(
                 id=d.id,
@@ -163,7 +179,7 @@ async def datasets(
                 link=f"{base}/api/v1/datasets/{d.id}",
                 conformity=f"{base}/api/v1/partnership/datasets/{d.id}",
             )
-            for d, q, owner in rows
+            for d, q, owner in page.rows
         ],
     )
 

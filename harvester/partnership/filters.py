@@ -58,29 +58,35 @@ class DatasetFilter:
 
     def where(self) -> list[Any]:
         """SQL conditions over :func:`joined` for this filter."""
-        q = DatasetQuality
-        conditions: list[Any] = [
+        return [
             col(Dataset.withdrawn_at).is_(None),
             col(Source.status).in_(COUNTED_STATUSES),
+            *self.facts(DatasetQuality.__table__.c),  # type: ignore[attr-defined]
         ]
+
+    def facts(self, q: Any) -> list[Any]:
+        """The conditions on quality facts, source partner and partner kind, over columns
+        ``q`` named as ``dataset_quality``'s (also those of the stored cells), joined with
+        ``source`` and ``partner``."""
+        conditions: list[Any] = []
         if self.published_after is not None:
-            conditions.append(col(q.published) > self.published_after)
+            conditions.append(q.published > self.published_after)
         if self.published_until is not None:
-            conditions.append(col(q.published) <= self.published_until)
+            conditions.append(q.published <= self.published_until)
         if self.partner is not None:
             conditions.append(col(Source.partner_id) == self.partner)
         if self.kind is not None:
             conditions.append(col(Partner.kind) == self.kind)
         if self.month is not None:
-            conditions.append(col(q.published_month) == self.month)
+            conditions.append(q.published_month == self.month)
         for name in ("conforms", "is_csv", "csv_api", "hvd"):
             value = getattr(self, "csv" if name == "is_csv" else name)
             if value is not None:
                 conditions.append(getattr(q, name).is_(value))
         if self.rule is not None:
-            conditions.append(_json_list_has(col(q.failed_rules), self.rule))
+            conditions.append(_json_list_has(q.failed_rules, self.rule))
         if self.hvd_category is not None:
-            conditions.append(_json_list_has(col(q.hvd_categories), self.hvd_category))
+            conditions.append(_json_list_has(q.hvd_categories, self.hvd_category))
         return conditions
 
     def replace(self, **changes: Any) -> DatasetFilter:

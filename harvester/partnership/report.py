@@ -16,7 +16,7 @@ from harvester.partnership.filters import DatasetFilter
 from harvester.partnership.indicators import Counts
 from harvester.partnership.model import Count, PartnerConformity, PartnerRef
 from harvester.store.partnership_tables import DatasetQuality
-from harvester.store.tables import Dataset, Source
+from harvester.store.tables import Dataset
 
 
 async def partner_conformity(
@@ -70,22 +70,6 @@ async def partner_conformity(
             )
         )
     return report
-
-
-async def list_datasets(
-    session: AsyncSession, where: DatasetFilter, *, limit: int, offset: int
-) -> tuple[int, list[tuple[Dataset, DatasetQuality, str | None]]]:
-    """The datasets ``where`` counts (total, one page), newest publications first."""
-    total = await queries.count(session, where)
-    statement = (
-        queries.joined(sa.select(Dataset, DatasetQuality, col(Source.partner_id)))
-        .where(*where.where())
-        .order_by(col(DatasetQuality.published).desc(), col(Dataset.pk))
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = [(d, q, p) for d, q, p in (await session.execute(statement)).all()]
-    return total, rows
 
 
 async def dataset_verdicts(
