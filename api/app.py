@@ -31,7 +31,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await upgrade_async(settings.database_url)
-        engine = create_engine(settings.database_url, sqlite_inline_ms=settings.sqlite_inline_ms)
+        engine = create_engine(
+            settings.database_url,
+            sqlite_inline_ms=settings.sqlite_inline_ms,
+            pool_size=settings.db_pool_size,
+        )
         app.state.sessions = session_factory(engine)
         app.state.harvests = await start_launcher(engine, app.state.sessions, settings)
         freeze_startup_objects()

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         description="How long an SQLite read may run on the event loop before it moves to "
         "its connection's thread (0: every statement on the thread, as aiosqlite does).",
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Database connections an API process keeps open; up to 10 more are "
+        "opened for a burst and closed once returned (each PostgreSQL one is a server "
+        "process: mind max_connections across processes).",
+    )
     http_cache_dir: Path | None = Field(
         default=None,
         description="Folder of the HTTP cache for conditional requests (off if unset).",

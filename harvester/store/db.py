@@ -43,16 +43,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def in_memory(url: str) -> bool:
+    """True for an SQLite database that lives in memory (one shared connection)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    )
+
+
 def create_engine(
-    url: str, *, sqlite_inline_ms: float = DEFAULT_BUDGET_MS, **kwargs: Any
+    url: str,
+    *,
+    sqlite_inline_ms: float = DEFAULT_BUDGET_MS,
+    pool_size: int | None = None,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """An async engine for ``url``: WAL and foreign keys on SQLite, orjson for JSON columns.
 
     On ``sqlite+aiosqlite`` a read runs on the event loop's thread for up to
-    ``sqlite_inline_ms`` before moving to the connection's (:mod:`sqlite_inline`)."""
+    ``sqlite_inline_ms`` before moving to the connection's (:mod:`sqlite_inline`).
+    ``pool_size`` connections are kept open (SQLAlchemy's default: 5, and up to 10 more
+    that are closed as soon as they are returned)."""
     ensure_sqlite_directory(url)
     if make_url(url).drivername == "sqlite+aiosqlite" and "module" not in kwargs:
         kwargs["module"] = inline_dbapi(sqlite_inline_ms)
+    if pool_size is not None and not in_memory(url):
+        kwargs.setdefault("pool_size", pool_size)
     engine = create_async_engine(
         url, json_serializer=_json_dumps, json_deserializer=orjson.loads, **kwargs
     )
