@@ -58,7 +58,7 @@ async def search_datasets(
     if is_fresh(request, tag, version[1]):
         return not_modified(tag, version[1])
     try:
-        result = await search_rows(session, query, load_summary_rows)
+        result = await search_rows(session, query, load_summary_rows, version=version)
     except CursorError as error:
         raise bad_parameter("query.cursor", str(error)) from None
     base = base_url(request)

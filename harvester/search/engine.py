@@ -35,6 +35,7 @@ from harvester.search.facets import FacetCounts, count_facets
 from harvester.search.filters import Filters, conditions
 from harvester.search.planning import plan_for_values
 from harvester.search.query import ParsedQuery, parse_query
+from harvester.search.version import CatalogVersion
 from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset
 
@@ -321,10 +322,15 @@ async def search(session: AsyncSession, request: SearchRequest) -> SearchResult[
 
 
 async def search_rows(
-    session: AsyncSession, request: SearchRequest, load: Load[RowT]
+    session: AsyncSession,
+    request: SearchRequest,
+    load: Load[RowT],
+    *,
+    version: CatalogVersion | None = None,
 ) -> SearchResult[RowT]:
     """Run ``request``, reading the page's rows with ``load``; raises
-    :class:`~harvester.search.cursor.CursorError` for a bad cursor.
+    :class:`~harvester.search.cursor.CursorError` for a bad cursor. ``version``: the
+    catalogue version, if the caller has just read it.
 
     Facet counts are exact while the matches are few (at most ``facet_sample``, and within
     ``count_limit``); beyond, they are counted on the first ``facet_sample`` matches and
@@ -370,6 +376,7 @@ async def search_rows(
             request.facets,
             sample,
             limit=request.facet_limit,
+            version=version,
         )
     else:
         facets = await count_facets(session, request.facets, sample, limit=request.facet_limit)

@@ -26,7 +26,7 @@ from sqlalchemy.sql import Select
 
 from harvester.search import facet_totals
 from harvester.search.facets import FacetCounts, count_facets
-from harvester.search.version import catalog_version
+from harvester.search.version import CatalogVersion, catalog_version
 
 CACHE_SIZE = 256
 _cache: OrderedDict[Hashable, FacetCounts] = OrderedDict()
@@ -45,12 +45,14 @@ async def cached_facets(
     candidates: Select[Any] | None,
     *,
     limit: int,
+    version: CatalogVersion | None = None,
 ) -> tuple[FacetCounts, bool]:
     """:func:`~harvester.search.facets.count_facets`, served from the cache while the
     catalogue version is unchanged, and whether the counts are of the current catalogue
     (False: stored whole-catalogue totals a write has since made stale). ``request_key``
-    (JSON-able) must identify ``candidates``."""
-    version = await catalog_version(session)
+    (JSON-able) must identify ``candidates``; ``version``, if the caller has just read it,
+    saves reading it again."""
+    version = version or await catalog_version(session)
     if candidates is None:
         stored = await facet_totals.latest_counts(session, names, limit=limit)
         if stored is not None:

@@ -22,7 +22,11 @@ _NEWEST = sa.select(
 """Built once: every request reads it, and building it cost more than running it."""
 
 
-async def catalog_version(session: AsyncSession) -> tuple[int | None, datetime | None]:
+CatalogVersion = tuple[int | None, datetime | None]
+"""(newest ``change_seq``, newest ``updated_at``)."""
+
+
+async def catalog_version(session: AsyncSession) -> CatalogVersion:
     """(newest ``change_seq``, newest ``updated_at``) of the catalogue."""
     row = (await session.execute(_NEWEST)).one()
     latest = row[1]
