@@ -33,16 +33,16 @@ async def write_facets(
     if not rows:
         return
     old = await _stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
+    sqlite = dialect_name(session) == "sqlite"
     gone: list[dict[str, Any]] = []
     values: list[tuple[int, str, str]] = []
-    changed: list[tuple[int, set[tuple[str, str]]]] = []
+    changed: list[tuple[int, set[tuple[str, str]]]] = []  # packed sets: SQLite's only
     for pk, facets in rows:
         before = old.get(pk, set())
         gone += [{"pk": pk, "facet": f, "value": v} for f, v in sorted(before - facets)]
         values += [(pk, f, v) for f, v in sorted(facets - before)]
-        if pk not in old or before != facets:
+        if sqlite and (pk not in old or before != facets):
             changed.append((pk, facets))
-    sqlite = dialect_name(session) == "sqlite"
     await _delete_facets(session, gone)
     await _insert_facets(session, values, sqlite=sqlite)
     if sqlite and changed:
