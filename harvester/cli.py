@@ -73,14 +73,16 @@ def serve(
             "--workers",
             min=1,
             help="HTTP worker processes, so concurrent searches do not queue behind one "
-            "process (SQLite WAL readers do not block each other). More than one needs "
-            "--no-scheduler: schedule from one other `moisson serve` or `moisson worker`.",
+            "process (SQLite WAL readers do not block each other); one per core. On Linux "
+            "the first runs the embedded scheduler; elsewhere more than one needs "
+            "--no-scheduler.",
         ),
     ] = 1,
 ) -> None:
     """Serve the API and web pages (migrations and config sync first)."""
-    if workers > 1 and not no_scheduler:
-        fail("--workers above 1 needs --no-scheduler (the scheduler must run once)", code=2)
+    if workers > 1 and not no_scheduler and not balanced_by_kernel():
+        # uvicorn's workers are alike: each would run the scheduler, which must run once
+        fail("--workers above 1 needs --no-scheduler here (the scheduler must run once)", code=2)
     if workers > 1 and reload:
         fail("--workers and --reload exclude each other", code=2)
     settings = load_settings()
@@ -101,6 +103,7 @@ def serve(
             workers,
             log_format=settings.log_format,
             log_level=settings.log_level,
+            scheduler=not no_scheduler,
         )
         return
     if workers > 1:

@@ -10,6 +10,7 @@ uvicorn's shared socket serves instead.
 
 The supervisor restarts a process that dies and stops them all on SIGINT or SIGTERM; on
 Linux a process also stops when the supervisor dies without telling it (SIGKILL, OOM).
+Only the first process runs the embedded scheduler (it must run once); the others serve.
 """
 
 from __future__ import annotations
@@ -70,12 +71,21 @@ def stop_with_parent(parent: int) -> None:
 
 
 def run_worker(
-    app: str, host: str, port: int, log_format: LogFormat, log_level: str, parent: int
+    app: str,
+    host: str,
+    port: int,
+    log_format: LogFormat,
+    log_level: str,
+    parent: int,
+    scheduler: bool,
 ) -> None:
-    """One HTTP process (the target of each spawned worker)."""
+    """One HTTP process (the target of each spawned worker); ``scheduler``: whether it runs
+    the embedded scheduler (read by the app's settings)."""
     import uvicorn
 
     stop_with_parent(parent)
+    if not scheduler:
+        os.environ["MOISSON_SCHEDULER"] = "false"
     configure_logging(log_format, log_level)
     sock = listening_socket(host, port)
     config = uvicorn.Config(app, factory=True, log_config=None)
@@ -83,10 +93,18 @@ def run_worker(
 
 
 def serve_workers(
-    app: str, host: str, port: int, workers: int, *, log_format: LogFormat, log_level: str
+    app: str,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    log_format: LogFormat,
+    log_level: str,
+    scheduler: bool = False,
 ) -> None:
     """Run ``workers`` processes of ``app`` (an import string of a factory) until SIGINT or
-    SIGTERM, restarting any that dies."""
+    SIGTERM, restarting any that dies; with ``scheduler``, the first one (and whichever
+    replaces it) runs the embedded scheduler."""
     context = multiprocessing.get_context("spawn")
     arguments = (app, host, port, log_format, log_level, os.getpid())
     stopping = False
@@ -97,12 +115,15 @@ def serve_workers(
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-    def start() -> BaseProcess:
-        process = context.Process(target=run_worker, args=arguments, name="moisson-http")
+    def start(position: int) -> BaseProcess:
+        runs_scheduler = scheduler and position == 0
+        process = context.Process(
+            target=run_worker, args=(*arguments, runs_scheduler), name="moisson-http"
+        )
         process.start()
         return process
 
-    processes = [start() for _ in range(workers)]
+    processes = [start(position) for position in range(workers)]
     try:
         while not stopping:
             time.sleep(0.2)
@@ -112,7 +133,7 @@ def serve_workers(
                 log.warning("http worker exited, restarting", exitcode=process.exitcode)
                 time.sleep(RESTART_PAUSE)
                 if not stopping:
-                    processes[position] = start()
+                    processes[position] = start(position)
     finally:
         for process in processes:
             if process.is_alive():

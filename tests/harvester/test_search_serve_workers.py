@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from harvester import cli
+from harvester import serve_workers as serve_workers_module
 from harvester.serve_workers import balanced_by_kernel
 from tests.harvester.test_cli import _one_line_error, env, invoke
 from tests.paths import REPO
@@ -23,12 +24,84 @@ from tests.paths import REPO
 __all__ = ["env"]  # the fixture, shared with test_cli
 
 
-def test_workers_need_the_scheduler_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uvicorn_workers_need_the_scheduler_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's workers are alike: each would run the scheduler, which must run once."""
     calls: list[Any] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(cli, "balanced_by_kernel", lambda: False)
     _one_line_error(invoke("serve", "--workers", "4"), 2, "--no-scheduler")
     _one_line_error(invoke("serve", "--workers", "2", "--no-scheduler", "--reload"), 2, "--reload")
     assert calls == []
+
+
+def test_our_workers_run_the_scheduler_in_the_first_only(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one socket per process the supervisor tells each process whether it schedules:
+    ``--workers`` no longer needs ``--no-scheduler`` and a second service to schedule."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli, "configure_logging", lambda *a: None)
+    monkeypatch.setattr(cli, "balanced_by_kernel", lambda: True)
+    monkeypatch.setattr(cli, "serve_workers", lambda *a, **k: calls.append(k))
+    for flags in (["--workers", "2"], ["--workers", "2", "--no-scheduler"]):
+        result = invoke("serve", *flags)
+        assert result.exit_code == 0, result.output
+    assert [call["scheduler"] for call in calls] == [True, False]
+
+    started: list[tuple[Any, ...]] = []
+
+    class Recorded:
+        exitcode = 1  # every process "dies" at once: each slot is started again
+
+        def __init__(self, target: Any, args: tuple[Any, ...], name: str) -> None:
+            started.append(args)
+
+        def start(self) -> None:
+            return None
+
+        def is_alive(self) -> bool:
+            return False
+
+        def join(self, timeout: float | None = None) -> None:
+            return None
+
+    class Context:
+        Process = Recorded
+
+    monkeypatch.setattr("multiprocessing.get_context", lambda _method: Context())
+    monkeypatch.setattr(serve_workers_module.time, "sleep", _stop_soon())
+    serve_workers_module.serve_workers(
+        "app:factory", "127.0.0.1", 0, 3, log_format="console", log_level="INFO", scheduler=True
+    )
+    assert [args[-1] for args in started[:3]] == [True, False, False]
+    assert [args[-1] for args in started[3:6]] == [True, False, False]  # replacements too
+
+
+def _stop_soon() -> Any:
+    """A ``time.sleep`` for the supervisor's loop: one round of restarts, then SIGTERM."""
+    rounds = iter(range(10))
+
+    def sleep(_seconds: float) -> None:
+        if next(rounds) >= 4:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return sleep
+
+
+def test_a_worker_without_the_scheduler_turns_it_off_before_the_app_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str | None] = []
+    monkeypatch.delenv("MOISSON_SCHEDULER", raising=False)
+    monkeypatch.setattr(serve_workers_module, "stop_with_parent", lambda _parent: None)
+    monkeypatch.setattr(serve_workers_module, "configure_logging", lambda *a: None)
+    monkeypatch.setattr(serve_workers_module, "listening_socket", lambda *a: None)
+    monkeypatch.setattr(
+        "uvicorn.Server.run", lambda self, sockets: seen.append(os.environ.get("MOISSON_SCHEDULER"))
+    )
+    serve_workers_module.run_worker("app:f", "127.0.0.1", 0, "console", "INFO", 1, True)
+    serve_workers_module.run_worker("app:f", "127.0.0.1", 0, "console", "INFO", 1, False)
+    assert seen == [None, "false"]
 
 
 def test_workers_fall_back_to_uvicorn_processes(
