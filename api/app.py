@@ -9,13 +9,14 @@ from fastapi import FastAPI
 
 from api.caching import install_http_middleware
 from api.problems import install_problem_handlers
-from api.ratelimit import RateLimitMiddleware, TokenBuckets
+from api.ratelimit import RateLimitMiddleware
 from api.routers import catalog, changes, ckan_action, datasets, health, publishers, source_schedule
 from api.routers import metrics as metrics_routes
 from api.routers import runs as run_routes
 from api.routers.audit import router as audit_router
 from api.routers.partnership import router as partnership_router
 from api.routers.sources import install as install_sources
+from api.shared_buckets import read_limiter
 from harvester.gc_tuning import freeze_startup_objects
 from harvester.launcher import start_launcher
 from harvester.settings import Settings, get_settings
@@ -65,11 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(run_routes.router)
     app.include_router(source_schedule.router)
     app.include_router(metrics_routes.router)
-    app.state.rate_limiter = (
-        TokenBuckets(rate=settings.rate_limit, burst=settings.rate_limit_burst)
-        if settings.rate_limit > 0
-        else None
-    )
+    app.state.rate_limiter = read_limiter(settings.rate_limit, settings.rate_limit_burst)
     app.add_middleware(RateLimitMiddleware)
     install_http_middleware(app)
     return app

@@ -4,7 +4,8 @@ Only reads (GET/HEAD) are limited; write endpoints require a token anyway. A req
 ``app.state.rate_limit_exempt(headers)`` accepts (e.g. a valid bearer token, once the
 token module provides that check) is not counted. The client is ``scope["client"]``: put
 the service behind a proxy that sets it (uvicorn ``--proxy-headers``), not raw
-X-Forwarded-For. One bucket per process: with several workers the limit is per worker.
+X-Forwarded-For. The processes of ``moisson serve --workers N`` share their buckets
+(:mod:`api.shared_buckets`); elsewhere each process has its own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +23,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.problems import problem_response
 
 Exempt = Callable[[Headers], Awaitable[bool]]
+
+
+class Limiter(Protocol):
+    def take(self, key: str) -> float:
+        """0 if a request of ``key`` may go now, else the seconds to wait."""
+
+
+def take_one(
+    tokens: float, then: float, now: float, *, rate: float, burst: float
+) -> tuple[float, float]:
+    """A bucket holding ``tokens`` at ``then``, refilled at ``rate`` up to ``burst``, asked
+    for one token at ``now``: the tokens left and the seconds to wait (0: granted)."""
+    tokens = min(burst, tokens + (now - then) * rate)
+    if tokens >= 1:
+        return tokens - 1, 0.0
+    return tokens, (1 - tokens) / rate
 
 
 @dataclass
@@ -38,12 +56,7 @@ class TokenBuckets:
         """0 if a request of ``key`` may go now, else the seconds to wait."""
         now = self.clock()
         tokens, then = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - then) * self.rate)
-        wait = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            wait = (1 - tokens) / self.rate
+        tokens, wait = take_one(tokens, then, now, rate=self.rate, burst=self.burst)
         self._buckets[key] = (tokens, now)
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
@@ -61,7 +74,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        limiter: TokenBuckets | None = getattr(state, "rate_limiter", None)
+        limiter: Limiter | None = getattr(state, "rate_limiter", None)
         exempt: Exempt | None = getattr(state, "rate_limit_exempt", None)
         if limiter is None or (exempt is not None and await exempt(Headers(scope=scope))):
             await self.app(scope, receive, send)

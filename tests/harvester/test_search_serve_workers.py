@@ -4,6 +4,7 @@ while the embedded scheduler is on (it must run once)."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from api import shared_buckets
+from api.shared_buckets import SharedTable
 from harvester import cli
 from harvester import serve_workers as serve_workers_module
 from harvester.serve_workers import balanced_by_kernel
@@ -68,6 +71,14 @@ def test_our_workers_run_the_scheduler_in_the_first_only(
     class Context:
         Process = Recorded
 
+        @staticmethod
+        def RawArray(_typecode: str, size: int) -> list[float]:
+            return [0.0] * size
+
+        @staticmethod
+        def Lock() -> None:
+            return None
+
     monkeypatch.setattr("multiprocessing.get_context", lambda _method: Context())
     monkeypatch.setattr(serve_workers_module.time, "sleep", _stop_soon())
     serve_workers_module.serve_workers(
@@ -91,17 +102,24 @@ def _stop_soon() -> Any:
 def test_a_worker_without_the_scheduler_turns_it_off_before_the_app_starts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[str | None] = []
+    seen: list[tuple[str | None, object]] = []
     monkeypatch.delenv("MOISSON_SCHEDULER", raising=False)
+    monkeypatch.setattr(shared_buckets, "_shared", None)
     monkeypatch.setattr(serve_workers_module, "stop_with_parent", lambda _parent: None)
     monkeypatch.setattr(serve_workers_module, "configure_logging", lambda *a: None)
     monkeypatch.setattr(serve_workers_module, "listening_socket", lambda *a: None)
     monkeypatch.setattr(
-        "uvicorn.Server.run", lambda self, sockets: seen.append(os.environ.get("MOISSON_SCHEDULER"))
+        "uvicorn.Server.run",
+        lambda self, sockets: seen.append(
+            (os.environ.get("MOISSON_SCHEDULER"), shared_buckets._shared)
+        ),
     )
-    serve_workers_module.run_worker("app:f", "127.0.0.1", 0, "console", "INFO", 1, True)
-    serve_workers_module.run_worker("app:f", "127.0.0.1", 0, "console", "INFO", 1, False)
-    assert seen == [None, "false"]
+    table = SharedTable.allocate(multiprocessing.get_context("spawn"))
+    for scheduler in (True, False):
+        serve_workers_module.run_worker(
+            "app:f", "127.0.0.1", 0, "console", "INFO", 1, table, scheduler
+        )
+    assert seen == [(None, table), ("false", table)]  # and the read limits shared
 
 
 def test_workers_fall_back_to_uvicorn_processes(
@@ -180,7 +198,7 @@ async def _served_by(port: int, workers: list[int], clients: int) -> list[int]:
     return served
 
 
-def _start_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _start_workers(tmp_path: Path, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
     """``moisson serve --workers 2`` on a free port, once both workers listen."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -190,6 +208,7 @@ def _start_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
         "MOISSON_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
         "MOISSON_CONFIG": str(tmp_path / "absent.toml"),
         "MOISSON_RATE_LIMIT": "0",
+        **settings,
     }
     command = [sys.executable, "-m", "harvester.cli", "serve", "--port", str(port)]
     log = (tmp_path / "serve.log").open("wb")
@@ -278,3 +297,37 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.skipif(not balanced_by_kernel(), reason="SO_REUSEPORT balances on Linux only")
+def test_the_workers_share_each_address_read_limit(tmp_path: Path) -> None:
+    """With a bucket per process, one address made twice ``MOISSON_RATE_LIMIT_BURST``
+    reads at once over connections spread on two workers."""
+    server, port = _start_workers(
+        tmp_path, MOISSON_RATE_LIMIT="0.001", MOISSON_RATE_LIMIT_BURST="10"
+    )
+    workers = [pid for pid in _children(server.pid) if _sockets(pid) & _tcp(port, "0A")]
+    try:
+        statuses, served = asyncio.run(_statuses(port, workers, 24))
+        assert min(served) >= 1, served  # both workers answered
+        assert statuses.count(200) == 10, statuses
+        assert statuses.count(429) == 14, statuses
+    finally:
+        _stop(server)
+
+
+async def _statuses(port: int, workers: list[int], clients: int) -> tuple[list[int], list[int]]:
+    """One read on each of ``clients`` connections opened at once: the statuses, and how
+    many connections each worker accepted."""
+
+    async def one() -> tuple[int, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /api/v1/datasets?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        return int((await reader.readline()).split()[1]), writer
+
+    answers = await asyncio.gather(*(one() for _ in range(clients)))
+    accepted = _tcp(port, "01")
+    served = [len(_sockets(pid) & accepted) for pid in workers]
+    for _status, writer in answers:
+        writer.close()
+    return [status for status, _ in answers], served
