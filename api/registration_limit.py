@@ -1,9 +1,10 @@
 """The open registration endpoint's own, stricter rate limit (per client address).
 
-It reuses :class:`api.ratelimit.TokenBuckets` (which the app applies to reads only) with a
-burst of ``registration_limit`` refilled over ``registration_window`` seconds. Every attempt
-counts, refused ones too, so probing addresses through registration stays slow. Refusals
-are 429 problems with ``Retry-After``. In-process: with several workers, per worker.
+Token buckets as for reads (:mod:`api.ratelimit`; shared by the processes of
+``serve --workers``, :mod:`api.shared_buckets`) with a burst of ``registration_limit``
+refilled over ``registration_window`` seconds. Every attempt counts, refused ones too, so
+probing addresses through registration stays slow. Refusals are 429 problems with
+``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,22 @@ import math
 from fastapi import Request
 
 from api.problems import Problem
-from api.ratelimit import TokenBuckets
+from api.ratelimit import Limiter
+from api.shared_buckets import buckets
 
 
-def _buckets(request: Request) -> TokenBuckets:
+def _buckets(request: Request) -> Limiter:
     state = request.app.state
-    buckets = getattr(state, "registration_limiter", None)
-    if buckets is None:
+    limiter: Limiter | None = getattr(state, "registration_limiter", None)
+    if limiter is None:
         settings = state.settings
-        buckets = TokenBuckets(
+        limiter = buckets(
+            "registrations",
             rate=settings.registration_limit / settings.registration_window,
             burst=settings.registration_limit,
         )
-        state.registration_limiter = buckets
-    return buckets
+        state.registration_limiter = limiter
+    return limiter
 
 
 async def registration_limit(request: Request) -> None:

@@ -1,9 +1,10 @@
-"""Read-limit buckets shared by the processes of ``moisson serve --workers N``.
+"""Rate-limit buckets shared by the processes of ``moisson serve --workers N``.
 
-With a bucket per process a client could make N times ``MOISSON_RATE_LIMIT``: its
-connections spread over the processes. The supervisor allocates one table in shared memory
-and a lock before it starts the processes and hands both to each
-(:func:`harvester.serve_workers.run_worker` calls :func:`use_shared_table`). A bucket
+With buckets per process a client could make N times ``MOISSON_RATE_LIMIT`` reads (its
+connections spread over the processes) and N times ``MOISSON_REGISTRATION_LIMIT``
+registrations. The supervisor allocates a table in shared memory and a lock per limit
+before it starts the processes and hands them to each
+(:func:`harvester.serve_workers.run_worker` calls :func:`use_shared_tables`). A bucket
 lives in the slot its address hashes to (CRC-32): two addresses in one slot share a
 bucket, which is stricter, never looser (with a thousand active addresses, about one in
 260 shares its slot). Linux's monotonic clock is the same in every process.
@@ -21,7 +22,10 @@ from typing import Any
 from api.ratelimit import Limiter, TokenBuckets, take_one
 
 SLOTS = 1 << 18
-"""Buckets in the table (4 MB of shared memory, touched only where addresses land)."""
+"""Buckets in a table (4 MB of shared memory, touched only where addresses land)."""
+
+LIMITS = ("reads", "registrations")
+"""The limits with a table each."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +67,31 @@ class SharedTokenBuckets:
         return wait
 
 
-_shared: SharedTable | None = None
+SharedTables = dict[str, SharedTable]
+
+_shared: SharedTables = {}
 
 
-def use_shared_table(table: SharedTable | None) -> None:
-    """Make the read limits of apps created in this process use ``table``."""
+def allocate_tables(context: BaseContext) -> SharedTables:
+    """One table per limit (:data:`LIMITS`), for the processes ``context`` will start."""
+    return {limit: SharedTable.allocate(context) for limit in LIMITS}
+
+
+def use_shared_tables(tables: SharedTables) -> None:
+    """Make the limits of apps created in this process use ``tables``."""
     global _shared
-    _shared = table
+    _shared = dict(tables)
+
+
+def buckets(limit: str, *, rate: float, burst: float) -> Limiter:
+    """The buckets of ``limit`` (one of :data:`LIMITS`): shared when tables were given,
+    else this process's own."""
+    table = _shared.get(limit)
+    if table is not None:
+        return SharedTokenBuckets(table, rate=rate, burst=burst)
+    return TokenBuckets(rate=rate, burst=burst)
 
 
 def read_limiter(rate: float, burst: float) -> Limiter | None:
     """The read limiter of a new app: None when ``rate`` is 0 (off)."""
-    if rate <= 0:
-        return None
-    if _shared is not None:
-        return SharedTokenBuckets(_shared, rate=rate, burst=burst)
-    return TokenBuckets(rate=rate, burst=burst)
+    return buckets("reads", rate=rate, burst=burst) if rate > 0 else None

@@ -27,7 +27,7 @@ from types import FrameType
 
 import structlog
 
-from api.shared_buckets import SharedTable, use_shared_table
+from api.shared_buckets import SharedTables, allocate_tables, use_shared_tables
 from harvester.logs import LogFormat, configure_logging
 
 log = structlog.get_logger(__name__)
@@ -78,16 +78,16 @@ def run_worker(
     log_format: LogFormat,
     log_level: str,
     parent: int,
-    buckets: SharedTable,
+    buckets: SharedTables,
     scheduler: bool,
 ) -> None:
-    """One HTTP process (the target of each spawned worker); ``buckets``: the read limits
+    """One HTTP process (the target of each spawned worker); ``buckets``: the rate limits
     shared by the processes; ``scheduler``: whether it runs the embedded scheduler (read
     by the app's settings)."""
     import uvicorn
 
     stop_with_parent(parent)
-    use_shared_table(buckets)
+    use_shared_tables(buckets)
     if not scheduler:
         os.environ["MOISSON_SCHEDULER"] = "false"
     configure_logging(log_format, log_level)
@@ -110,7 +110,7 @@ def serve_workers(
     SIGTERM, restarting any that dies; with ``scheduler``, the first one (and whichever
     replaces it) runs the embedded scheduler."""
     context = multiprocessing.get_context("spawn")
-    buckets = SharedTable.allocate(context)
+    buckets = allocate_tables(context)
     arguments = (app, host, port, log_format, log_level, os.getpid(), buckets)
     stopping = False
 

@@ -9,7 +9,13 @@ import pytest
 
 from api import shared_buckets
 from api.ratelimit import TokenBuckets
-from api.shared_buckets import SharedTable, SharedTokenBuckets, read_limiter, use_shared_table
+from api.shared_buckets import (
+    SharedTable,
+    SharedTokenBuckets,
+    allocate_tables,
+    read_limiter,
+    use_shared_tables,
+)
 
 ADDRESS = "203.0.113.7"
 
@@ -47,11 +53,31 @@ def test_processes_share_one_budget_per_address() -> None:
     assert sum(counts) == 30, counts
 
 
-def test_apps_use_the_shared_table_once_one_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shared_buckets, "_shared", None)
+def test_apps_use_the_shared_tables_once_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared_buckets, "_shared", {})
     assert isinstance(read_limiter(10, 60), TokenBuckets)
+    assert isinstance(shared_buckets.buckets("registrations", rate=1, burst=5), TokenBuckets)
     assert read_limiter(0, 60) is None  # off
-    use_shared_table(_table())
+    tables = allocate_tables(multiprocessing.get_context("spawn"))
+    use_shared_tables(tables)
     limiter = read_limiter(10, 60)
     assert isinstance(limiter, SharedTokenBuckets)
-    assert (limiter.rate, limiter.burst) == (10, 60)
+    assert (limiter.rate, limiter.burst, limiter.table) == (10, 60, tables["reads"])
+    registrations = shared_buckets.buckets("registrations", rate=1, burst=5)
+    assert isinstance(registrations, SharedTokenBuckets)
+    assert registrations.table is tables["registrations"]
+
+
+def test_registrations_use_their_shared_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from api import registration_limit
+
+    tables = allocate_tables(multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(shared_buckets, "_shared", tables)
+    settings = SimpleNamespace(registration_limit=5, registration_window=3600)
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings)))
+    limiter = registration_limit._buckets(request)  # type: ignore[arg-type]
+    assert isinstance(limiter, SharedTokenBuckets)
+    assert limiter.table is tables["registrations"] and limiter.burst == 5
+    assert registration_limit._buckets(request) is limiter  # one per app

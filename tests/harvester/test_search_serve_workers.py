@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from api import shared_buckets
-from api.shared_buckets import SharedTable
+from api.shared_buckets import allocate_tables
 from harvester import cli
 from harvester import serve_workers as serve_workers_module
 from harvester.serve_workers import balanced_by_kernel
@@ -104,22 +104,23 @@ def test_a_worker_without_the_scheduler_turns_it_off_before_the_app_starts(
 ) -> None:
     seen: list[tuple[str | None, object]] = []
     monkeypatch.delenv("MOISSON_SCHEDULER", raising=False)
-    monkeypatch.setattr(shared_buckets, "_shared", None)
+    monkeypatch.setattr(shared_buckets, "_shared", {})
     monkeypatch.setattr(serve_workers_module, "stop_with_parent", lambda _parent: None)
     monkeypatch.setattr(serve_workers_module, "configure_logging", lambda *a: None)
     monkeypatch.setattr(serve_workers_module, "listening_socket", lambda *a: None)
     monkeypatch.setattr(
         "uvicorn.Server.run",
         lambda self, sockets: seen.append(
-            (os.environ.get("MOISSON_SCHEDULER"), shared_buckets._shared)
+            (os.environ.get("MOISSON_SCHEDULER"), shared_buckets._shared.get("reads"))
         ),
     )
-    table = SharedTable.allocate(multiprocessing.get_context("spawn"))
+    tables = allocate_tables(multiprocessing.get_context("spawn"))
     for scheduler in (True, False):
         serve_workers_module.run_worker(
-            "app:f", "127.0.0.1", 0, "console", "INFO", 1, table, scheduler
+            "app:f", "127.0.0.1", 0, "console", "INFO", 1, tables, scheduler
         )
-    assert seen == [(None, table), ("false", table)]  # and the read limits shared
+    reads = tables["reads"]
+    assert seen == [(None, reads), ("false", reads)]  # and the rate limits shared
 
 
 def test_workers_fall_back_to_uvicorn_processes(
