@@ -325,21 +325,20 @@ def ranked_query(parsed: ParsedQuery, filters: Filters, dialect: str) -> AnyRank
 async def page(
     session: AsyncSession, query: AnyRankedQuery, after: tuple[int, int] | None, limit: int
 ) -> list[tuple[int, int]]:
-    """Up to ``limit`` (pk, score) pairs in relevance order, after the key ``(score, pk)``."""
+    """Up to ``limit`` (pk, score) pairs in relevance order, after the key ``(score, pk)``:
+    the title matches first, the other matches only when those do not fill the page (in
+    one statement, SQLite walked the other tier for every page: 1-2.4 ms of a text search
+    at 100 k whose titles filled it)."""
     first_after, second_after, skip_titles = _bounds(after)
-    # both tiers in one round trip; the second one is read only as far as needed
-    parts = []
-    if not skip_titles:
-        titles = query.keys(1, first_after, limit).subquery("titles")
-        parts.append(sa.select(sa.literal(1).label("tier"), titles.c.key))
-    others = query.keys(2, second_after, limit).subquery("others")
-    parts.append(sa.select(sa.literal(2).label("tier"), others.c.key))
-    union = sa.union_all(*parts).subquery("tiers")
-    statement = sa.select(union.c.tier, union.c.key).order_by(union.c.tier, union.c.key)
     found: list[tuple[int, int]] = []
-    for tier, key in await session.execute(statement.limit(limit)):
-        richness, pk = split(int(key))
-        found.append((pk, richness + (TITLE_BONUS if tier == 1 else 0)))
+    if not skip_titles:
+        for (key,) in await session.execute(query.keys(1, first_after, limit)):
+            richness, pk = split(int(key))
+            found.append((pk, richness + TITLE_BONUS))
+    if len(found) < limit:
+        for (key,) in await session.execute(query.keys(2, second_after, limit - len(found))):
+            richness, pk = split(int(key))
+            found.append((pk, richness))
     return found
 
 
