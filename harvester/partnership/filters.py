@@ -56,12 +56,12 @@ class DatasetFilter:
         query = urlencode(self.params())
         return f"{LISTING_PATH}?{query}" if query else LISTING_PATH
 
-    def where(self) -> list[Any]:
-        """SQL conditions over :func:`joined` for this filter."""
+    def where(self, quality: Any = None) -> list[Any]:
+        """SQL conditions over :func:`joined` (given the same ``quality``) for this filter."""
         return [
             col(Dataset.withdrawn_at).is_(None),
             col(Source.status).in_(COUNTED_STATUSES),
-            *self.facts(DatasetQuality.__table__.c),  # type: ignore[attr-defined]
+            *self.facts(_quality(quality).c),
         ]
 
     def facts(self, q: Any) -> list[Any]:
@@ -98,11 +98,17 @@ def _json_list_has(column: Any, value: str) -> Any:
     return sa.cast(column, sa.Text).contains(f'"{value}"', autoescape=True)
 
 
-def joined(statement: S) -> S:
-    """``statement`` over quality ⋈ dataset ⋈ source ⟕ partner."""
+def _quality(quality: Any) -> Any:
+    return DatasetQuality.__table__ if quality is None else quality  # type: ignore[attr-defined]
+
+
+def joined(statement: S, quality: Any = None) -> S:
+    """``statement`` over quality ⋈ dataset ⋈ source ⟕ partner; ``quality``: an alias of
+    ``dataset_quality`` to read instead of the table."""
+    q = _quality(quality)
     return (
-        statement.select_from(DatasetQuality)
-        .join(Dataset, col(Dataset.pk) == col(DatasetQuality.dataset_pk))
+        statement.select_from(q)
+        .join(Dataset, col(Dataset.pk) == q.c.dataset_pk)
         .join(Source, col(Source.id) == col(Dataset.source_id))
         .outerjoin(Partner, col(Partner.id) == col(Source.partner_id))
     )

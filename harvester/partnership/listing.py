@@ -30,7 +30,7 @@ from sqlmodel import col
 
 from harvester.partnership import queries
 from harvester.partnership.cells import current_key, partnership_cell, partnership_cell_version
-from harvester.partnership.filters import COUNTED_STATUSES, DatasetFilter
+from harvester.partnership.filters import COUNTED_STATUSES, DatasetFilter, joined
 from harvester.search import cursor as cursors
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset, Partner, Source
@@ -107,17 +107,8 @@ async def list_datasets(
     table = DatasetQuality.__table__  # type: ignore[attr-defined]
     q = _Walked._construct(table, name="q") if walk else table.alias("q")
     keys = (
-        sa.select(q.c.published, q.c.dataset_pk)
-        .select_from(
-            q.join(Dataset, col(Dataset.pk) == q.c.dataset_pk)
-            .join(Source, col(Source.id) == col(Dataset.source_id))
-            .outerjoin(Partner, col(Partner.id) == col(Source.partner_id))
-        )
-        .where(
-            col(Dataset.withdrawn_at).is_(None),
-            col(Source.status).in_(COUNTED_STATUSES),
-            *where.facts(q.c),
-        )
+        joined(sa.select(q.c.published, q.c.dataset_pk), quality=q)
+        .where(*where.where(q))
         .order_by(q.c.published.desc(), q.c.dataset_pk)
         .limit(limit + 1)
     )
