@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS, inline_dbapi
+from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS, InlineReadDBAPI
 
 
 def _json_dumps(value: Any) -> str:
@@ -66,7 +66,7 @@ def create_engine(
     that are closed as soon as they are returned)."""
     ensure_sqlite_directory(url)
     if make_url(url).drivername == "sqlite+aiosqlite" and "module" not in kwargs:
-        kwargs["module"] = inline_dbapi(sqlite_inline_ms)
+        kwargs["module"] = InlineReadDBAPI(sqlite_inline_ms)
     if pool_size is not None and not in_memory(url):
         kwargs.setdefault("pool_size", pool_size)
     engine = create_async_engine(

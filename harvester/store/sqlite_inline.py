@@ -158,7 +158,8 @@ class InlineReadConnection(AsyncAdapt_aiosqlite_connection):
 
 
 class InlineReadDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """The ``module`` handed to ``create_async_engine`` for ``sqlite+aiosqlite`` URLs."""
+    """The ``module`` handed to ``create_async_engine`` for ``sqlite+aiosqlite`` URLs;
+    ``budget_ms=0`` keeps every call on the connection's thread."""
 
     def __init__(self, budget_ms: float = DEFAULT_BUDGET_MS) -> None:
         super().__init__(aiosqlite, sqlite3)
@@ -169,8 +170,3 @@ class InlineReadDBAPI(AsyncAdapt_aiosqlite_dbapi):
         connection = aiosqlite.connect(*args, **kwargs)
         connection._thread.daemon = True  # as SQLAlchemy's own adapter does
         return InlineReadConnection(self, await_(connection), self.budget_s)
-
-
-def inline_dbapi(budget_ms: float = DEFAULT_BUDGET_MS) -> InlineReadDBAPI:
-    """A DBAPI module for SQLite engines; ``budget_ms=0`` keeps every call on the thread."""
-    return InlineReadDBAPI(budget_ms)
