@@ -48,6 +48,20 @@ CHUNK = 100
 DCAT records is ~30 MB pickled) is held whole on both sides of the pipe."""
 
 
+MESSAGE_CHARS = 1000
+"""The longest message a run or an error row stores (a failed multi-row INSERT's text holds
+its SQL and parameters: megabytes)."""
+
+
+def storable(text: str, limit: int | None = None) -> str:
+    """``text`` as a text column takes it: NUL characters (PostgreSQL refuses them) replaced
+    by U+FFFD, and at most ``limit`` characters, the cut marked with "…"."""
+    text = text.replace("\x00", "\ufffd")
+    if limit is not None and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class MappingError:
     """A record that failed to map, as the run report stores it (picklable)."""
@@ -62,11 +76,12 @@ class MappingError:
         detail = error.detail if isinstance(error, HarvestError) else None
         if detail is None and not isinstance(error, HarvestError):
             detail = "".join(traceback.format_exception(error))[-4000:]
+        url = error.url if isinstance(error, HarvestError) else None
         return cls(
             kind=type(error).__name__,
-            message=str(error)[:1000] or type(error).__name__,
-            detail=detail,
-            url=error.url if isinstance(error, HarvestError) else None,
+            message=storable(str(error), MESSAGE_CHARS) or type(error).__name__,
+            detail=storable(detail) if detail is not None else None,
+            url=storable(url) if url is not None else None,
         )
 
 
@@ -112,24 +127,29 @@ def packed(raws: list[RawRecord]) -> list[Packed] | None:
         return None
 
 
+def mapped(connector: Connector, raw: RawRecord, source_id: str, partner: PartnerInfo) -> Mapped:
+    """Normalize, dump and derive one payload (in a worker or in the harvesting process)."""
+    try:
+        record = connector.normalize(raw)
+        return Mapped((dumped(record), derived(record, source_id, partner)))
+    except RecordSkipped:
+        return Mapped()
+    except Exception as error:  # one bad record must not stop the others
+        return Mapped(error=MappingError.of(error))
+
+
 def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -> list[Mapped]:
     """Normalize, dump and derive each payload (runs in a worker process)."""
     connector = _connector(spec)
     out: list[Mapped] = []
     for remote_id, payload, fetched_at, content_type in records:
         raw = RawRecord(remote_id, orjson.loads(payload), fetched_at, content_type)
-        try:
-            record = connector.normalize(raw)
-            out.append(Mapped((dumped(record), derived(record, spec.id, partner))))
-        except RecordSkipped:
-            out.append(Mapped())
-        except Exception as error:  # one bad record must not stop the others
-            out.append(Mapped(error=MappingError.of(error)))
+        out.append(mapped(connector, raw, spec.id, partner))
     return out
 
 
 async def _joined(parts: list[asyncio.Future[list[Mapped]]]) -> list[Mapped]:
-    return [mapped for part in await asyncio.gather(*parts) for mapped in part]
+    return [result for part in await asyncio.gather(*parts) for result in part]
 
 
 def _ready() -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from connectors.base import Connector
+from harvester.mapping_pool import MESSAGE_CHARS, storable
 from harvester.notify import Transition, record_outcome
 from harvester.partnership import cells as partnership_cells
 from harvester.run_report import Report
@@ -69,7 +70,7 @@ async def finish(
     run.pages = connector.stats.pages
     run.bytes = connector.stats.bytes
     run.cursor = dict(connector.stats.cursor)
-    run.message = str(fatal) if fatal else None
+    run.message = storable(str(fatal), MESSAGE_CHARS) if fatal else None
     async with sessions() as session, session.begin():
         claimed = await session.execute(
             sa.update(HarvestRun)

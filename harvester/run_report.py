@@ -13,14 +13,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from catalog.model import DatasetRecord
 from connectors.base import Connector, RawRecord, SourceSpec
-from connectors.errors import RecordInvalid, RecordSkipped
 from harvester import mapping_pool
-from harvester.mapping_pool import Mapped, MappingError
+from harvester.mapping_pool import Mapped, MappingError, storable
 from harvester.search.fields import PartnerInfo
 from harvester.seen_ids import SeenIds
-from harvester.store.datasets import Harvested, Stored, payload_hash, stored_state, write_batch
+from harvester.store.datasets import (
+    Harvested,
+    Stored,
+    payload_hash,
+    source_partner,
+    stored_state,
+    write_batch,
+)
 from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import HarvestRun
 from harvester.store.types import utcnow
@@ -63,7 +68,7 @@ class Report:
         self.errors.append(
             HarvestErrorRow(
                 run_id=self.run.id or 0,
-                remote_id=remote_id,
+                remote_id=storable(remote_id) if remote_id is not None else None,
                 kind=error.kind,
                 message=error.message,
                 detail=error.detail,
@@ -73,22 +78,6 @@ class Report:
 
 
 _COUNTERS = ("seen", "added", "updated", "unchanged", "failed", "skipped", "pages", "bytes")
-
-
-def normalized(connector: Connector, raw: RawRecord, report: Report) -> DatasetRecord | None:
-    """``connector.normalize(raw)``, or None after counting a skipped or failed record."""
-    run = report.run
-    try:
-        return connector.normalize(raw)
-    except RecordSkipped:
-        run.skipped += 1
-    except RecordInvalid as error:
-        run.failed += 1
-        report.error(error, raw.remote_id)
-    except Exception as error:  # a mapping bug must not stop the other records
-        run.failed += 1
-        report.error(error, raw.remote_id)
-    return None
 
 
 @dataclass(slots=True)
@@ -162,12 +151,14 @@ async def _map_batch(
     connector: Connector,
     mapping_key: str | None,
 ) -> tuple[list[Harvested], dict[str, Stored]]:
-    """The batch's records, normalized only where the stored payload, mapping or dataset
-    differ (the others carry no record and count as unchanged)."""
+    """The batch's records, mapped only where the stored payload, mapping or dataset differ
+    (the others carry no record and count as unchanged). Records the worker did not map are
+    mapped here, each failing alone as in a worker (:func:`mapping_pool.mapped`)."""
     raws = cut.raws
     stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
     digests = cut.digests or [payload_hash(raw.payload) for raw in raws]
     run = report.run
+    partner: PartnerInfo | None = None
     items: list[Harvested] = []
     for index, (raw, digest) in enumerate(zip(raws, digests, strict=True)):
         known = stored.get(raw.remote_id)
@@ -176,10 +167,10 @@ async def _map_batch(
             continue
         mapped = premapped.get(index)
         if mapped is None:
-            record = normalized(connector, raw, report)
-            if record is not None:
-                items.append(Harvested(raw, record, digest))
-        elif mapped.prepared is not None:
+            if partner is None:
+                partner = await source_partner(session, source_id)
+            mapped = mapping_pool.mapped(connector, raw, source_id, partner)
+        if mapped.prepared is not None:
             items.append(Harvested(raw, None, digest, mapped.prepared))
         elif mapped.error is not None:
             run.failed += 1

@@ -44,8 +44,9 @@ class Harvested:
 
     ``record`` is None when the run found the payload unchanged (same payload hash and
     mapping key as stored, dataset present and visible) and did not normalize it: the
-    record counts as unchanged and nothing of it is written. A record mapped in another
-    process arrives as ``prepared`` instead (``record`` None).
+    record counts as unchanged and nothing of it is written. A run's records arrive
+    ``prepared`` instead (``record`` None), dumped and derived where a failure is the
+    record's alone; a ``record`` is dumped and derived while the batch is written.
     """
 
     raw: FetchedRecord

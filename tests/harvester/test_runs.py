@@ -33,8 +33,13 @@ async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with sessions() as session, session.begin():
         session.add(Partner(id="portail", name="Portail", kind="public_body"))
         session.add(
-            Source(id="portail", partner_id="portail", url="https://portal.example.org",
-                   platform="ckan", options={"rows": 4})
+            Source(
+                id="portail",
+                partner_id="portail",
+                url="https://portal.example.org",
+                platform="ckan",
+                options={"rows": 4},
+            )
         )
     return "portail"
 
@@ -215,3 +220,88 @@ async def test_a_database_error_in_the_final_flush_fails_the_run_at_once(
     assert [(e.kind, e.remote_id) for e in errors] == [("OperationalError", None)]
     assert "disk full" in errors[0].message
     assert len(await _rows(sessions, Dataset)) == 15, "the earlier batches are kept"
+
+
+async def test_a_record_whose_derivation_fails_in_process_fails_alone(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """Like a mapping worker, the run's own process counts a record whose dump or derivation
+    raises as that record's failure: the batch and the run go on."""
+    from harvester import mapping_pool, prepare
+    from harvester.mapping_pool import MappingPool
+
+    monkeypatch.setattr(mapping_pool, "POOL", MappingPool(0))  # map in this process
+    packages = mixed_packages()
+    broken = str(packages[6]["id"])
+    quality_facts = prepare.quality_facts
+
+    def fails_for_one(record: Any) -> Any:
+        if record.provenance.remote_id == broken:
+            raise ValueError(f"no quality for {broken}")
+        return quality_facts(record)
+
+    monkeypatch.setattr(prepare, "quality_facts", fails_for_one)
+    run = await _harvest(sessions, source, PagedSearch(packages))
+    assert run.status == "partial", run.message
+    assert (run.failed, run.added) == (1, len(packages) - 1)
+    stored = {row.remote_id for row in await _rows(sessions, Dataset)}
+    assert stored == {str(p["id"]) for p in packages} - {broken}
+    errors = await _rows(sessions, HarvestError)
+    assert [(e.remote_id, e.kind) for e in errors] == [(broken, "ValueError")]
+    assert f"no quality for {broken}" in errors[0].message
+
+
+async def test_a_huge_database_error_is_stored_cut(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """A failed multi-row INSERT's text holds its SQL and parameters (megabytes, and a NUL
+    PostgreSQL would refuse): the run's message keeps its start, cut and marked."""
+    from harvester import run_report
+    from harvester.mapping_pool import MESSAGE_CHARS
+
+    statement = "INSERT INTO dataset \x00 VALUES " + "(?, ?), " * 300_000
+
+    async def fails(*args: Any, **kwargs: Any) -> Any:
+        raise sa.exc.OperationalError(statement, None, OSError("disk full"))
+
+    monkeypatch.setattr(run_report, "write_batch", fails)
+    run = await _harvest(sessions, source, PagedSearch(mixed_packages()))
+    assert run.status == "failed"
+    [stored] = await _rows(sessions, HarvestRun)
+    for message in (run.message or "", stored.message or ""):
+        assert len(message) <= MESSAGE_CHARS and message.endswith("…")
+        assert "\x00" not in message and "INSERT INTO dataset \ufffd VALUES" in message
+    errors = await _rows(sessions, HarvestError)
+    assert errors and {e.kind for e in errors} == {"OperationalError"}
+    assert all(len(e.message) <= MESSAGE_CHARS and "\x00" not in e.message for e in errors)
+
+
+async def test_nul_characters_in_a_record_error_are_stored_replaced(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """PostgreSQL's text refuses NUL: a record error carrying one (message, detail, url)
+    is stored with U+FFFD in its place and the run closes normally."""
+    from connectors.base import RawRecord as FetchedRecord
+    from connectors.ckan import CkanConnector
+    from connectors.errors import RecordInvalid
+
+    packages = mixed_packages()
+    broken = str(packages[1]["id"])
+    normalize = CkanConnector.normalize
+
+    def nul_error(self: CkanConnector, raw: FetchedRecord) -> Any:
+        if raw.remote_id == broken:
+            raise RecordInvalid(
+                "title is \x00", detail="payload \x00 here", url="https://a.example/\x00"
+            )
+        return normalize(self, raw)
+
+    monkeypatch.setattr(CkanConnector, "normalize", nul_error)
+    run = await _harvest(sessions, source, PagedSearch(packages))
+    assert run.status == "partial", run.message
+    assert (run.failed, run.added) == (1, len(packages) - 1)
+    [stored] = await _rows(sessions, HarvestRun)
+    assert stored.status == "partial" and stored.finished_at is not None
+    [error] = await _rows(sessions, HarvestError)
+    assert (error.remote_id, error.message) == (broken, "title is \ufffd")
+    assert (error.detail, error.url) == ("payload \ufffd here", "https://a.example/\ufffd")
