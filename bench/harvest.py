@@ -41,6 +41,8 @@ COUNTED = ("dataset", "raw_record", "dataset_facet")
 def counted_tables(postgres: bool) -> tuple[str, ...]:
     """The tables whose row writes are counted: :data:`COUNTED` and the dialect's own."""
     return (*COUNTED, "search_doc" if postgres else "dataset_facet_set")
+
+
 TARGET_RATE, TARGET_NAIVE, TARGET_CEILING, TARGET_RSS = 5000, 20, 4, 400
 
 

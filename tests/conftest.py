@@ -68,8 +68,6 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(_recreate_database(POSTGRES_URL, name, drop_only=True))
 
 
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of each kind."""

@@ -120,7 +120,9 @@ async def test_rows_of_transactions_in_flight_are_held_back(
     try:
         await slow.begin()
         await write_batch(slow, "ville", [corpus.record("lent", {"fr": "Lent"})], now=LATER)
-        await corpus.write(database_url, "ville", [corpus.record("rapide", {"fr": "Rapide"})], LATER)
+        await corpus.write(
+            database_url, "ville", [corpus.record("rapide", {"fr": "Rapide"})], LATER
+        )
         held, _ = await _drain(api_client, position)
         assert held == [], "the later commit waits for the earlier transaction"
         await slow.commit()

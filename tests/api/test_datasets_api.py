@@ -22,9 +22,15 @@ def _record(remote_id: str, title: dict[str, str], formats: list[str]) -> Harves
         identifier=remote_id,
         title=title,
         description={"fr": "Données ouvertes de la ville"},
-        distributions=[Distribution(format=f, access_url=f"https://ex.org/{remote_id}.{f}") for f in formats],
-        provenance=Provenance(source_id="ville", remote_id=remote_id, platform="ckan",
-                              original_url=f"https://ex.org/dataset/{remote_id}"),
+        distributions=[
+            Distribution(format=f, access_url=f"https://ex.org/{remote_id}.{f}") for f in formats
+        ],
+        provenance=Provenance(
+            source_id="ville",
+            remote_id=remote_id,
+            platform="ckan",
+            original_url=f"https://ex.org/dataset/{remote_id}",
+        ),
     )
     return Harvested(raw=RawRecord(remote_id, {"id": remote_id}, NOW), record=record)
 
@@ -48,7 +54,9 @@ async def _seed(url: str) -> None:
 
 
 @pytest.fixture
-async def client(database_url: str, api_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    database_url: str, api_client: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
     await _seed(database_url)
     yield api_client
 
@@ -66,9 +74,9 @@ async def test_search_finds_french_and_english_titles(client: httpx.AsyncClient)
     assert hit["title"] == {"fr": "Pistes cyclables", "en": "Bike paths"}
     assert hit["formats"] == ["CSV", "GeoJSON"]
     assert (await client.get("/api/v1/datasets", params={"q": "bike"})).json()["total"] == 1
-    assert (await client.get("/api/v1/datasets", params={"q": "ENERGIE"})).json()["results"][0]["id"] == (
-        dataset_id("ville", "energie")
-    )
+    assert (await client.get("/api/v1/datasets", params={"q": "ENERGIE"})).json()["results"][0][
+        "id"
+    ] == (dataset_id("ville", "energie"))
 
 
 async def test_search_pages_through_everything(client: httpx.AsyncClient) -> None:

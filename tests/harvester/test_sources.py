@@ -194,7 +194,9 @@ async def test_auto_refuses_what_it_cannot_recognize(sessions: Sessions) -> None
     async with httpx.AsyncClient(transport=transport) as client, sessions() as session:
         with pytest.raises(SourceRejected, match="no platform recognised") as refused:
             await _add(session, "https://data.example.org", platform="auto", client=client)
-    assert "ckan: not recognised" in str(refused.value) and "name the platform" in str(refused.value)
+    assert "ckan: not recognised" in str(refused.value) and "name the platform" in str(
+        refused.value
+    )
 
 
 # --- sync_config ---------------------------------------------------------------------------

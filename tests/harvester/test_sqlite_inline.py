@@ -31,9 +31,7 @@ def _engine(path: Path, budget_ms: float) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _thread_name(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.create_function(
-            "thread_name", 0, lambda: threading.current_thread().name
-        )
+        dbapi_connection.create_function("thread_name", 0, lambda: threading.current_thread().name)
 
     return engine
 

@@ -24,14 +24,18 @@ def _item(remote_id: str, title: dict[str, str], description: str = "") -> Harve
         description={"fr": description} if description else {},
         provenance=Provenance(source_id="src", remote_id=remote_id, platform="ckan"),
     )
-    return Harvested(raw=RawRecord(remote_id, {"id": remote_id, "title": title}, NOW), record=record)
+    return Harvested(
+        raw=RawRecord(remote_id, {"id": remote_id, "title": title}, NOW), record=record
+    )
 
 
 @pytest.fixture
 async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with sessions() as session, session.begin():
         session.add(Partner(id="ville", name="Ville", kind="municipality"))
-        session.add(Source(id="src", partner_id="ville", url="https://example.org", platform="ckan"))
+        session.add(
+            Source(id="src", partner_id="ville", url="https://example.org", platform="ckan")
+        )
     return "src"
 
 
