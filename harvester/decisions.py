@@ -22,7 +22,7 @@ from harvester.registration import (
     get_registration,
     set_contact,
 )
-from harvester.schedules import reschedule
+from harvester.schedules import follow_change, reschedule
 from harvester.store.registration_tables import Registration
 from harvester.store.tables import Partner, Source
 from harvester.store.types import utcnow
@@ -77,7 +77,8 @@ async def approve(
     session: AsyncSession, source_id: str, *, actor: str, schedule: str | None = None
 ) -> Source:
     """Approve a pending (or rejected) source: its partner is matched or created and joins
-    today if it had no ``joined_at``; the source is scheduled."""
+    today if it had no ``joined_at``; the source is due now if it never was, else its due
+    time follows a changed ``schedule``."""
     source, registration = await get_registration(session, source_id)
     if source.status not in ("pending", "rejected"):
         raise WrongState(f"source {source_id!r} is {source.status}, not pending")
@@ -92,10 +93,13 @@ async def approve(
         partner.joined_at = utcnow().date()
         joined = True
     source.status = "approved"
-    source.schedule = schedule or source.schedule or DEFAULT_SCHEDULE
+    before = source.schedule
+    source.schedule = schedule or before or DEFAULT_SCHEDULE
     source.updated_at = utcnow()
     if source.next_harvest_at is None:
         source.next_harvest_at = source.updated_at  # due now: the scheduler starts it
+    else:  # a due time of the old schedule follows the new one
+        await follow_change(session, source, before, source.updated_at)
     _decide(registration, "approved", actor)
     return await _audited(
         session,

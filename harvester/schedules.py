@@ -73,7 +73,7 @@ def cron_trigger(expression: str) -> CronTrigger:
 
 def next_fire(schedule: str | None, source_id: str, after: datetime) -> datetime:
     """The first time strictly after ``after`` when this source's schedule fires."""
-    text = (schedule or DEFAULT_SCHEDULE).strip()
+    text = effective(schedule)
     interval = parse_interval(text)
     if interval is not None:
         step = interval.total_seconds()
@@ -150,3 +150,17 @@ async def reschedule(session: AsyncSession, source: Source, now: datetime) -> No
     """Recompute a source's due time after its schedule changed (the caller commits)."""
     source.next_harvest_at = next_fire(source.schedule, source.id, now)
     session.add(source)
+
+
+def effective(schedule: str | None) -> str:
+    """The schedule a source follows: its own, else the default."""
+    return (schedule or DEFAULT_SCHEDULE).strip()
+
+
+async def follow_change(
+    session: AsyncSession, source: Source, before: str | None, now: datetime
+) -> None:
+    """:func:`reschedule` a source whose schedule is no longer ``before``, if it has a due
+    time (one without gets it from :func:`initialize`, after the new schedule)."""
+    if source.next_harvest_at is not None and effective(source.schedule) != effective(before):
+        await reschedule(session, source, now)

@@ -22,9 +22,10 @@ from connectors.detect import detect_platform as detect
 from connectors.errors import SourceForbidden, UnknownPlatform
 from connectors.registry import get_connector, platforms
 from connectors.ssrf import SSRFGuard
-from harvester import partners
+from harvester import partners, schedules
 from harvester.config_model import MoissonConfig, PartnerConfig, SourceConfig, validate_schedule
 from harvester.partners import PartnerError, parse_kind, slugify
+from harvester.search import partner_facets
 from harvester.store.tables import Partner, Source
 from harvester.store.types import utcnow
 
@@ -271,22 +272,37 @@ def _config_status(current: str | None, enabled: bool) -> str:
     return "approved" if enabled else "paused"
 
 
-async def sync_config(session: AsyncSession, config: MoissonConfig) -> SyncReport:
-    """Upsert the file's partners and sources (origin "config"). Nothing is ever deleted:
-    config sources missing from the file are listed in ``orphaned``."""
-    report = SyncReport()
-    for partner_config in config.partners:
+async def _sync_partners(
+    session: AsyncSession, partners_config: Sequence[PartnerConfig], report: SyncReport
+) -> set[str]:
+    """Upsert the file's partners; the ids of existing partners whose kind changed."""
+    rekinded: set[str] = set()
+    for partner_config in partners_config:
         values = _partner_values(partner_config)
         partner = await session.get(Partner, partner_config.id)
         if partner is None:
             session.add(Partner(id=partner_config.id, **values))
             report.partners_added += 1
-        elif _apply(partner, values):
+            continue
+        kind = partner.kind
+        if _apply(partner, values):
             report.partners_updated += 1
+            if partner.kind != kind:
+                rekinded.add(partner.id)
         else:
             report.partners_unchanged += 1
     await session.flush()
-    for source_config in config.sources:
+    return rekinded
+
+
+async def _sync_sources(
+    session: AsyncSession, sources_config: Sequence[SourceConfig], report: SyncReport
+) -> set[str]:
+    """Upsert the file's sources, rescheduling those whose schedule changed; the ids of
+    existing sources moved to another partner."""
+    moved: set[str] = set()
+    now = utcnow()
+    for source_config in sources_config:
         values = _source_values(source_config)
         source = await session.get(Source, source_config.id)
         if source is None:
@@ -295,12 +311,38 @@ async def sync_config(session: AsyncSession, config: MoissonConfig) -> SyncRepor
             report.sources_added += 1
             continue
         values["status"] = _config_status(source.status, source_config.enabled)
+        schedule, partner_id = source.schedule, source.partner_id
         if _apply(source, values):
-            source.updated_at = utcnow()
+            source.updated_at = now
+            await schedules.follow_change(session, source, schedule, now)
+            if source.partner_id != partner_id:
+                moved.add(source.id)
             report.sources_updated += 1
         else:
             report.sources_unchanged += 1
     await session.flush()
+    return moved
+
+
+async def _sources_of(session: AsyncSession, partner_ids: set[str]) -> set[str]:
+    """The ids of every source (whatever its origin) of these partners."""
+    if not partner_ids:
+        return set()
+    found = await session.scalars(
+        sa.select(col(Source.id)).where(col(Source.partner_id).in_(sorted(partner_ids)))
+    )
+    return set(found)
+
+
+async def sync_config(session: AsyncSession, config: MoissonConfig) -> SyncReport:
+    """Upsert the file's partners and sources (origin "config"). Nothing is ever deleted:
+    config sources missing from the file are listed in ``orphaned``. A changed schedule
+    moves the source's due time; a partner's changed kind, or a source moved to another
+    partner, re-derives the partner facets of the datasets concerned."""
+    report = SyncReport()
+    rekinded = await _sync_partners(session, config.partners, report)
+    moved = await _sync_sources(session, config.sources, report)
+    await partner_facets.refresh(session, moved | await _sources_of(session, rekinded))
     listed = {s.id for s in config.sources}
     config_ids = await session.scalars(
         sa.select(col(Source.id)).where(col(Source.origin) == "config").order_by(col(Source.id))

@@ -6,13 +6,16 @@ so the feed only returns rows whose transaction id is below the oldest transacti
 database still running at the reader's snapshot (:data:`_HORIZON`): nothing can later appear
 before a position already served.
 SQLite has a single writer and needs no such horizon. A dataset changed again moves to the
-end of the feed, so a reader that keeps up sees each change at least once.
+end of the feed, so a reader that keeps up sees each change at least once. A change the
+triggers do not see (what the index derives from a dataset's source, not its record) is
+stamped the same way by :func:`stamp`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,3 +100,21 @@ async def changes(
     page = rows[:limit]
     last = (page[-1].change_txid, page[-1].change_seq or 0) if page else position
     return ChangePage(rows=page, position=last, more=len(rows) > limit)
+
+
+_STAMP = {
+    "postgresql": "UPDATE dataset SET change_seq = nextval('dataset_change_seq'),"
+    " change_txid = pg_current_xact_id()::text::bigint WHERE pk = :pk",
+    "sqlite": "UPDATE dataset SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1"
+    " FROM dataset) WHERE pk = :pk",
+}
+"""What the triggers of migration 0003 stamp, one row at a time (SQLite: distinct stamps)."""
+
+
+async def stamp(session: AsyncSession, pks: Sequence[int]) -> None:
+    """Stamp these datasets as changed now, as the triggers stamp a content change: they
+    move to the end of the feed, and the catalogue version
+    (:mod:`harvester.search.version`) moves, so counts cached for it are made again."""
+    if pks:
+        statement = sa.text(_STAMP[dialect_name(session)])
+        await session.execute(statement, [{"pk": pk} for pk in pks])

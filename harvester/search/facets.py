@@ -25,31 +25,39 @@ async def write_facets(
     rows: Sequence[tuple[int, set[tuple[str, str]]]],
     *,
     fresh: Collection[int] = (),
+    hidden: Collection[int] = (),
 ) -> None:
     """Make the facet rows of these datasets exactly ``rows`` (visible: they were just
-    written). Only the rows that differ are deleted or inserted; ``fresh`` pks are datasets
-    inserted by this transaction, which have no facet rows to compare with. On SQLite the
-    packed sets of the datasets that changed follow (:mod:`harvester.search.facet_sets`)."""
+    written, unless their pk is ``hidden``, a withdrawn dataset). Only the rows that differ
+    are deleted or inserted; ``fresh`` pks are datasets inserted by this transaction, which
+    have no facet rows to compare with. On SQLite the packed sets of the datasets that
+    changed follow (:mod:`harvester.search.facet_sets`)."""
     if not rows:
         return
-    old = await _stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
+    old = await stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
     sqlite = dialect_name(session) == "sqlite"
     gone: list[dict[str, Any]] = []
     values: list[tuple[int, str, str]] = []
+    invisible: list[tuple[int, str, str]] = []
     changed: list[tuple[int, set[tuple[str, str]]]] = []  # packed sets: SQLite's only
     for pk, facets in rows:
         before = old.get(pk, set())
         gone += [{"pk": pk, "facet": f, "value": v} for f, v in sorted(before - facets)]
-        values += [(pk, f, v) for f, v in sorted(facets - before)]
+        added = [(pk, f, v) for f, v in sorted(facets - before)]
+        if pk in hidden:
+            invisible += added
+        else:
+            values += added
         if sqlite and (pk not in old or before != facets):
             changed.append((pk, facets))
     await _delete_facets(session, gone)
     await _insert_facets(session, values, sqlite=sqlite)
+    await _insert_facets(session, invisible, sqlite=sqlite, visible=False)
     if sqlite and changed:
         await facet_sets.write_sets(session, changed)
 
 
-async def _stored_facets(
+async def stored_facets(
     session: AsyncSession, pks: Sequence[int]
 ) -> dict[int, set[tuple[str, str]]]:
     """The facet rows of these datasets (an empty set for one without any)."""
@@ -79,21 +87,27 @@ async def _delete_facets(session: AsyncSession, gone: list[dict[str, Any]]) -> N
 
 
 async def _insert_facets(
-    session: AsyncSession, values: list[tuple[int, str, str]], *, sqlite: bool
+    session: AsyncSession,
+    values: list[tuple[int, str, str]],
+    *,
+    sqlite: bool,
+    visible: bool = True,
 ) -> None:
     if not values:
         return
     if sqlite:  # plain tuples: no per-row bind processing
         connection = await session.connection()
-        await connection.exec_driver_sql(_SQLITE_INSERT, values)
+        await connection.exec_driver_sql(_SQLITE_INSERT.format(int(visible)), values)
     else:
         await session.execute(
             dataset_facet.insert(),
-            [{"dataset_pk": pk, "facet": f, "value": v, "visible": True} for pk, f, v in values],
+            [{"dataset_pk": pk, "facet": f, "value": v, "visible": visible} for pk, f, v in values],
         )
 
 
-_SQLITE_INSERT = "INSERT INTO dataset_facet (dataset_pk, facet, value, visible) VALUES (?, ?, ?, 1)"
+_SQLITE_INSERT = (
+    "INSERT INTO dataset_facet (dataset_pk, facet, value, visible) VALUES (?, ?, ?, {})"
+)
 
 
 def facet_filter(facet: str, values: Sequence[str]) -> Select[Any]:

@@ -152,12 +152,40 @@ def richness(record: DatasetRecord) -> int:
     return min(score, 99)
 
 
+PARTNER_FACETS = ("partner", "partner_kind")
+"""The facets taken from the source's partner rather than from the record alone."""
+
+
+def needs_record(partner: PartnerInfo) -> bool:
+    """Whether the partner facets of a dataset depend on its record: its publisher's kind
+    stands in for a partner kind that is missing."""
+    return not partner.kind
+
+
+def _partner_values(
+    partner: PartnerInfo, record: DatasetRecord | None
+) -> list[tuple[str, str | None]]:
+    publisher = record.publisher if record is not None else None
+    kind = partner.kind or (publisher.kind if publisher else None)
+    return [("partner", partner.id), ("partner_kind", str(kind) if kind else None)]
+
+
+def _normalized(values: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
+    return {(facet, normalize(facet, value)) for facet, value in values if value and value.strip()}
+
+
+def partner_facets(partner: PartnerInfo, record: DatasetRecord | None) -> set[tuple[str, str]]:
+    """The :data:`PARTNER_FACETS` pairs of a dataset of ``partner``'s source, as
+    :func:`index_fields` derives them; ``record`` may be None unless :func:`needs_record`."""
+    assert record is not None or not needs_record(partner), "the publisher's kind is needed"
+    return _normalized(_partner_values(partner, record))
+
+
 def _facet_values(
     record: DatasetRecord, source_id: str, partner: PartnerInfo
 ) -> set[tuple[str, str]]:
-    values: list[tuple[str, str | None]] = [("source", source_id), ("partner", partner.id)]
-    kind = partner.kind or (record.publisher.kind if record.publisher else None)
-    values.append(("partner_kind", str(kind) if kind else None))
+    values: list[tuple[str, str | None]] = [("source", source_id)]
+    values += _partner_values(partner, record)
     values.append(("publisher", pick(record.publisher.name) if record.publisher else None))
     values += [("theme", theme) for theme in record.themes]
     values += [("keyword", term) for terms in record.keywords.values() for term in terms]
@@ -166,7 +194,7 @@ def _facet_values(
     values += [("language", code) for code in record.language]
     values += [("hvd_category", code) for code in record.hvd_categories]
     values.append(("api", "true" if any(d.api_access for d in record.distributions) else "false"))
-    return {(facet, normalize(facet, value)) for facet, value in values if value and value.strip()}
+    return _normalized(values)
 
 
 def index_fields(record: DatasetRecord, source_id: str, partner: PartnerInfo) -> IndexFields:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from harvester.config import MoissonConfig
+from harvester.decisions import approve
+from harvester.schedules import next_fire
 from harvester.sources import (
     SourceRejected,
     add_source,
@@ -20,6 +23,7 @@ from harvester.sources import (
     sync_config,
 )
 from harvester.store.tables import Dataset, Partner, Source
+from harvester.store.types import utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -295,3 +299,80 @@ async def test_sync_keeps_operator_statuses(sessions: Sessions) -> None:
     async with sessions() as session:
         laval = await session.get(Source, "laval")
     assert laval is not None and laval.status == "approved"
+
+
+# --- schedules follow a changed schedule ---------------------------------------------------
+
+
+async def _set_due(sessions: Sessions, source_id: str, due: datetime | None) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            sa.update(Source).where(col(Source.id) == source_id).values(next_harvest_at=due)
+        )
+
+
+async def _due(sessions: Sessions, source_id: str) -> datetime | None:
+    async with sessions() as session:
+        source = await session.get(Source, source_id)
+    assert source is not None
+    return source.next_harvest_at
+
+
+async def _sync_between(sessions: Sessions, config: MoissonConfig) -> tuple[datetime, datetime]:
+    """Sync ``config``; the times just before and just after."""
+    before = utcnow()
+    await _sync(sessions, config)
+    return before, utcnow()
+
+
+def _next_fires(schedule: str, source_id: str, span: tuple[datetime, datetime]) -> set[datetime]:
+    return {next_fire(schedule, source_id, moment) for moment in span}
+
+
+async def test_sync_moves_the_due_time_of_a_changed_schedule(sessions: Sessions) -> None:
+    await _sync(sessions, _config(LAVAL, GOUV))
+    daily = {s: next_fire("1d", s, utcnow()) for s in ("laval", "gouv")}
+    for source_id, due in daily.items():
+        await _set_due(sessions, source_id, due)
+    span = await _sync_between(sessions, _config({**LAVAL, "schedule": "1h"}, GOUV))
+    assert await _due(sessions, "laval") in _next_fires("1h", "laval", span)
+    assert await _due(sessions, "gouv") == daily["gouv"], "an unchanged schedule keeps its time"
+    monthly = {**LAVAL, "schedule": "0 0 1 * *"}
+    span = await _sync_between(sessions, _config(monthly, GOUV))
+    assert await _due(sessions, "laval") in _next_fires("0 0 1 * *", "laval", span)
+    hourly = await _due(sessions, "gouv")
+    await _sync(sessions, _config(monthly, {**GOUV, "url": "https://new.gouv.example"}))
+    assert await _due(sessions, "gouv") == hourly, "other changes keep the due time"
+
+
+async def test_sync_leaves_a_source_without_due_time_to_the_scheduler(
+    sessions: Sessions,
+) -> None:
+    await _sync(sessions, _config(LAVAL))
+    await _sync(sessions, _config({**LAVAL, "schedule": "6h"}))
+    assert await _due(sessions, "laval") is None, "still due now once the scheduler sees it"
+
+
+async def test_approve_with_a_new_schedule_moves_a_stale_due_time(sessions: Sessions) -> None:
+    stale = datetime(2030, 1, 1, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="laval", name="Ville de Laval", kind="municipality"))
+        for source_id, due in (("kept", stale), ("moved", stale), ("new", None)):
+            session.add(
+                Source(
+                    id=source_id,
+                    partner_id="laval",
+                    url=f"https://{source_id}.example",
+                    platform="ckan",
+                    schedule="1d",
+                    status="pending",
+                    next_harvest_at=due,
+                )
+            )
+    async with sessions() as session, session.begin():
+        await approve(session, "kept", actor="op", schedule="1d")
+        moved = await approve(session, "moved", actor="op", schedule="1h")
+        new = await approve(session, "new", actor="op", schedule="1h")
+    assert await _due(sessions, "kept") == stale, "the same schedule keeps its due time"
+    assert await _due(sessions, "moved") == next_fire("1h", "moved", moved.updated_at)
+    assert await _due(sessions, "new") == new.updated_at, "never scheduled: due now"
