@@ -175,18 +175,29 @@ def _insert(dialect: str, table: sa.Table) -> Any:
 
 async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     table = Dataset.__table__  # type: ignore[attr-defined]
-    statement = _insert(dialect_name(session), table)
+    dialect = dialect_name(session)
+    statement = _insert(dialect, table)
     keep_first_seen = {
         column: getattr(statement.excluded, column)
         for column in rows[0]
         if column not in ("id", "source_id", "remote_id", "first_seen")
     }
+    if dialect == "sqlite":
+        # an inserted row gets its change position here, not from the insert trigger that
+        # would write it again (an update keeps the update trigger's stamp)
+        statement = statement.values(change_seq=_NEXT_CHANGE_SEQ)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["source_id", "remote_id"], set_=keep_first_seen
         ),
         rows,
     )
+
+
+_NEXT_CHANGE_SEQ = sa.select(
+    sa.func.coalesce(sa.func.max(Dataset.__table__.c.change_seq), 0) + 1  # type: ignore[attr-defined]
+).scalar_subquery()
+"""SQLite's next change position, as its insert trigger computes it (migration 0014)."""
 
 
 async def _write_raw(

@@ -60,7 +60,7 @@ class Dataset(SQLModel, table=True):
 
     pk: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True, max_length=32)
-    source_id: str = Field(foreign_key="source.id", index=True)
+    source_id: str = Field(foreign_key="source.id")  # uq_dataset_source_remote indexes it
     remote_id: str
     content_hash: str = Field(max_length=64)
     record: dict[str, Any] = Field(sa_type=JSONDocument)
@@ -82,7 +82,8 @@ class Dataset(SQLModel, table=True):
     bbox_east: float | None = None
     bbox_north: float | None = None
     # Change feed position, stamped by database triggers on every insert, content change
-    # and withdrawal (migration 0003), whoever writes the row.
+    # and withdrawal (migration 0003), whoever writes the row; on SQLite the harvest's
+    # writer stamps its inserts in the statement itself (migration 0014).
     change_seq: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
     change_txid: int = Field(default=0, sa_type=sa.BigInteger)
 
