@@ -76,7 +76,7 @@ def _values(facet: str, values: list[str] | None) -> list[str]:
     return [normalize(facet, v) for v in values or [] if v.strip()]
 
 
-def search_filters(
+async def search_filters(
     publisher: Annotated[
         list[str] | None, Query(description="Publisher name (repeat for OR).")
     ] = None,
@@ -110,7 +110,8 @@ def search_filters(
         Query(description="Spatial coverage intersects west,south,east,north (WGS 84)."),
     ] = None,
 ) -> Filters:
-    """Filters from the query string (a FastAPI dependency)."""
+    """Filters from the query string (a FastAPI dependency; ``async`` though it awaits
+    nothing, so FastAPI calls it on the event loop instead of handing it to a thread)."""
     given: dict[str, list[str] | None] = {
         "publisher": publisher,
         "partner": partner,
@@ -142,7 +143,7 @@ def search_filters(
     return filters
 
 
-def search_request(
+async def search_request(
     filters: Annotated[Filters, Depends(search_filters)],
     q: Annotated[
         str | None,
