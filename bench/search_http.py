@@ -36,17 +36,19 @@ import h11
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, percentiles, table
-from bench.search_latency import QUERIES, TARGET_P95_MS
+from bench.search_latency import FILTERS, QUERIES, TARGET_P95_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _path(q: str | None, facets: bool) -> str:
-    params: dict[str, str] = {"limit": "20"}
+def _path(shape: str, facets: bool) -> str:
+    params: list[tuple[str, str]] = [("limit", "20")]
+    q = QUERIES[shape]
     if q is not None:
-        params["q"] = q
+        params.append(("q", q))
+    params += [(facet, v) for facet, values in FILTERS.get(shape, {}).items() for v in values]
     if not facets:
-        params["facets"] = ""
+        params.append(("facets", ""))
     return "/api/v1/datasets?" + urlencode(params)
 
 
@@ -184,7 +186,7 @@ def main() -> None:
             with context.Pool(1) as pool:
                 for name in shapes:
                     for facets in (False, True):
-                        path = _path(QUERIES[name], facets)
+                        path = _path(name, facets)
                         pool.apply(_load, (port, path, workers * 2, 2 * workers * 8))  # warm-up
                         for clients in [int(c) for c in args.clients.split(",")]:
                             requests = args.requests if clients > 1 else args.requests // 4

@@ -50,7 +50,15 @@ QUERIES: dict[str, str | None] = {
     "common": "données",
     "two words": "pistes cyclables",
     "empty": None,
+    "filter": None,
+    "word + filter": "patrimoine",
 }
+FILTERS: dict[str, dict[str, list[str]]] = {
+    "filter": {"format": ["CSV"]},  # a facet click on the catalogue's first page
+    "word + filter": {"licence": ["CC-BY-4.0"]},
+}
+"""The facet filters of a shape (values the simulator's corpus holds for half or more of
+its datasets); the LIKE baseline has none, so filtered shapes get no LIKE figure."""
 TARGET_P95_MS = 50.0
 
 
@@ -92,14 +100,32 @@ async def build(url: str, n: int, seed: int) -> None:
     await engine.dispose()
 
 
+def search_request(shape: str, facets: bool) -> Any:
+    """The ``SearchRequest`` of a query shape, with or without every facet."""
+    from harvester.search.engine import SearchRequest
+    from harvester.search.fields import FACETS
+    from harvester.search.filters import Filters
+
+    filters = Filters(facets=FILTERS.get(shape, {}))
+    return SearchRequest(
+        q=QUERIES[shape], filters=filters, limit=20, facets=FACETS if facets else ()
+    )
+
+
+def _label(shape: str) -> str:
+    """What a shape searches, for the table: its words and its filters."""
+    parts = [QUERIES[shape] or "no query"]
+    parts += [f"{k}={','.join(v)}" for k, v in FILTERS.get(shape, {}).items()]
+    return ", ".join(parts)
+
+
 async def _search_once(
-    sessions: Any, q: str | None, facets: bool, cold: bool = False, stale: bool = False
+    sessions: Any, shape: str, facets: bool, cold: bool = False, stale: bool = False
 ) -> float:
     from harvester.search import facet_counts, facet_totals
-    from harvester.search.engine import SearchRequest, search
-    from harvester.search.fields import FACETS
+    from harvester.search.engine import search
 
-    request = SearchRequest(q=q, limit=20, facets=FACETS if facets else ())
+    request = search_request(shape, facets)
     if cold or stale:
         facet_counts.clear()
     stored = facet_totals.latest_counts
@@ -141,7 +167,7 @@ async def _load(clients: int, requests: int, one: Any) -> tuple[list[float], flo
     return [latency for latencies in results for latency in latencies], clients * requests / wall
 
 
-async def _exhaustive_once(sessions: Any, q: str | None, facets: bool) -> float:
+async def _exhaustive_once(sessions: Any, shape: str, facets: bool) -> float:
     """One search on the exhaustive relevance path (every match ranked: the PostgreSQL path
     before migration 0008), for a before/after comparison in the same run."""
     from harvester.search import engine
@@ -149,7 +175,7 @@ async def _exhaustive_once(sessions: Any, q: str | None, facets: bool) -> float:
     ranked = engine._ranked
     engine._ranked = lambda *args: False
     try:
-        return await _search_once(sessions, q, facets)
+        return await _search_once(sessions, shape, facets)
     finally:
         engine._ranked = ranked
 
@@ -163,7 +189,7 @@ async def measure(
     shapes: list[str] | None = None,
 ) -> None:
     from harvester.search import facet_totals
-    from harvester.search.engine import SearchRequest, search
+    from harvester.search.engine import search
     from harvester.store.db import create_engine, session_factory
 
     engine = create_engine(url, pool_size=max(clients) + 2, max_overflow=0)
@@ -178,13 +204,14 @@ async def measure(
         if shapes is not None and shape not in shapes:
             continue
         async with sessions() as session:
-            total = (await search(session, SearchRequest(q=q, limit=20))).total
+            total = (await search(session, search_request(shape, False))).total
         for concurrency in clients:
             per_client = max(requests // concurrency, 2)
             like_per_client = max(like_requests // concurrency, 1)
-            await _load(1, 2, lambda q=q: _search_once(sessions, q, True))  # warm caches
+            await _load(1, 2, lambda s=shape: _search_once(sessions, s, True))  # warm caches
             like = {"p95": float("nan")}
-            if q is not None and like_requests > 0:
+            like_shape = q is not None and shape not in FILTERS
+            if like_shape and like_requests > 0:
                 like_latencies, _ = await _load(
                     concurrency, like_per_client, lambda q=q: _like_once(sessions, q)
                 )
@@ -201,7 +228,7 @@ async def measure(
                 latencies, throughput = await _load(
                     concurrency,
                     per_client,
-                    lambda q=q, f=facets, c=cold, s=stale: _search_once(sessions, q, f, c, s),
+                    lambda h=shape, f=facets, c=cold, s=stale: _search_once(sessions, h, f, c, s),
                 )
                 found = percentiles(latencies)
                 if stale:  # a new or upgraded database, before the first tick
@@ -213,12 +240,12 @@ async def measure(
                     old, _ = await _load(
                         concurrency,
                         per_client,
-                        lambda q=q, f=facets: _exhaustive_once(sessions, q, f),
+                        lambda h=shape, f=facets: _exhaustive_once(sessions, h, f),
                     )
                     before = f"{percentiles(old)['p95'] * 1000:.1f}"
                 rows.append(
                     [
-                        f"{shape} ({q or 'no query'})",
+                        f"{shape} ({_label(shape)})",
                         total,
                         label,
                         concurrency,
@@ -227,9 +254,9 @@ async def measure(
                         found["p99"] * 1000,
                         throughput,
                         *([before] if exhaustive else []),
-                        like["p95"] * 1000 if q is not None and like_requests else "-",
+                        like["p95"] * 1000 if like_shape and like_requests else "-",
                         f"{like['p95'] / found['p95']:.1f}x"
-                        if q is not None and like_requests
+                        if like_shape and like_requests
                         else "-",
                     ]
                 )

@@ -20,23 +20,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.selectable import Alias
 from sqlmodel import col
 
 from harvester.partnership import queries
 from harvester.partnership.cells import current_key, partnership_cell, partnership_cell_version
 from harvester.partnership.filters import COUNTED_STATUSES, DatasetFilter, joined
 from harvester.search import cursor as cursors
+from harvester.store.indexed import QualityPublishedOrder
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset, Partner, Source
 
 SORT = "published"
-ORDER_INDEX = "ix_dataset_quality_published_order"
 Row = tuple[Dataset, DatasetQuality, str | None]
 
 
@@ -78,18 +75,6 @@ class StoredMonths:
         return passed <= max(self.total, need)
 
 
-class _Walked(Alias):
-    """``dataset_quality`` read in the listing's order (SQLite: ``INDEXED BY``)."""
-
-    inherit_cache = True
-
-
-@compiles(_Walked, "sqlite")
-def _indexed_by(element: _Walked, compiler: Any, **kw: Any) -> str:
-    text: str = compiler.visit_alias(element, **kw)
-    return f"{text} INDEXED BY {ORDER_INDEX}" if kw.get("asfrom") else text
-
-
 async def list_datasets(
     session: AsyncSession,
     where: DatasetFilter,
@@ -105,7 +90,7 @@ async def list_datasets(
     stored = await stored_months(session, where)
     walk = stored is not None and stored.walk_is_shorter(until, after, offset + limit + 1)
     table = DatasetQuality.__table__  # type: ignore[attr-defined]
-    q = _Walked._construct(table, name="q") if walk else table.alias("q")
+    q = QualityPublishedOrder.of(table, "q") if walk else table.alias("q")
     keys = (
         joined(sa.select(q.c.published, q.c.dataset_pk), quality=q)
         .where(*where.where(q))

@@ -30,13 +30,15 @@ from sqlmodel import col
 from harvester.search import cursor as cursors
 from harvester.search import ranked
 from harvester.search.backend import search_backend
-from harvester.search.facet_counts import cached_facets
-from harvester.search.facets import FacetCounts, count_facets
+from harvester.search.facet_counts import cached_facets, cached_total
+from harvester.search.facets import FacetCounts, count_facets, dense_facets, facet_condition
 from harvester.search.filters import Filters, conditions
 from harvester.search.planning import plan_for_values
 from harvester.search.query import ParsedQuery, parse_query
+from harvester.search.tables import dataset_facet
 from harvester.search.version import CatalogVersion
 from harvester.store.db import dialect_name
+from harvester.store.indexed import VisibleNewestFirst
 from harvester.store.tables import Dataset
 
 Sort = Literal["relevance", "modified", "title", "pk"]
@@ -128,9 +130,14 @@ class _Plan:
     narrowed: bool  # anything beyond "visible"?
     fingerprint: int
     ranked: bool = False  # served by the early-stopping relevance path (rank keys)?
+    dense: frozenset[str] = frozenset()  # facets tested by probes (SQLite)
+    walk: bool = False  # may a page walk the newest-first index (:func:`_walked`)?
+    facets_only: dict[str, list[str]] | None = None  # no text, facet filters alone
 
 
-def _plan(request: SearchRequest, parsed: ParsedQuery, dialect: str) -> _Plan:
+def _plan(
+    request: SearchRequest, parsed: ParsedQuery, dialect: str, dense: frozenset[str]
+) -> _Plan:
     backend = search_backend(dialect)
     sort: Sort = request.sort
     title = backend.matches(parsed, "title")[0] if sort == "relevance" else None
@@ -152,7 +159,28 @@ def _plan(request: SearchRequest, parsed: ParsedQuery, dialect: str) -> _Plan:
     if title is not None:
         bonus = sa.case((pk.in_(title), TITLE_BONUS), else_=0)
         score = (bonus + col(Dataset.richness)).label("score")
-    return _Plan(where, sort, score, len(where) > 1, fingerprint)
+    # filters alone, all of them facets with many datasets: the newest matches are near
+    walk = (
+        dialect == "sqlite"
+        and sort == "modified"
+        and parsed.empty
+        and bool(request.filters.facets)
+        and set(request.filters.facets) <= dense
+    )
+    filters = request.filters
+    facets_only = (
+        filters.facets if parsed.empty and filters.facets and filters.empty_but_facets else None
+    )
+    return _Plan(
+        where,
+        sort,
+        score,
+        len(where) > 1,
+        fingerprint,
+        dense=dense,
+        walk=walk,
+        facets_only=facets_only,
+    )
 
 
 def _order(plan: _Plan) -> list[Any]:
@@ -166,16 +194,20 @@ def _order(plan: _Plan) -> list[Any]:
     return [pk]
 
 
-def _after(plan: _Plan, key: tuple[Any, ...]) -> sa.ColumnElement[bool]:
-    """Rows strictly after ``key`` in the plan's order."""
-    pk = col(Dataset.pk)
+def _after(
+    plan: _Plan, key: tuple[Any, ...], table: sa.FromClause | None = None
+) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``key`` in the plan's order (of ``table``, an alias of
+    ``dataset``, if given)."""
+    c = (table if table is not None else Dataset.__table__).c  # type: ignore[attr-defined]
+    pk = c.pk
     try:
         last = int(key[-1])
         if plan.sort == "relevance" and plan.score is not None:
             score = int(key[0])
             return sa.or_(plan.score < score, sa.and_(plan.score == score, pk > last))
         if plan.sort == "modified":
-            modified = col(Dataset.modified)
+            modified = c.modified
             if key[0] is None:
                 return sa.and_(modified.is_(None), pk > last)
             moment = datetime.fromisoformat(str(key[0]))
@@ -183,7 +215,7 @@ def _after(plan: _Plan, key: tuple[Any, ...]) -> sa.ColumnElement[bool]:
                 modified < moment, sa.and_(modified == moment, pk > last), modified.is_(None)
             )
         if plan.sort == "title":
-            title = col(Dataset.title_sort)
+            title = c.title_sort
             return sa.or_(title > str(key[0]), sa.and_(title == str(key[0]), pk > last))
         return pk > last
     except (IndexError, ValueError, TypeError):
@@ -201,13 +233,34 @@ def _key(plan: _Plan, row: PageRow, score: int | None) -> tuple[Any, ...]:
 
 
 async def _total(session: AsyncSession, plan: _Plan, limit: int) -> tuple[int, bool]:
-    capped = sa.select(col(Dataset.pk)).where(*plan.where).limit(limit + 1).subquery()
+    capped = candidates(plan).limit(limit + 1).subquery()
     total = int(await session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
     return (limit, False) if total > limit else (total, True)
 
 
 def candidates(plan: _Plan) -> Select[Any]:
+    """The pks of the plan's matches, in no particular order."""
+    if plan.facets_only:
+        return _facet_matches(plan.facets_only, plan.dense)
     return sa.select(col(Dataset.pk)).where(*plan.where)
+
+
+def _facet_matches(chosen: dict[str, list[str]], dense: frozenset[str]) -> Select[Any]:
+    """Visible datasets having every facet of ``chosen``, read from the facet index: the
+    first facet's ``(facet, value, visible, dataset_pk)`` entries, the others probed. A
+    capped total or a facet sample then reads only as many entries as it keeps, where
+    testing ``dataset`` rows made SQLite build the whole list of each facet's pks first (a
+    value of 65 k datasets: ~30 ms per count)."""
+    (first, values), *others = sorted(chosen.items())
+    f = dataset_facet.alias("driver")
+    statement = sa.select(f.c.dataset_pk.label("pk")).where(
+        f.c.facet == first, f.c.value.in_(values), f.c.visible.is_(True)
+    )
+    for facet, accepted in others:
+        statement = statement.where(
+            facet_condition(f.c.dataset_pk, facet, accepted, probe=facet in dense)
+        )
+    return statement.distinct() if len(values) > 1 else statement
 
 
 async def _page(
@@ -225,9 +278,54 @@ async def _page(
         keys = keys.where(_after(plan, cursor.key))
     elif request.offset:
         keys = keys.offset(request.offset)
-    scored = plan.score is not None
-    found = [(row[0], row[1] if scored else None) for row in await session.execute(keys)]
+    walked = None
+    if plan.walk and not request.offset:
+        walked = await _walked(session, plan, request, cursor.key if request.cursor else None)
+    if walked is not None:
+        found: list[tuple[int, int | None]] = [(pk, None) for pk in walked]
+    else:
+        scored = plan.score is not None
+        found = [(row[0], row[1] if scored else None) for row in await session.execute(keys)]
     return await _rows(session, found, request.limit, load)
+
+
+WALK_WINDOW = 8_000
+"""Visible datasets a filtered page walks newest first before it sorts the matches."""
+
+
+async def _walked(
+    session: AsyncSession, plan: _Plan, request: SearchRequest, after: tuple[Any, ...] | None
+) -> list[int] | None:
+    """The page's pks (one more than the page), walking the visible datasets newest first
+    (``ix_dataset_visible_modified``) and testing the filters on each by probes, over the
+    next :data:`WALK_WINDOW` of them at most; None if fewer matches are there.
+
+    For facet values held by many datasets (SQLite): sorting their every match to keep the
+    newest 21 took 20–200 ms at 100 k datasets; the walk meets 21 within a few hundred rows.
+    The window bounds it when the matches are rarer than their totals say, or all old."""
+    d = VisibleNewestFirst.of(Dataset.__table__, "d")  # type: ignore[attr-defined]
+    visible: list[sa.ColumnElement[bool]] = [d.c.withdrawn_at.is_(None)]
+    if after is not None:
+        visible.append(_after(plan, after, d))
+    edge = VisibleNewestFirst.of(Dataset.__table__, "edge")  # type: ignore[attr-defined]
+    bound = (
+        sa.select(edge.c.modified)
+        .where(edge.c.withdrawn_at.is_(None))
+        .where(*([_after(plan, after, edge)] if after is not None else []))
+        .order_by(edge.c.modified.desc(), edge.c.pk)
+        .offset(WALK_WINDOW - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    keys = (
+        sa.select(d.c.pk)
+        .where(*visible, d.c.modified >= bound)
+        .where(*conditions(request.filters, plan.dense, d))
+        .order_by(d.c.modified.desc(), d.c.pk)
+        .limit(request.limit + 1)
+    )
+    found = list((await session.execute(keys)).scalars())
+    return found if len(found) > request.limit else None
 
 
 async def _ranked_page(
@@ -340,9 +438,10 @@ async def search_rows(
     (:mod:`harvester.search.facet_counts`)."""
     parsed = parse_query(request.q or "")
     dialect = dialect_name(session)
-    plan = _plan(request, parsed, dialect)
+    dense = await dense_facets(session, request.filters.facets)
+    plan = _plan(request, parsed, dialect, dense)
     await plan_for_values(session)
-    query = ranked.ranked_query(parsed, request.filters, dialect) if plan.ranked else None
+    query = ranked.ranked_query(parsed, request.filters, dialect, dense) if plan.ranked else None
     if isinstance(query, ranked.PostgresRankedQuery):
         return await _postgres_ranked(session, query, plan, request, load)
     if query is not None:
@@ -356,10 +455,17 @@ async def search_rows(
         next_cursor = cursors.encode(cursors.Cursor(plan.sort, key, plan.fingerprint))
     total, exact = (0, False)
     if request.count or (request.facets and plan.narrowed):
-        if query is not None:
+        if not (more or request.cursor or request.offset):  # the page holds every match
+            total, exact = len(page), True
+        elif query is not None:
             total, exact = await ranked.total(session, query, request.count_limit)
         else:
-            total, exact = await _total(session, plan, request.count_limit)
+            total, exact = await cached_total(
+                session,
+                (request.filters.key(), request.count_limit),
+                lambda: _total(session, plan, request.count_limit),
+                version=version,
+            )
     facets_exact = exact and total <= request.facet_sample
     sample: Select[Any] | None = None
     if plan.narrowed and request.facets:  # the sample is only read to count facets

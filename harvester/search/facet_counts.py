@@ -1,4 +1,4 @@
-"""Facet counts that do not depend on a text query, cached per catalogue version.
+"""Facet counts and totals that do not depend on a text query, cached per catalogue version.
 
 The counts over the whole catalogue, or over filters alone, change only when a dataset is
 written or withdrawn, which moves the catalogue version (the newest change-feed stamp and
@@ -8,16 +8,17 @@ the whole catalogue are read from ``facet_total`` (:mod:`harvester.search.facet_
 refreshed when a harvest run closes and on the scheduler's tick): exact while they are of
 the current version, and served as approximate after a write until the next refresh,
 instead of grouping every facet row on each call (1 M datasets: seconds) while a harvest
-writes. Counts are made afresh only when none are stored. Other counts are kept per
-process in a small LRU keyed by the database, that version and the request; any write
-makes the next request count afresh. Counts for a text query are never cached.
+writes. Counts are made afresh only when none are stored. Other counts, and the totals of
+queries without text (the catalogue's first page counted 10,001 rows on every call), are
+kept per process in a small LRU keyed by the database, that version and the request; any
+write makes the next request count afresh. Nothing of a text query is cached.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -29,8 +30,11 @@ from harvester.search.facets import FacetCounts, count_facets
 from harvester.search.version import CatalogVersion, catalog_version
 
 CACHE_SIZE = 256
-_cache: OrderedDict[Hashable, FacetCounts] = OrderedDict()
-stats = {"hits": 0, "misses": 0, "stored": 0, "stale": 0}
+_cache: OrderedDict[Hashable, Any] = OrderedDict()
+stats = {"hits": 0, "misses": 0, "stored": 0, "stale": 0, "total_hits": 0, "total_misses": 0}
+"""Facet counts served from the cache or counted, stored totals served current or stale;
+totals served from the cache or counted."""
+T = TypeVar("T")
 
 
 def clear() -> None:
@@ -59,6 +63,43 @@ async def cached_facets(
             current = stored[0] == facet_totals.version_key(version)
             stats["stored" if current else "stale"] += 1
             return stored[1], current
+    counts = await _cached(
+        session,
+        ("facets", request_key, tuple(names), limit),
+        lambda: count_facets(session, names, candidates, limit=limit),
+        version,
+    )
+    return {name: list(values) for name, values in counts.items()}, True
+
+
+async def cached_total(
+    session: AsyncSession,
+    request_key: Any,
+    count: Callable[[], Awaitable[tuple[int, bool]]],
+    *,
+    version: CatalogVersion | None = None,
+) -> tuple[int, bool]:
+    """``count()`` (a query's capped total and whether it is exact), served from the cache
+    while the catalogue version is unchanged; ``request_key`` (JSON-able) must identify
+    the query (filters, cap) and must not hold text."""
+    return await _cached(
+        session,
+        ("total", request_key),
+        count,
+        version or await catalog_version(session),
+        counter="total_",
+    )
+
+
+async def _cached(
+    session: AsyncSession,
+    request_key: Any,
+    compute: Callable[[], Awaitable[T]],
+    version: CatalogVersion,
+    *,
+    counter: str = "",
+) -> T:
+    """``compute()``, or what it gave for the same request, database and version."""
     bind = session.get_bind()
     horizon = None
     if bind.dialect.name == "postgresql":
@@ -72,18 +113,16 @@ async def cached_facets(
         version[0],
         version[1].isoformat() if version[1] else None,
         orjson.dumps(request_key, default=str),
-        tuple(names),
-        limit,
         horizon,
     )
     found = _cache.get(key)
     if found is not None:
         _cache.move_to_end(key)
-        stats["hits"] += 1
-        return {name: list(values) for name, values in found.items()}, True
-    stats["misses"] += 1
-    counts = await count_facets(session, names, candidates, limit=limit)
-    _cache[key] = {name: list(values) for name, values in counts.items()}
+        stats[f"{counter}hits"] += 1
+        return found
+    stats[f"{counter}misses"] += 1
+    value = await compute()
+    _cache[key] = value
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
-    return counts, True
+    return value

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from harvester.search import facet_sets
-from harvester.search.tables import dataset_facet
+from harvester.search.tables import dataset_facet, facet_total
 from harvester.store.db import dialect_name
 
 FacetCounts = dict[str, list[tuple[str, int]]]
@@ -115,6 +115,41 @@ def facet_filter(facet: str, values: Sequence[str]) -> Select[Any]:
     return sa.select(dataset_facet.c.dataset_pk).where(
         dataset_facet.c.facet == facet, dataset_facet.c.value.in_(values)
     )
+
+
+def facet_condition(
+    pk: sa.ColumnElement[int], facet: str, values: Sequence[str], *, probe: bool = False
+) -> sa.ColumnElement[bool]:
+    """``pk`` has one of ``values`` for ``facet``: as ``pk IN (the value's pks)``, or, with
+    ``probe``, as a lookup of ``(pk, facet, value)`` in the primary key per row tested.
+
+    SQLite builds the whole ``IN`` list before testing a row (a value of 65 k datasets:
+    ~20 ms, paid even when 15 rows are tested); a probe costs one B-tree search per row, so
+    it suits values held by many datasets (:func:`dense_facets`), the list rarer ones."""
+    if not probe:
+        return pk.in_(facet_filter(facet, values))
+    f = dataset_facet.c
+    return sa.exists().where(f.dataset_pk == pk, f.facet == facet, f.value.in_(values))
+
+
+DENSE_MIN = 2_000
+"""Datasets a filter's values must hold together for SQLite to test it by probes."""
+
+
+async def dense_facets(session: AsyncSession, filters: dict[str, list[str]]) -> frozenset[str]:
+    """The facets of ``filters`` whose values hold at least :data:`DENSE_MIN` datasets, as
+    the stored whole-catalogue totals count them (SQLite only: PostgreSQL's planner knows
+    each value's frequency; none before the first totals are stored)."""
+    if not filters or dialect_name(session) != "sqlite":
+        return frozenset()
+    t = facet_total.c
+    pairs = [(facet, value) for facet, values in filters.items() for value in values]
+    rows = await session.execute(
+        sa.select(t.facet, sa.func.sum(t.n))
+        .where(sa.tuple_(t.facet, t.value).in_(pairs))
+        .group_by(t.facet)
+    )
+    return frozenset(facet for facet, held in rows if (held or 0) >= DENSE_MIN)
 
 
 async def count_facets(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
 
-from harvester.search.facets import facet_filter
+from harvester.search.facets import facet_condition
 from harvester.store.tables import Dataset
 
 BBox = tuple[float, float, float, float]
@@ -41,6 +41,11 @@ class Filters:
             )
         )
 
+    @property
+    def empty_but_facets(self) -> bool:
+        """Whether no filter but facets is set (dates, temporal coverage, extent)."""
+        return Filters(facets={}, **{f: getattr(self, f) for f in _NOT_FACETS}).empty
+
     def key(self) -> list[Any]:
         """A JSON-able identity of these filters (for cursor fingerprints)."""
         return [
@@ -58,18 +63,24 @@ class Filters:
         ]
 
 
-def conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    """SQL conditions on ``dataset`` for ``filters``."""
+_NOT_FACETS = ("modified_since", "modified_before", "temporal_start", "temporal_end", "bbox")
+
+
+def conditions(
+    filters: Filters, dense: Collection[str] = (), table: sa.FromClause | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions on ``dataset`` (or ``table``, an alias of it) for ``filters``; facets
+    in ``dense`` are tested by probes (:func:`~harvester.search.facets.facet_condition`)."""
     out: list[sa.ColumnElement[bool]] = []
-    pk = col(Dataset.pk)
+    c = (table if table is not None else Dataset.__table__).c  # type: ignore[attr-defined]
     for facet, values in sorted(filters.facets.items()):
-        out.append(pk.in_(facet_filter(facet, values)))
-    modified = col(Dataset.modified)
+        out.append(facet_condition(c.pk, facet, values, probe=facet in dense))
+    modified = c.modified
     if filters.modified_since is not None:
         out.append(modified >= filters.modified_since)
     if filters.modified_before is not None:
         out.append(modified < filters.modified_before)
-    start, end = col(Dataset.temporal_start), col(Dataset.temporal_end)
+    start, end = c.temporal_start, c.temporal_end
     if filters.temporal_start is not None or filters.temporal_end is not None:
         out.append(sa.or_(start.is_not(None), end.is_not(None)))
         if filters.temporal_end is not None:
@@ -79,9 +90,9 @@ def conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
     if filters.bbox is not None:
         west, south, east, north = filters.bbox
         out += [
-            col(Dataset.bbox_west) <= east,
-            col(Dataset.bbox_east) >= west,
-            col(Dataset.bbox_south) <= north,
-            col(Dataset.bbox_north) >= south,
+            c.bbox_west <= east,
+            c.bbox_east >= west,
+            c.bbox_south <= north,
+            c.bbox_north >= south,
         ]
     return out

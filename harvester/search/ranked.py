@@ -43,7 +43,7 @@ weights and positions).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from harvester.search.facets import FacetCounts, facet_filter, facet_statement, read_facets
+from harvester.search.facets import (
+    FacetCounts,
+    facet_condition,
+    facet_filter,
+    facet_statement,
+    read_facets,
+)
 from harvester.search.filters import Filters
 from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key, split
@@ -84,7 +90,7 @@ def applies(filters: Filters) -> bool:
 class RankedQuery:
     """FTS5 statements for one parsed query with a positive part and facet-only filters."""
 
-    def __init__(self, parsed: ParsedQuery, filters: Filters) -> None:
+    def __init__(self, parsed: ParsedQuery, filters: Filters, dense: Collection[str] = ()) -> None:
         everything, negative = fts5_match(parsed, "all")
         title, _ = fts5_match(parsed, "title")
         if everything is None or title is None:
@@ -97,10 +103,16 @@ class RankedQuery:
             self.others = f"({self.others} NOT ({negative}))"
             self.everything = f"({self.everything} NOT ({negative}))"
         self.filters = filters
+        self.dense = dense
+        """Facets tested by probes, not by their list of pks (``facet_condition``)."""
 
-    def _select(self, table: str, expression: str, *, pks: bool = False) -> Select[Any]:
+    def _select(
+        self, table: str, expression: str, *, pks: bool = False, probes: bool = False
+    ) -> Select[Any]:
         """Rank keys (or pks) of the rows of ``table`` matching ``expression``, in rank
-        order, under the facet filters."""
+        order, under the facet filters; with ``probes``, the dense ones are tested by
+        probes (a page stops after a few matches; a count or a sample reads them all, and
+        probing each costs more than building the value's list once)."""
         fts = _TABLES[table]
         key = fts.c.rowid
         pk = key.op("&")(_MASK)
@@ -110,14 +122,16 @@ class RankedQuery:
         statement = sa.select(pk.label("pk") if pks else key.label("key"))
         statement = statement.select_from(fts).where(match)
         for facet, values in sorted(self.filters.facets.items()):
-            statement = statement.where(pk.in_(facet_filter(facet, values)))
+            statement = statement.where(
+                facet_condition(pk, facet, values, probe=probes and facet in self.dense)
+            )
         return statement.order_by(key)
 
     def keys(self, tier: int, after: int | None, limit: int) -> Select[Any]:
         """Rank keys of tier 1 (title matches) or 2 (the rest), after ``after``."""
         table = "search_title" if tier == 1 else "search_fts"
         key = _TABLES[table].c.rowid
-        statement = self._select(table, self.title if tier == 1 else self.others)
+        statement = self._select(table, self.title if tier == 1 else self.others, probes=True)
         if tier == 1 and self.negative is not None:
             fts = _TABLES["search_fts"]
             excluded = (
@@ -130,14 +144,17 @@ class RankedQuery:
             statement = statement.where(key > after)
         return statement.limit(limit)
 
-    def candidates(self, limit: int | None) -> Select[Any]:
-        """The pks of matches in rank order (the first ``limit``)."""
-        statement = self._select("search_fts", self.everything, pks=True)
+    def candidates(self, limit: int | None, *, probes: bool | None = None) -> Select[Any]:
+        """The pks of matches in rank order (the first ``limit``; dense facets probed when
+        the read stops that early, unless ``probes`` says otherwise)."""
+        probes = limit is not None if probes is None else probes
+        statement = self._select("search_fts", self.everything, pks=True, probes=probes)
         return statement if limit is None else statement.limit(limit)
 
     def counted(self, limit: int) -> Select[Any]:
-        """At most ``limit`` matches, in any order (for the capped total)."""
-        return self.candidates(limit)
+        """At most ``limit`` matches, in any order (for the capped total: the cap is far
+        enough that each dense facet's list is built once rather than probed per match)."""
+        return self.candidates(limit, probes=False)
 
 
 _DOC = sa.table(
@@ -315,10 +332,13 @@ def materializes(
 AnyRankedQuery = RankedQuery | PostgresRankedQuery
 
 
-def ranked_query(parsed: ParsedQuery, filters: Filters, dialect: str) -> AnyRankedQuery:
-    """The early-stopping statements of ``parsed`` for this SQL dialect."""
+def ranked_query(
+    parsed: ParsedQuery, filters: Filters, dialect: str, dense: Collection[str] = ()
+) -> AnyRankedQuery:
+    """The early-stopping statements of ``parsed`` for this SQL dialect (SQLite tests the
+    facets in ``dense`` by probes)."""
     if dialect == "sqlite":
-        return RankedQuery(parsed, filters)
+        return RankedQuery(parsed, filters, dense)
     return PostgresRankedQuery(parsed, filters)
 
 

@@ -1,0 +1,229 @@
+"""Filtered searches: on SQLite, facets held by many datasets are tested by probes and a
+filter-only page walks the newest-first index (within a window, else it sorts the
+matches), with the same pages, cursors and totals as the plain plan; a first page that
+holds every match counts nothing more; totals without text are cached per version."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from harvester.search import engine, facet_counts, facet_totals, facets
+from harvester.search.engine import SearchRequest, search
+from harvester.search.filters import Filters
+from harvester.store.db import create_engine, session_factory
+from tests.api import corpus
+
+FORMATS = ["CSV", "JSON", "SHP"]
+FILTERS = [
+    {"format": ["CSV"]},
+    {"format": ["CSV", "SHP"], "licence": ["CC-BY-4.0"]},
+    {"keyword": ["eau"]},
+]
+
+
+def _items(n: int = 120, seed: int = 11) -> list[corpus.Harvested]:
+    rng = random.Random(seed)
+    start = date(2020, 1, 1)
+    return [
+        corpus.record(
+            f"f{i:03}",
+            {"fr": f"Jeu {rng.choice(['parc', 'budget', 'arbre'])} {i}"},
+            description="Données parc" if i % 3 else "Données",
+            keywords=rng.sample(["culture", "transport", "eau"], rng.randint(0, 2)),
+            formats=rng.sample(FORMATS, rng.randint(0, 3)),
+            licence=rng.choice([None, "CC-BY-4.0"]),
+            # ties and missing dates: the walk must order them as the sort does
+            modified=None if i % 17 == 0 else start + timedelta(days=rng.randint(0, 40)),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine_ = create_engine(database_url)
+    await corpus.add_sources(session_factory(engine_))
+    await corpus.write(database_url, "ville", _items())
+    made = session_factory(engine_)
+    await facet_totals.refresh(made)  # the stored totals dense_facets reads
+    facet_counts.clear()
+    yield made
+    await engine_.dispose()
+
+
+@pytest.fixture
+def statements(sessions: async_sessionmaker[AsyncSession]) -> Iterator[list[str]]:
+    seen: list[str] = []
+    bind = sessions.kw["bind"].sync_engine
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", record)
+    yield seen
+    event.remove(bind, "before_cursor_execute", record)
+
+
+Pages = tuple[list[str], list[tuple[int, bool, Any]]]
+
+
+async def _pages(sessions: async_sessionmaker[AsyncSession], request: SearchRequest) -> Pages:
+    ids, totals = [], []
+    cursor = None
+    while True:
+        request.cursor = cursor
+        async with sessions() as session:
+            result = await search(session, request)
+        ids += [row.remote_id for row in result.datasets]
+        totals.append((result.total, result.total_exact, result.facets))
+        cursor = result.next_cursor
+        if cursor is None:
+            return ids, totals
+
+
+async def _plain(
+    sessions: async_sessionmaker[AsyncSession],
+    request: SearchRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Pages:
+    """The same pages with every facet tested by its list of pks (no probe, no walk)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(facets, "DENSE_MIN", 10**9)
+        facet_counts.clear()
+        return await _pages(sessions, request)
+
+
+@pytest.mark.parametrize("window", [10_000, 3])
+@pytest.mark.parametrize("chosen", FILTERS)
+async def test_filtered_pages_walk_the_newest_index_and_match_the_sorted_pages(
+    sessions: async_sessionmaker[AsyncSession],
+    statements: list[str],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    chosen: dict[str, list[str]],
+    window: int,
+) -> None:
+    def request() -> SearchRequest:
+        return SearchRequest(filters=Filters(facets=chosen), limit=7, facets=["format"])
+
+    expected = await _plain(sessions, request(), monkeypatch)
+    assert len(expected[0]) > 14, "the filter keeps several pages"
+    monkeypatch.setattr(facets, "DENSE_MIN", 1)
+    monkeypatch.setattr(engine, "WALK_WINDOW", window)
+    statements.clear()
+    assert await _pages(sessions, request()) == expected
+    walked = [s for s in statements if "INDEXED BY ix_dataset_visible_modified" in s]
+    if database_url.startswith("sqlite"):
+        assert walked, "the pages walked the newest-first index"
+        if window == 3:  # a window smaller than a page: each page sorted its matches
+            assert any("IN (SELECT dataset_facet.dataset_pk" in s for s in statements)
+    else:  # PostgreSQL plans from its statistics: the plain statements
+        assert not walked and not any("EXISTS" in s for s in statements)
+
+
+@pytest.mark.parametrize("q", ["parc", "données -budget"])
+async def test_text_pages_probe_dense_facets_with_the_same_results(
+    sessions: async_sessionmaker[AsyncSession],
+    statements: list[str],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+) -> None:
+    def request() -> SearchRequest:
+        return SearchRequest(
+            q=q, filters=Filters(facets={"format": ["CSV"]}), limit=6, facets=["licence"]
+        )
+
+    expected = await _plain(sessions, request(), monkeypatch)
+    assert len(expected[0]) > 12
+    monkeypatch.setattr(facets, "DENSE_MIN", 1)
+    statements.clear()
+    assert await _pages(sessions, request()) == expected
+    probed = [s for s in statements if "EXISTS (SELECT" in s and "MATCH" in s]
+    assert bool(probed) == database_url.startswith("sqlite")
+
+
+async def test_a_first_page_holding_every_match_counts_nothing_more(
+    sessions: async_sessionmaker[AsyncSession], statements: list[str], database_url: str
+) -> None:
+    statements.clear()
+    async with sessions() as session:
+        few = await search(session, SearchRequest(q="arbre", limit=100))
+        many = await search(session, SearchRequest(q="arbre", limit=5))
+    assert few.total == len(few.datasets) > 5 and few.total_exact
+    assert many.total == few.total and len(many.datasets) == 5
+    if database_url.startswith("sqlite"):  # PostgreSQL counts in its page's statement
+        assert sum("count(*)" in s for s in statements) == 1, "only the second one counted"
+
+
+async def test_totals_without_text_are_cached_per_catalogue_version(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    request = SearchRequest(filters=Filters(facets={"format": ["JSON"]}), limit=2)
+    async with sessions() as session:
+        first = await search(session, request)
+        hits = facet_counts.stats["total_hits"]
+        again = await search(session, request)
+    assert again.total == first.total and facet_counts.stats["total_hits"] == hits + 1
+    await corpus.write(
+        database_url,
+        "ville",
+        [corpus.record("late", {"fr": "Tard"}, formats=["JSON"])],
+        now=corpus.LATER,
+    )
+    async with sessions() as session:
+        after = await search(session, request)
+        count = await session.scalar(
+            sa.text("SELECT count(*) FROM dataset_facet WHERE facet = 'format' AND value = 'JSON'")
+        )
+    assert after.total == first.total + 1 == count
+
+
+@pytest.mark.parametrize(
+    "chosen", [*FILTERS, {"format": ["CSV", "JSON"]}, {"format": ["SHP"], "keyword": ["eau"]}]
+)
+async def test_facet_only_totals_and_counts_read_from_the_facet_index_are_exact(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    chosen: dict[str, list[str]],
+) -> None:
+    await corpus.withdraw(database_url, "f001")
+    await corpus.withdraw(database_url, "f002")
+    monkeypatch.setattr(facets, "DENSE_MIN", 1)  # the other facets probed, too
+    async with sessions() as session:
+        pairs = await session.execute(
+            sa.text(
+                "SELECT d.remote_id, f.facet, f.value FROM dataset d "
+                "JOIN dataset_facet f ON f.dataset_pk = d.pk WHERE d.withdrawn_at IS NULL"
+            )
+        )
+        held: dict[str, set[tuple[str, str]]] = {}
+        for remote_id, facet, value in pairs:
+            held.setdefault(remote_id, set()).add((facet, value))
+        result = await search(
+            session,
+            SearchRequest(filters=Filters(facets=chosen), limit=3, facets=["format", "licence"]),
+        )
+    matching = [
+        rid
+        for rid, have in held.items()
+        if all(any((facet, v) in have for v in values) for facet, values in chosen.items())
+    ]
+    expected: dict[str, dict[str, int]] = {"format": {}, "licence": {}}
+    for rid in matching:
+        for facet, value in held[rid]:
+            if facet in expected:
+                expected[facet][value] = expected[facet].get(value, 0) + 1
+    assert (result.total, result.total_exact) == (len(matching), True)
+    assert result.facets_exact
+    assert {name: dict(values) for name, values in result.facets.items()} == expected
+    assert "f001" not in {row.remote_id for row in result.datasets}
