@@ -118,18 +118,28 @@ def facet_filter(facet: str, values: Sequence[str]) -> Select[Any]:
 
 
 def facet_condition(
-    pk: sa.ColumnElement[int], facet: str, values: Sequence[str], *, probe: bool = False
+    pk: sa.ColumnElement[int],
+    facet: str,
+    values: Sequence[str],
+    *,
+    probe: bool = False,
+    subplan: bool = False,
 ) -> sa.ColumnElement[bool]:
     """``pk`` has one of ``values`` for ``facet``: as ``pk IN (the value's pks)``, or, with
     ``probe``, as a lookup of ``(pk, facet, value)`` in the primary key per row tested.
 
     SQLite builds the whole ``IN`` list before testing a row (a value of 65 k datasets:
     ~20 ms, paid even when 15 rows are tested); a probe costs one B-tree search per row, so
-    it suits values held by many datasets (:func:`dense_facets`), the list rarer ones."""
+    it suits values held by many datasets (:func:`dense_facets`), the list rarer ones.
+    PostgreSQL turns both forms into the same join, which may hash the whole list: with
+    ``subplan`` the probe is a scalar subquery it runs per row instead."""
     if not probe:
         return pk.in_(facet_filter(facet, values))
     f = dataset_facet.c
-    return sa.exists().where(f.dataset_pk == pk, f.facet == facet, f.value.in_(values))
+    found = (f.dataset_pk == pk, f.facet == facet, f.value.in_(values))
+    if subplan:
+        return sa.select(sa.literal(1)).where(*found).limit(1).scalar_subquery().is_not(None)
+    return sa.exists().where(*found)
 
 
 DENSE_MIN = 2_000
@@ -138,9 +148,9 @@ DENSE_MIN = 2_000
 
 async def dense_facets(session: AsyncSession, filters: dict[str, list[str]]) -> frozenset[str]:
     """The facets of ``filters`` whose values hold at least :data:`DENSE_MIN` datasets, as
-    the stored whole-catalogue totals count them (SQLite only: PostgreSQL's planner knows
-    each value's frequency; none before the first totals are stored)."""
-    if not filters or dialect_name(session) != "sqlite":
+    the stored whole-catalogue totals count them (none before the first totals are
+    stored)."""
+    if not filters:
         return frozenset()
     t = facet_total.c
     pairs = [(facet, value) for facet, values in filters.items() for value in values]

@@ -54,7 +54,6 @@ from sqlalchemy.sql import Select
 from harvester.search.facets import (
     FacetCounts,
     facet_condition,
-    facet_filter,
     facet_statement,
     read_facets,
 )
@@ -169,7 +168,7 @@ class PostgresRankedQuery:
     """The same statements on PostgreSQL's ``search_doc`` (rank key in a btree, titles and
     everything in GIN-indexed tsvectors)."""
 
-    def __init__(self, parsed: ParsedQuery, filters: Filters) -> None:
+    def __init__(self, parsed: ParsedQuery, filters: Filters, dense: Collection[str] = ()) -> None:
         everything, negative = tsquery(parsed, "all")
         title, _ = tsquery(parsed, "title")
         if everything is None or title is None:
@@ -179,8 +178,12 @@ class PostgresRankedQuery:
         self.title = title
         self.negative = negative
         self.filters = filters
+        self.dense = dense
+        """Facets probed per match where a read stops early (pages, capped samples): the
+        planner otherwise hashes a dense value's every pk (1 M datasets, a licence of
+        500 k: a 1,000-match sample 830 → 18 ms)."""
 
-    def _where(self, statement: Select[Any], *conditions: str) -> Select[Any]:
+    def _where(self, statement: Select[Any], *conditions: str, probes: bool = False) -> Select[Any]:
         params = {"pg_all": self.everything, "pg_title": self.title, "pg_not": self.negative}
         for condition in conditions:
             used = {name: value for name, value in params.items() if f":{name}" in condition}
@@ -192,7 +195,10 @@ class PostgresRankedQuery:
                 )
             )
         for facet, values in sorted(self.filters.facets.items()):
-            statement = statement.where(_DOC.c.dataset_pk.in_(facet_filter(facet, values)))
+            probe = probes and facet in self.dense
+            statement = statement.where(
+                facet_condition(_DOC.c.dataset_pk, facet, values, probe=probe, subplan=True)
+            )
         return statement
 
     def keys(self, tier: int, after: int | None, limit: int) -> Select[Any]:
@@ -200,9 +206,9 @@ class PostgresRankedQuery:
         key = _DOC.c.rank_key
         statement = sa.select(key.label("key")).select_from(_DOC)
         if tier == 1:
-            statement = self._where(statement, _TITLE)
+            statement = self._where(statement, _TITLE, probes=True)
         else:
-            statement = self._where(statement, _ALL, f"NOT {_TITLE}")
+            statement = self._where(statement, _ALL, f"NOT {_TITLE}", probes=True)
         if after is not None:
             statement = statement.where(key > after)
         return statement.order_by(key).limit(limit)
@@ -210,7 +216,7 @@ class PostgresRankedQuery:
     def candidates(self, limit: int | None) -> Select[Any]:
         """The pks of matches in rank order (the first ``limit``)."""
         statement = sa.select(_DOC.c.dataset_pk.label("pk")).select_from(_DOC)
-        statement = self._where(statement, _ALL)
+        statement = self._where(statement, _ALL, probes=limit is not None)
         return statement if limit is None else statement.order_by(_DOC.c.rank_key).limit(limit)
 
     def counted(self, limit: int) -> Select[Any]:
@@ -335,11 +341,11 @@ AnyRankedQuery = RankedQuery | PostgresRankedQuery
 def ranked_query(
     parsed: ParsedQuery, filters: Filters, dialect: str, dense: Collection[str] = ()
 ) -> AnyRankedQuery:
-    """The early-stopping statements of ``parsed`` for this SQL dialect (SQLite tests the
-    facets in ``dense`` by probes)."""
+    """The early-stopping statements of ``parsed`` for this SQL dialect (the facets in
+    ``dense`` are probed where a read stops early)."""
     if dialect == "sqlite":
         return RankedQuery(parsed, filters, dense)
-    return PostgresRankedQuery(parsed, filters)
+    return PostgresRankedQuery(parsed, filters, dense)
 
 
 async def page(
