@@ -15,13 +15,16 @@ class DatasetQuality(SQLModel, table=True):
     """What the indicators need about one dataset, computed from its record."""
 
     __tablename__ = "dataset_quality"
+    __table_args__ = (  # the listing's order and the periods' ranges (migrations 0013, 0016)
+        sa.Index("ix_dataset_quality_published_order", sa.text("published DESC"), "dataset_pk"),
+    )
 
     dataset_pk: int = Field(
         sa_column=sa.Column(
             sa.Integer, sa.ForeignKey("dataset.pk", ondelete="CASCADE"), primary_key=True
         )
     )
-    published: date = Field(index=True)
+    published: date
     published_month: str = Field(max_length=7, index=True)
     conforms: bool
     failed_rules: list[str] = Field(default_factory=list, sa_type=JSONDocument)

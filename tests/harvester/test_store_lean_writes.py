@@ -204,3 +204,19 @@ async def test_postgresql_compresses_new_documents_with_lz4(
             )
         )
         assert set(compressed.scalars()) == {"lz4"}
+
+
+async def test_quality_keeps_one_index_on_published(
+    database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    sqlite = database_url.startswith("sqlite")
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dataset_quality' "
+        "AND sql IS NOT NULL"
+        if sqlite
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'dataset_quality' "
+        "AND indexname NOT LIKE '%pkey'"
+    )
+    async with sessions() as session:
+        names = set((await session.execute(sa.text(query))).scalars())
+    assert names == {"ix_dataset_quality_published_order", "ix_dataset_quality_published_month"}
