@@ -130,7 +130,7 @@ class _Plan:
     narrowed: bool  # anything beyond "visible"?
     fingerprint: int
     ranked: bool = False  # served by the early-stopping relevance path (rank keys)?
-    dense: frozenset[str] = frozenset()  # facets tested by probes (SQLite)
+    dense: frozenset[str] = frozenset()  # facets tested by probes where reads stop early
     walk: bool = False  # may a page walk the newest-first index (:func:`_walked`)?
     facets_only: dict[str, list[str]] | None = None  # no text, facet filters alone
 
@@ -459,6 +459,8 @@ async def search_rows(
             total, exact = len(page), True
         elif query is not None:
             total, exact = await ranked.total(session, query, request.count_limit)
+        elif not parsed.empty:  # text on the plain path (another sort, an offset, dates)
+            total, exact = await _total(session, plan, request.count_limit)
         else:
             total, exact = await cached_total(
                 session,

@@ -143,7 +143,7 @@ def facet_condition(
 
 
 DENSE_MIN = 2_000
-"""Datasets a filter's values must hold together for SQLite to test it by probes."""
+"""Datasets a filter's values must hold together for searches to test it by probes."""
 
 
 async def dense_facets(session: AsyncSession, filters: dict[str, list[str]]) -> frozenset[str]:

@@ -227,3 +227,18 @@ async def test_facet_only_totals_and_counts_read_from_the_facet_index_are_exact(
     assert result.facets_exact
     assert {name: dict(values) for name, values in result.facets.items()} == expected
     assert "f001" not in {row.remote_id for row in result.datasets}
+
+
+async def test_text_totals_on_the_plain_path_are_never_served_from_the_cache(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    chosen = Filters(facets={"format": ["CSV"]})
+    totals = {}
+    async with sessions() as session:
+        for q in ("parc", "budget", "parc"):  # sorted by date: not the relevance path
+            request = SearchRequest(q=q, filters=chosen, sort="modified", limit=2)
+            totals.setdefault(q, set()).add((await search(session, request)).total)
+        everything = await search(session, SearchRequest(filters=chosen, sort="modified"))
+    assert len(totals["parc"]) == 1
+    assert totals["parc"] != totals["budget"]
+    assert max(*totals["parc"], *totals["budget"]) < everything.total
