@@ -16,13 +16,13 @@ from catalog.model import Agent, PartnerKind
 from harvester.config import MoissonConfig
 from harvester.search import facet_totals, partner_facets
 from harvester.search.engine import SearchRequest, search
-from harvester.search.facet_sets import unpack
 from harvester.search.facets import FacetCounts
 from harvester.search.filters import Filters
 from harvester.search.version import catalog_version
 from harvester.sources import sync_config
 from harvester.store.tables import Source
 from tests.api import corpus
+from tests.harvester.facet_support import assert_sets_follow_rows
 
 Sessions = async_sessionmaker[AsyncSession]
 NAMES = ["partner", "partner_kind"]
@@ -129,15 +129,8 @@ def _expected(items: list[Any], partner: str, kind: str) -> dict[str, set[Any]]:
 
 async def _assert_sets_follow_rows(sessions: Sessions, url: str) -> None:
     """SQLite: each packed set holds exactly its dataset's ``dataset_facet`` rows."""
-    if not url.startswith("sqlite"):
-        return
-    async with sessions() as session:
-        rows = await session.execute(sa.text("SELECT dataset_pk, facet, value FROM dataset_facet"))
-        expected: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
-        for pk, facet, value in rows:
-            expected[pk].add((facet, value))
-        sets = await session.execute(sa.text("SELECT dataset_pk, facets FROM dataset_facet_set"))
-        assert {pk: unpack(packed) for pk, packed in sets} == dict(expected)
+    if url.startswith("sqlite"):
+        await assert_sets_follow_rows(sessions)
 
 
 async def test_a_changed_partner_kind_reaches_the_facets(

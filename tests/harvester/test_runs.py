@@ -18,11 +18,11 @@ from harvester.store.tables import (
     Dataset,
     HarvestError,
     HarvestRun,
-    Partner,
     RawRecord,
     Source,
 )
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+from tests.harvester.engine_support import add_source
 from tests.paths import fixture
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -30,17 +30,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 @pytest.fixture
 async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
-    async with sessions() as session, session.begin():
-        session.add(Partner(id="portail", name="Portail", kind="public_body"))
-        session.add(
-            Source(
-                id="portail",
-                partner_id="portail",
-                url="https://portal.example.org",
-                platform="ckan",
-                options={"rows": 4},
-            )
-        )
+    await add_source(sessions, "https://portal.example.org", "portail", rows=4)
     return "portail"
 
 

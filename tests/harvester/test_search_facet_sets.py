@@ -5,7 +5,6 @@ grouped counts of ``dataset_facet`` (ties, cut-offs, accents, control characters
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -27,6 +26,7 @@ from harvester.store.migrate import alembic_config, upgrade_async
 from harvester.store.tables import Dataset
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
+from tests.harvester.facet_support import assert_sets_follow_rows
 
 TRICKY = [  # ties, accents (code-point order), values holding the separators
     corpus.record(
@@ -144,21 +144,10 @@ async def _assert_searches_agree(sessions: async_sessionmaker[AsyncSession]) -> 
     assert any(counts["keyword"] for counts in found[0])
 
 
-async def _assert_sets_follow_rows(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions() as session:
-        rows = await session.execute(sa.text("SELECT dataset_pk, facet, value FROM dataset_facet"))
-        expected: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
-        for pk, facet, value in rows:
-            expected[pk].add((facet, value))
-        sets = await session.execute(sa.text("SELECT dataset_pk, facets FROM dataset_facet_set"))
-        stored = {pk: unpack(packed) for pk, packed in sets}
-    assert stored == dict(expected)
-
-
 async def test_packed_counts_equal_grouped_counts(
     seeded: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _assert_sets_follow_rows(sessions)
+    await assert_sets_follow_rows(sessions)
     await _assert_counts_agree(sessions)
     await _assert_searches_agree(sessions)
 
@@ -181,7 +170,7 @@ async def test_sets_follow_updates_withdrawals_restores_and_deletions(
         _changed(corpus.VILLE[0], keywords=["Vélo"], formats=["CSV"]),
     ]
     await corpus.write(seeded, "ville", updated, now=corpus.LATER)
-    await _assert_sets_follow_rows(sessions)
+    await assert_sets_follow_rows(sessions)
     await _assert_searches_agree(sessions)
     async with sessions() as session, session.begin():
         pks = (
@@ -192,15 +181,15 @@ async def test_sets_follow_updates_withdrawals_restores_and_deletions(
             )
         ).all()
         assert await withdraw(session, pks[:3], corpus.LATER) == 3
-    await _assert_sets_follow_rows(sessions)
+    await assert_sets_follow_rows(sessions)
     await _assert_counts_agree_after_withdrawal(sessions)
     await _assert_searches_agree(sessions)
     await corpus.write(seeded, "ville", [updated[0], TRICKY[2]], now=corpus.LATER)  # restored
-    await _assert_sets_follow_rows(sessions)
+    await assert_sets_follow_rows(sessions)
     await _assert_searches_agree(sessions)
     async with sessions() as session, session.begin():
         await session.execute(sa.text("DELETE FROM dataset WHERE remote_id = 'tricky-3'"))
-    await _assert_sets_follow_rows(sessions)
+    await assert_sets_follow_rows(sessions)
     await _assert_searches_agree(sessions)
 
 

@@ -20,10 +20,11 @@ from harvester.search.facets import count_facets
 from harvester.search.fields import FACETS
 from harvester.search.tables import facet_total
 from harvester.search.version import catalog_version
-from harvester.store.tables import Dataset, HarvestRun, Partner, Source
+from harvester.store.tables import Dataset, HarvestRun
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+from tests.harvester.engine_support import add_source
 from tests.harvester.stale_once import StaleOnce
 
 
@@ -185,17 +186,7 @@ async def test_while_a_run_writes_the_tick_recounts_every_few_minutes(
 async def test_closing_a_run_refreshes_the_totals(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as session, session.begin():
-        session.add(Partner(id="portail", name="Portail", kind="public_body"))
-        session.add(
-            Source(
-                id="portail",
-                partner_id="portail",
-                url="https://portal.example.org",
-                platform="ckan",
-                options={"rows": 4},
-            )
-        )
+    await add_source(sessions, "https://portal.example.org", "portail", rows=4)
     transport = httpx.MockTransport(PagedSearch(mixed_packages()))
     async with httpx.AsyncClient(transport=transport) as client:
         run = await run_harvest(sessions, "portail", client, batch_size=5)

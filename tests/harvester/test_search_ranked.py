@@ -25,6 +25,7 @@ from harvester.store.migrate import upgrade_async
 from harvester.store.tables import Dataset
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
+from tests.harvester.search_support import every_page
 
 WORDS = ["parc", "piste", "budget", "arbre", "autobus", "bibliothèque"]
 
@@ -61,17 +62,8 @@ async def _seed(url: str, n: int = 160) -> list[corpus.Harvested]:
 async def _all_pages(
     sessions: async_sessionmaker[AsyncSession], request: SearchRequest
 ) -> tuple[list[str], list[int]]:
-    ids, totals = [], []
-    cursor = None
-    while True:
-        request.cursor = cursor
-        async with sessions() as session:
-            result = await search(session, request)
-        ids += [row.remote_id for row in result.datasets]
-        totals.append(result.total)
-        cursor = result.next_cursor
-        if cursor is None:
-            return ids, totals
+    pages = await every_page(sessions, request)
+    return [row.remote_id for page in pages for row in page.datasets], [p.total for p in pages]
 
 
 @pytest.mark.parametrize(
@@ -167,9 +159,10 @@ async def test_facets_without_a_query_are_cached_per_catalogue_version(
     request = SearchRequest(limit=1, facets=["format"])
     async with sessions() as session:
         first = await search(session, request)
-        hits = facet_counts.stats["hits"]
+        hits, total_hits = facet_counts.stats["hits"], facet_counts.stats["total_hits"]
         again = await search(session, request)
     assert again.facets == first.facets and facet_counts.stats["hits"] == hits + 1
+    assert again.total == first.total and facet_counts.stats["total_hits"] == total_hits + 1
     await corpus.write(
         database_url,
         "ville",
@@ -179,6 +172,7 @@ async def test_facets_without_a_query_are_cached_per_catalogue_version(
     async with sessions() as session:
         after = await search(session, request)
     assert ("XLS", 1) in after.facets["format"], "a write changes the catalogue version"
+    assert after.total == first.total + 1
 
 
 def test_rank_keys_order_by_richness_then_pk() -> None:
