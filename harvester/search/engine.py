@@ -159,15 +159,15 @@ def _plan(
     if title is not None:
         bonus = sa.case((pk.in_(title), TITLE_BONUS), else_=0)
         score = (bonus + col(Dataset.richness)).label("score")
-    # filters alone, all of them facets with many datasets: the newest matches are near
+    filters = request.filters
+    # no text, and facets whose values many datasets hold: the newest matches are near
     walk = (
         dialect == "sqlite"
         and sort == "modified"
         and parsed.empty
-        and bool(request.filters.facets)
-        and set(request.filters.facets) <= dense
+        and bool(filters.facets)
+        and set(filters.facets) <= dense
     )
-    filters = request.filters
     facets_only = (
         filters.facets if parsed.empty and filters.facets and filters.empty_but_facets else None
     )

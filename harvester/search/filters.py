@@ -30,9 +30,13 @@ class Filters:
 
     @property
     def empty(self) -> bool:
+        return not self.facets and self.empty_but_facets
+
+    @property
+    def empty_but_facets(self) -> bool:
+        """Whether no filter but facets is set (dates, temporal coverage, extent)."""
         return not any(
             (
-                self.facets,
                 self.modified_since,
                 self.modified_before,
                 self.temporal_start,
@@ -40,11 +44,6 @@ class Filters:
                 self.bbox,
             )
         )
-
-    @property
-    def empty_but_facets(self) -> bool:
-        """Whether no filter but facets is set (dates, temporal coverage, extent)."""
-        return Filters(facets={}, **{f: getattr(self, f) for f in _NOT_FACETS}).empty
 
     def key(self) -> list[Any]:
         """A JSON-able identity of these filters (for cursor fingerprints)."""
@@ -61,9 +60,6 @@ class Filters:
             ),
             list(self.bbox) if self.bbox else None,
         ]
-
-
-_NOT_FACETS = ("modified_since", "modified_before", "temporal_start", "temporal_end", "bbox")
 
 
 def conditions(

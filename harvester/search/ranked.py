@@ -72,18 +72,7 @@ _MASK: sa.ColumnElement[int] = sa.literal_column(str(PK_MASK))
 
 def applies(filters: Filters) -> bool:
     """Whether these filters can be applied on rank keys alone (facet filters only)."""
-    return filters.empty or (
-        bool(filters.facets)
-        and not any(
-            (
-                filters.modified_since,
-                filters.modified_before,
-                filters.temporal_start,
-                filters.temporal_end,
-                filters.bbox,
-            )
-        )
-    )
+    return filters.empty_but_facets
 
 
 class RankedQuery:
@@ -143,17 +132,16 @@ class RankedQuery:
             statement = statement.where(key > after)
         return statement.limit(limit)
 
-    def candidates(self, limit: int | None, *, probes: bool | None = None) -> Select[Any]:
+    def candidates(self, limit: int | None) -> Select[Any]:
         """The pks of matches in rank order (the first ``limit``; dense facets probed when
-        the read stops that early, unless ``probes`` says otherwise)."""
-        probes = limit is not None if probes is None else probes
-        statement = self._select("search_fts", self.everything, pks=True, probes=probes)
+        the read stops that early)."""
+        statement = self._select("search_fts", self.everything, pks=True, probes=limit is not None)
         return statement if limit is None else statement.limit(limit)
 
     def counted(self, limit: int) -> Select[Any]:
         """At most ``limit`` matches, in any order (for the capped total: the cap is far
         enough that each dense facet's list is built once rather than probed per match)."""
-        return self.candidates(limit, probes=False)
+        return self._select("search_fts", self.everything, pks=True).limit(limit)
 
 
 _DOC = sa.table(
