@@ -102,19 +102,32 @@ async def changes(
     return ChangePage(rows=page, position=last, more=len(rows) > limit)
 
 
-_STAMP = {
-    "postgresql": "UPDATE dataset SET change_seq = nextval('dataset_change_seq'),"
-    " change_txid = pg_current_xact_id()::text::bigint WHERE pk = :pk",
-    "sqlite": "UPDATE dataset SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1"
-    " FROM dataset) WHERE pk = :pk",
-}
-"""What the triggers of migration 0003 stamp, one row at a time (SQLite: distinct stamps)."""
+NEXT_CHANGE_SEQ = (
+    sa.select(sa.func.coalesce(sa.func.max(col(Dataset.change_seq)), 0) + 1)
+    .scalar_subquery()
+    .correlate(None)
+)
+"""SQLite's next change position, as its triggers compute it (migrations 0003, 0014)."""
+
+_PG_STAMP = sa.text(
+    "UPDATE dataset SET change_seq = nextval('dataset_change_seq'),"
+    " change_txid = pg_current_xact_id()::text::bigint WHERE pk = :pk"
+)
+"""What PostgreSQL's trigger of migration 0003 stamps."""
 
 
 async def stamp(session: AsyncSession, pks: Sequence[int]) -> None:
-    """Stamp these datasets as changed now, as the triggers stamp a content change: they
-    move to the end of the feed, and the catalogue version
-    (:mod:`harvester.search.version`) moves, so counts cached for it are made again."""
-    if pks:
-        statement = sa.text(_STAMP[dialect_name(session)])
-        await session.execute(statement, [{"pk": pk} for pk in pks])
+    """Stamp these datasets as changed now, as the triggers stamp a content change, one row
+    at a time (SQLite: distinct stamps): they move to the end of the feed, and the
+    catalogue version (:mod:`harvester.search.version`) moves, so counts cached for it
+    are made again."""
+    if not pks:
+        return
+    if dialect_name(session) == "postgresql":
+        await session.execute(_PG_STAMP, [{"pk": pk} for pk in pks])
+        return
+    table = Dataset.__table__  # type: ignore[attr-defined]
+    statement = (
+        table.update().where(table.c.pk == sa.bindparam("b_pk")).values(change_seq=NEXT_CHANGE_SEQ)
+    )
+    await session.execute(statement, [{"b_pk": pk} for pk in pks])

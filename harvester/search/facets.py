@@ -26,15 +26,19 @@ async def write_facets(
     *,
     fresh: Collection[int] = (),
     hidden: Collection[int] = (),
+    stored: dict[int, set[tuple[str, str]]] | None = None,
 ) -> None:
     """Make the facet rows of these datasets exactly ``rows`` (visible: they were just
     written, unless their pk is ``hidden``, a withdrawn dataset). Only the rows that differ
     are deleted or inserted; ``fresh`` pks are datasets inserted by this transaction, which
-    have no facet rows to compare with. On SQLite the packed sets of the datasets that
-    changed follow (:mod:`harvester.search.facet_sets`)."""
+    have no facet rows to compare with; ``stored``: their rows as :func:`stored_facets`
+    read them in this transaction, if the caller has them. On SQLite the packed sets of the
+    datasets that changed follow (:mod:`harvester.search.facet_sets`)."""
     if not rows:
         return
-    old = await stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
+    old = stored
+    if old is None:
+        old = await stored_facets(session, [pk for pk, _ in rows if pk not in fresh])
     sqlite = dialect_name(session) == "sqlite"
     gone: list[dict[str, Any]] = []
     values: list[tuple[int, str, str]] = []

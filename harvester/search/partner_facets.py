@@ -77,6 +77,6 @@ async def _rewrite(session: AsyncSession, partner: PartnerInfo, batch: list[Row]
         if facets != stored[pk]:
             rows.append((pk, facets))
     hidden = {pk for pk, withdrawn, _ in batch if withdrawn}
-    await write_facets(session, rows, hidden=hidden)
+    await write_facets(session, rows, hidden=hidden, stored=stored)
     await stamp(session, [pk for pk, _ in rows])
     return len(rows)

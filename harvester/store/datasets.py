@@ -19,6 +19,7 @@ from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
 from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.backend import search_backend
+from harvester.search.changes import NEXT_CHANGE_SEQ
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
 from harvester.store.db import dialect_name
@@ -185,19 +186,13 @@ async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) ->
     if dialect == "sqlite":
         # an inserted row gets its change position here, not from the insert trigger that
         # would write it again (an update keeps the update trigger's stamp)
-        statement = statement.values(change_seq=_NEXT_CHANGE_SEQ)
+        statement = statement.values(change_seq=NEXT_CHANGE_SEQ)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["source_id", "remote_id"], set_=keep_first_seen
         ),
         rows,
     )
-
-
-_NEXT_CHANGE_SEQ = sa.select(
-    sa.func.coalesce(sa.func.max(Dataset.__table__.c.change_seq), 0) + 1  # type: ignore[attr-defined]
-).scalar_subquery()
-"""SQLite's next change position, as its insert trigger computes it (migration 0014)."""
 
 
 async def _write_raw(
