@@ -8,6 +8,7 @@ and facets in portable SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
+from harvester.store.bulk import execute_many
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
 """Sub-selects of the pks that match (positive part) and that must be excluded."""
@@ -78,6 +80,20 @@ def _select(sql: str, name: str, value: str | None) -> TextualSelect | None:
     return sa.text(sql.format(param=name)).bindparams(**{name: value}).columns(pk=sa.Integer)
 
 
+_SQLITE_INSERTS = (
+    (
+        "search_fts insert",
+        "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en) "
+        "VALUES (:key, :title_fr, :title_en, :body_fr, :body_en)",
+    ),
+    (
+        "search_title insert",
+        "INSERT INTO search_title(rowid, title_fr, title_en) VALUES (:key, :title_fr, :title_en)",
+    ),
+    ("search_key insert", "INSERT INTO search_key(dataset_pk, rank_key) VALUES (:pk, :key)"),
+)
+
+
 class SqliteSearch:
     """FTS5 tables ``search_fts`` (titles and bodies) and ``search_title`` (titles) whose
     rowid is the dataset's rank key (:mod:`harvester.search.rank`); ``search_key`` maps
@@ -90,23 +106,8 @@ class SqliteSearch:
             return
         await self.remove(session, [pk for pk, _ in docs])
         params = await _keyed_params(session, docs)
-        await session.execute(
-            sa.text(
-                "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en) "
-                "VALUES (:key, :title_fr, :title_en, :body_fr, :body_en)"
-            ),
-            params,
-        )
-        await session.execute(
-            sa.text(
-                "INSERT INTO search_title(rowid, title_fr, title_en) "
-                "VALUES (:key, :title_fr, :title_en)"
-            ),
-            params,
-        )
-        await session.execute(
-            sa.text("INSERT INTO search_key(dataset_pk, rank_key) VALUES (:pk, :key)"), params
-        )
+        for name, sql in _SQLITE_INSERTS:
+            await execute_many(session, name, params, partial(sa.text, sql))
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         for start in range(0, len(pks), 500):

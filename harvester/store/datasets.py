@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from harvester.search.backend import search_backend
 from harvester.search.changes import NEXT_CHANGE_SEQ
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
+from harvester.store.bulk import execute_many
 from harvester.store.db import dialect_name
 from harvester.store.quality import index_quality
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
@@ -174,25 +176,27 @@ def _insert(dialect: str, table: sa.Table) -> Any:
     return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
 
 
-async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+def _dataset_upsert(dialect: str, columns: Sequence[str]) -> Any:
     table = Dataset.__table__  # type: ignore[attr-defined]
-    dialect = dialect_name(session)
     statement = _insert(dialect, table)
     keep_first_seen = {
         column: getattr(statement.excluded, column)
-        for column in rows[0]
+        for column in columns
         if column not in ("id", "source_id", "remote_id", "first_seen")
     }
     if dialect == "sqlite":
         # an inserted row gets its change position here, not from the insert trigger that
         # would write it again (an update keeps the update trigger's stamp)
         statement = statement.values(change_seq=NEXT_CHANGE_SEQ)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["source_id", "remote_id"], set_=keep_first_seen
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=["source_id", "remote_id"], set_=keep_first_seen
     )
+
+
+async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    dialect = dialect_name(session)
+    build = partial(_dataset_upsert, dialect, list(rows[0]))
+    await execute_many(session, "dataset upsert", rows, build)
 
 
 async def _write_raw(
@@ -235,16 +239,18 @@ async def _write_raw(
         )
     if not rows:
         return
-    statement = _insert(dialect_name(session), table)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["source_id", "remote_id"],
-            set_={
-                c: getattr(statement.excluded, c)
-                for c in ("payload_hash", "payload", "content_type", "fetched_at", "mapping_key")
-            },
-        ),
-        rows,
+    build = partial(_raw_upsert, dialect_name(session))
+    await execute_many(session, "raw upsert", rows, build)
+
+
+def _raw_upsert(dialect: str) -> Any:
+    statement = _insert(dialect, RawRecord.__table__)  # type: ignore[attr-defined]
+    return statement.on_conflict_do_update(
+        index_elements=["source_id", "remote_id"],
+        set_={
+            c: getattr(statement.excluded, c)
+            for c in ("payload_hash", "payload", "content_type", "fetched_at", "mapping_key")
+        },
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlmodel import col
 from catalog import conformity
 from catalog.model import DatasetRecord
 from harvester.quality_facts import QualityFacts, quality_facts
+from harvester.store.bulk import execute_many
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset
@@ -61,19 +63,19 @@ def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> 
     return quality_values(pk, quality_facts(record), first_seen)
 
 
-async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+def _quality_upsert(dialect: str, columns: Sequence[str]) -> Any:
     table = DatasetQuality.__table__  # type: ignore[attr-defined]
-    insert = sqlite.insert if dialect_name(session) == "sqlite" else postgresql.insert
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
     statement = insert(table)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["dataset_pk"],
-            set_={c: getattr(statement.excluded, c) for c in rows[0] if c != "dataset_pk"},
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=["dataset_pk"],
+        set_={c: getattr(statement.excluded, c) for c in columns if c != "dataset_pk"},
     )
+
+
+async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    build = partial(_quality_upsert, dialect_name(session), list(rows[0]) if rows else [])
+    await execute_many(session, "quality upsert", rows, build)
 
 
 async def index_quality(

@@ -1,0 +1,147 @@
+"""SQLite's bulk writes through the driver (:mod:`harvester.store.bulk`) store exactly what
+SQLAlchemy's own ``executemany`` stores: the recorded CKAN packages written both ways,
+inserted then updated, leave byte-identical tables."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from harvester.store import bulk, quality
+from harvester.store.datasets import Harvested, write_batch
+from harvester.store.db import create_engine, session_factory
+from harvester.store.tables import Partner, Source
+from harvester.store.types import JSONDocument, UTCDateTime, utcnow
+from tests.api import corpus
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+LATER = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+TABLES = (
+    "dataset",
+    "raw_record",
+    "dataset_quality",
+    "dataset_facet",
+    "dataset_facet_set",
+    "search_key",
+    "search_fts",
+    "search_title",
+)
+
+
+def _edited(items: list[Harvested]) -> list[Harvested]:
+    """Every other record changed (title, modified date, no keywords): rewritten rows."""
+    edited = []
+    for index, item in enumerate(items):
+        assert item.record is not None
+        if index % 2:
+            record = item.record.model_copy(
+                update={
+                    "title": {"fr": f"Titre {index} — révisé"},
+                    "modified": LATER,
+                    "keywords": {},
+                }
+            )
+            item = Harvested(raw=item.raw, record=record)
+        edited.append(item)
+    return edited
+
+
+async def _write(url: str, rounds: list[list[Harvested]]) -> None:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="portail", name="Portail", kind="public_body"))
+        session.add(
+            Source(id="portail", partner_id="portail", url="https://p.example.org", platform="ckan")
+        )
+    for now, items in zip((NOW, LATER), rounds, strict=True):
+        for start in range(0, len(items), 40):
+            async with sessions() as session, session.begin():
+                await write_batch(
+                    session, "portail", items[start : start + 40], now=now, mapping_key="m"
+                )
+    await engine.dispose()
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    dumped = {}
+    for table in TABLES:
+        columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+        quoted = ", ".join(
+            ["quote(rowid)"] * (table.startswith("search_") and table != "search_key")
+        )
+        quoted += (", " if quoted else "") + ", ".join(f"quote({c}), typeof({c})" for c in columns)
+        dumped[table] = connection.execute(f"SELECT {quoted} FROM {table} ORDER BY 1, 2").fetchall()
+    connection.close()
+    return dumped
+
+
+async def test_driver_rows_store_what_sqlalchemy_stores(
+    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quality, "utcnow", lambda: NOW)
+    items = corpus.ckan_items()
+    assert len(items) > 40, "several batches"
+    rounds = [items, _edited(items)]
+    dumps = []
+    for driver_rows in (True, False):
+        monkeypatch.setattr(bulk, "DRIVER_ROWS", driver_rows)
+        path = tmp_path / f"driver_{driver_rows}.db"
+        shutil.copy(sqlite_template, path)
+        await _write(f"sqlite+aiosqlite:///{path}", rounds)
+        dumps.append(_dump(path))
+    through_driver, through_sqlalchemy = dumps
+    assert len(through_driver["dataset"]) == len(items)
+    assert sum("révisé" in str(row) for row in through_driver["dataset"]) == len(items) // 2
+    for table in TABLES:
+        assert through_driver[table] == through_sqlalchemy[table], table
+
+
+THINGS = sa.Table(
+    "things",
+    sa.MetaData(),
+    sa.Column("pk", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String),
+    sa.Column("seen", UTCDateTime),
+    sa.Column("doc", JSONDocument),
+    sa.Column("kind", sa.String, default="plain"),
+    sa.Column("stamped", UTCDateTime, default=utcnow),
+    sa.Column("score", sa.Integer),
+)
+DIALECT = create_engine("sqlite+aiosqlite://").sync_engine.dialect
+
+
+def test_rows_become_tuples_with_literals_scalar_defaults_and_sqlalchemys_conversions() -> None:
+    statement = bulk.BulkStatement(
+        sqlite.insert(THINGS).values(score=sa.literal(7) + 1),
+        ["name", "seen", "doc", "stamped"],
+        DIALECT,
+    )
+    assert statement.sql.startswith("INSERT INTO things (name, seen, doc, kind, stamped, score)")
+    row = {"name": "a", "seen": NOW, "doc": {"b": [1, None]}, "stamped": None}
+    assert statement.tuples([row]) == [
+        ("a", "2026-03-04 05:06:07.890123", '{"b":[1,null]}', "plain", None, 7, 1)
+    ]
+    with pytest.raises(KeyError):
+        statement.tuples([row, {"name": "b"}])
+
+
+def test_a_parameter_without_a_value_or_scalar_default_is_refused() -> None:
+    with pytest.raises(KeyError, match="stamped"):  # a callable default: each row's own
+        bulk.BulkStatement(sqlite.insert(THINGS), ["name"], DIALECT)
+    with pytest.raises(KeyError, match="score"):
+        bulk.BulkStatement(
+            sqlite.insert(THINGS).values(score=sa.bindparam("score")), ["stamped"], DIALECT
+        )
+    with pytest.raises(ValueError, match="positions"):
+        bulk.BulkStatement(
+            postgresql.insert(THINGS), ["name"], postgresql.dialect(paramstyle="pyformat")
+        )
