@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 
 from harvester.search import facet_sets
 from harvester.search.tables import dataset_facet, facet_total
+from harvester.store.bulk import copy_rows
 from harvester.store.db import dialect_name
 
 FacetCounts = dict[str, list[tuple[str, int]]]
@@ -103,9 +104,11 @@ async def _insert_facets(
         connection = await session.connection()
         await connection.exec_driver_sql(_SQLITE_INSERT.format(int(visible)), values)
     else:
-        await session.execute(
-            dataset_facet.insert(),
-            [{"dataset_pk": pk, "facet": f, "value": v, "visible": visible} for pk, f, v in values],
+        await copy_rows(
+            session,
+            "dataset_facet",
+            ("dataset_pk", "facet", "value", "visible"),
+            [(pk, f, v, visible) for pk, f, v in values],
         )
 
 

@@ -107,3 +107,19 @@ async def execute_many(
     if statement is None:
         statement = statements[(name, keys)] = BulkStatement(build(), keys, dialect)
     await statement.execute(session, rows)
+
+
+async def copy_rows(
+    session: AsyncSession, table: str, columns: Sequence[str], records: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert ``records`` into ``table`` with PostgreSQL's binary ``COPY`` (asyncpg), in
+    this session's transaction: no statement to parse or plan per thousand rows, and no
+    parameter list built for it (a batch's facet rows: 170 k per 10 k datasets)."""
+    if not records:
+        return
+    connection = await session.connection()
+    # COPY goes around SQLAlchemy: make sure the transaction it belongs to has begun
+    await connection.exec_driver_sql("SELECT 1")
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(table, records=records, columns=list(columns))

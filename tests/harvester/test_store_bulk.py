@@ -145,3 +145,24 @@ def test_a_parameter_without_a_value_or_scalar_default_is_refused() -> None:
         bulk.BulkStatement(
             postgresql.insert(THINGS), ["name"], postgresql.dialect(paramstyle="pyformat")
         )
+
+
+async def test_copied_rows_belong_to_the_session_transaction(database_url: str) -> None:
+    """PostgreSQL's ``COPY`` goes around SQLAlchemy; even as a transaction's first statement
+    it is rolled back with it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("COPY is PostgreSQL's; SQLite inserts facet rows through the driver")
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            await session.begin()
+            await bulk.copy_rows(
+                session, "facet_total", ("facet", "value", "n"), [("format", "CSV", 3)]
+            )
+            assert await session.scalar(sa.text("SELECT count(*) FROM facet_total")) == 1
+            await session.rollback()
+        async with sessions() as session:
+            assert await session.scalar(sa.text("SELECT count(*) FROM facet_total")) == 0
+    finally:
+        await engine.dispose()
