@@ -60,7 +60,10 @@ class Listing:
         self.fatal: Exception | None = None
         self.rest: Cut = Cut([], 0, 0, {})
         self._run_lost: RunLost | None = None
-        self._cuts: asyncio.Queue[Cut | None] = asyncio.Queue(AHEAD)
+        self._cancelled = False
+        # unbounded, so the end of the listing is always delivered; ``_room`` bounds the cuts
+        self._cuts: asyncio.Queue[Cut | None] = asyncio.Queue()
+        self._room = asyncio.Semaphore(AHEAD)
         self._task: asyncio.Task[None] | None = None
         self._listed = 0
         self._partner: PartnerInfo | None = None
@@ -89,7 +92,10 @@ class Listing:
     async def __anext__(self) -> Cut:
         cut = await self._cuts.get()
         if cut is not None:
+            self._room.release()
             return cut
+        if self._cancelled:  # e.g. the process stopping while a page was awaited
+            raise asyncio.CancelledError
         if self._run_lost is not None:
             raise self._run_lost
         raise StopAsyncIteration
@@ -109,15 +115,18 @@ class Listing:
                 if len(batch) >= self.batch_size:
                     cut, batch = self._cut(batch), []
                     await self._map_ahead(cut)
-                    await self._cuts.put(cut)
+                    await self._room.acquire()
+                    self._cuts.put_nowait(cut)
         except RunLost as error:
             self._run_lost = error
-        except (
-            Exception
-        ) as error:  # a connector's error or bug ends the listing, not the run's writes
+        except Exception as error:  # a connector's error or bug ends the listing, not the writes
             self.fatal = error
-        self.rest = self._cut(batch)
-        await self._cuts.put(None)
+        except asyncio.CancelledError:
+            self._cancelled = True
+            raise
+        finally:
+            self.rest = self._cut(batch)
+            self._cuts.put_nowait(None)
 
     async def _map_ahead(self, cut: Cut) -> None:
         if not mapping_pool.POOL.possible_for(self.connector):

@@ -64,3 +64,29 @@ async def test_pages_are_fetched_during_a_write_one_batch_ahead_at_most(
     assert listed == [0, 4, 8, 12]
     later = [start for kind, start in events[first_written:] if kind == "page"]
     assert later[0] == 16
+
+
+async def test_a_listing_cancelled_under_the_run_stops_the_run_interrupted(
+    sessions: async_sessionmaker[AsyncSession], source: str
+) -> None:
+    """Cancelling the task that awaits a page (the process stopping) ends the run
+    interrupted, as cancelling the run would: the writer does not wait for batches that
+    will never come."""
+    from harvester.store.tables import HarvestRun
+    from tests.harvester.test_runs import _rows
+
+    portal = PagedSearch(mixed_packages())
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if len(portal.requests) == 3:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+            await asyncio.sleep(0)
+        return portal(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(run_harvest(sessions, source, client, batch_size=BATCH), 30)
+    [run] = await _rows(sessions, HarvestRun)
+    assert (run.status, run.interrupted) == ("failed", True)
