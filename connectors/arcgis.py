@@ -20,6 +20,11 @@ an incremental run, which adds a ``modified:[… TO …]`` range). The query is 
 served as the first page announced; the page cap, ArcGIS Online's 10 000-result search
 window, a repeated or empty page, a total that changed, a feed that broke off or any error
 leave it False (DESIGN §5).
+
+Resuming (:meth:`ArcgisConnector.resume_from`): a portal search saves ``start`` (and its
+``q``) as of the last page whose items were all yielded; a resumed run continues one page
+early (items deleted meanwhile shift the positions). A Hub feed is one document and cannot
+be resumed: such a run starts again from the beginning.
 """
 
 from __future__ import annotations
@@ -34,11 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.model import DatasetRecord
 from connectors.arcgis_hub import (
-    DATA_JSON_FEEDS,
     DEFAULT_MAX_BYTES,
     feed_candidates,
     hub_site,
-    is_hub_dataset,
     iter_dcat_ap,
     normalize_dcat_ap,
 )
@@ -54,19 +57,17 @@ from connectors.arcgis_portal_search import (
     search_page,
     sharing_url,
 )
+from connectors.arcgis_probe import probe_hub, probe_portal
 from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.dcat_us import iter_datasets, normalize_dataset
-from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
+from connectors.errors import RecordInvalid, SourceProtocolError
 from connectors.http import get_json
-from connectors.json_stream import ArrayItems, JsonStreamError
+from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 1_000
-PROBE_MAX_BYTES = 4 * 1024 * 1024
-PROBE_DATASETS = 25
-"""probe() looks at this many datasets of a data.json for Hub marks."""
 
 
 class ArcgisOptions(BaseModel):
@@ -120,6 +121,16 @@ class ArcgisConnector(BaseConnector):
         self.max_pages = max_pages or self.options.max_pages
         self.feed_url: str | None = None
         self.series_ids: set[str] = set()
+        self.first_start = 1
+
+    def resume_from(self, cursor: dict[str, Any]) -> bool:
+        """Make the next portal ``fetch()`` continue one page before the saved ``start``.
+        False for a Hub site or a cursor that is not a portal search's."""
+        start = positive_int(cursor, "start")
+        if self.mode != "portal" or start is None or not isinstance(cursor.get("q"), str):
+            return False
+        self.first_start = one_page_early(start, self.options.page_size, first=1)
+        return True
 
     def _count_bytes(self, size: int) -> None:
         self.stats.bytes += size
@@ -212,7 +223,10 @@ class ArcgisConnector(BaseConnector):
         )
         url = f"{sharing}/search"
         num = options.page_size
-        start, served = 1, 0
+        start = self.first_start
+        served = start - 1  # items listed before this run's pages
+        if start > 1:
+            self.stats.cursor["resumed_at"] = start
         first_total: int | None = None
         previous: list[str | None] | None = None
         seen: set[str] = set()
@@ -316,82 +330,6 @@ class ArcgisConnector(BaseConnector):
     async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None:
         """Recognize a portal (``/sharing/rest?f=json`` answers ``currentVersion``) or a Hub
         site (a DCAT-US feed whose datasets carry ArcGIS marks)."""
-        return await _probe_portal(client, portal_root(url)) or await _probe_hub(
+        return await probe_portal(client, portal_root(url)) or await probe_hub(
             client, hub_site(url)
         )
-
-
-async def _try_json(client: httpx.AsyncClient, url: str, params: dict[str, Any]) -> Any:
-    """The JSON at ``url`` without ArcGIS error, or None (SSRF refusals propagate)."""
-    try:
-        body = await get_json(
-            client, url, params=params, attempts=1, max_bytes=PROBE_MAX_BYTES, what="probe"
-        )
-    except (SourceProtocolError, SourceUnavailable):
-        return None
-    return None if not isinstance(body, dict) or "error" in body else body
-
-
-async def _probe_portal(client: httpx.AsyncClient, root: str) -> ProbeResult | None:
-    sharing = sharing_url(root)
-    info = await _try_json(client, sharing, {"f": "json"})
-    if info is None or "currentVersion" not in info:
-        return None
-    portal = await _try_json(client, f"{sharing}/portals/self", {"f": "json"}) or {}
-    org = org_id_of(portal)
-    count = None
-    if org:
-        found = await _try_json(
-            client, f"{sharing}/search", {"f": "json", "q": f"orgid:{org}", "num": 1}
-        )
-        total = found.get("total") if found else None
-        count = total if isinstance(total, int) and not isinstance(total, bool) else None
-    title = portal.get("name") or portal.get("portalName")
-    notes = [f"ArcGIS portal {info['currentVersion']}"]
-    if org:
-        notes.append(f"organization {org}")
-    return ProbeResult(
-        platform=ArcgisConnector.platform,
-        api_url=sharing,
-        title=title if isinstance(title, str) and title else None,
-        dataset_count=count,
-        notes=notes,
-    )
-
-
-async def _probe_hub(client: httpx.AsyncClient, site: str) -> ProbeResult | None:
-    for path in DATA_JSON_FEEDS:
-        parser = ArrayItems("dataset")
-        if not await _peek_hub(client, site + path, parser):
-            continue
-        title = parser.header.get("title")
-        return ProbeResult(
-            platform=ArcgisConnector.platform,
-            api_url=site,
-            title=title if isinstance(title, str) and title else None,
-            dataset_count=parser.count if parser.finished and parser.found else None,
-            notes=["ArcGIS Hub", f"DCAT-US feed at {site}{path}"],
-        )
-    return None
-
-
-async def _peek_hub(client: httpx.AsyncClient, url: str, parser: ArrayItems) -> bool:
-    """Read a data.json into ``parser`` (up to :data:`PROBE_MAX_BYTES`); whether one of
-    its first :data:`PROBE_DATASETS` datasets bears Hub marks."""
-    seen = 0
-    marked = False
-    try:
-        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
-            if not response.is_success:
-                return False
-            async for chunk in response.aiter_bytes():
-                for item in parser.feed(chunk):
-                    seen += 1
-                    marked = marked or (seen <= PROBE_DATASETS and is_hub_dataset(item.value))
-                if parser.finished or response.num_bytes_downloaded > PROBE_MAX_BYTES:
-                    break
-                if seen >= PROBE_DATASETS and not marked:
-                    break
-    except (httpx.HTTPError, JsonStreamError):
-        return False
-    return marked

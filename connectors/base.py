@@ -92,6 +92,17 @@ class Connector(Protocol):
     async def probe(cls, url: str, client: httpx.AsyncClient) -> ProbeResult | None: ...
 
 
+@runtime_checkable
+class Resumable(Protocol):
+    """A connector that can continue an interrupted run from its saved cursor
+    (``stats.cursor`` as of the last batch written; see :mod:`connectors.resume`)."""
+
+    def resume_from(self, cursor: dict[str, Any], /) -> bool:
+        """Make the next ``fetch()`` continue from ``cursor``; False (and no change) when
+        the cursor is not usable, so the run starts from the beginning."""
+        ...
+
+
 class BaseConnector:
     """Shared plumbing: keeps the source, the client, parsed options and fetch stats.
 
@@ -102,9 +113,11 @@ class BaseConnector:
     platform: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = NoOptions
     mapping_version: ClassVar[str] = "1"
-    """Bump it whenever ``normalize()`` may map the same payload differently: a run skips
-    the mapping of payloads stored unchanged under the same version (and source options),
-    so a mapping change shows only on records normalized again."""
+    """Part of the mapping key, beside a fingerprint of the mapping code
+    (:mod:`harvester.mapping_code`: ``catalog/``, ``connectors/``, the derivation modules
+    and a plugin connector's own module), which re-maps stored payloads on its own. Bump it
+    only when ``normalize()`` may map the same payload differently for a reason that code
+    does not show (a plugin's other modules, data read from elsewhere)."""
     portable_mapping: ClassVar[bool] = False
     """True when ``normalize()`` depends only on the source spec and the payload (not on
     the client or on anything ``fetch()`` collected): the run may then map batches in a

@@ -25,6 +25,7 @@ from connectors.ckan_api import api_url_for, ckan_error, remote_id, search_page,
 from connectors.ckan_mapping import normalize_package
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from connectors.http import get_json
+from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,15 @@ class CkanConnector(BaseConnector):
         self.max_pages = max_pages or self.options.max_pages
         self.first_start = 0
 
-    def resume_from(self, cursor: dict[str, Any]) -> None:
+    def resume_from(self, cursor: dict[str, Any]) -> bool:
         """Make the next ``fetch()`` continue where an interrupted run's cursor stopped, one
         page early: packages deleted meanwhile shift the offsets, and the overlap is upserted
-        again, never duplicated."""
-        start = cursor.get("start")
-        if isinstance(start, int) and start > 0:
-            self.first_start = max(0, start - self.options.rows)
+        again, never duplicated. False when the cursor holds no position."""
+        start = positive_int(cursor, "start")
+        if start is None:
+            return False
+        self.first_start = one_page_early(start, self.options.rows)
+        return True
 
     def _params(self, since: datetime | None, start: int) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -18,6 +18,14 @@ The enumeration is *complete* only when a page without a next link is reached wi
 (and, with Hydra, when at least ``totalItems`` datasets were seen). A repeated page URL, a
 page repeating the previous page's datasets, the page cap or any error leave
 ``stats.complete`` False, so nothing is withdrawn (DESIGN §5).
+
+Resuming (:meth:`DcatRdfConnector.resume_from`): ``stats.cursor`` saves the URL of the last
+page whose datasets were all yielded (``page``) and how many datasets the pages before it
+listed (``listed``). A resumed run fetches that page again (one page early: page numbers
+shift when datasets are removed) and follows its next link — only if the URL has the
+source URL's scheme, host and port, so a cursor cannot send the harvester elsewhere. A
+cursor at the first page (the source URL: always so for a catalogue of one document) is
+not taken up: that run starts afresh.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin
 
 import httpx
@@ -44,6 +52,7 @@ from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, pick_label
 from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
 from connectors.rdf_index import RdfGraph
 from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
+from connectors.resume import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +150,20 @@ class DcatRdfConnector(BaseConnector):
     ) -> None:
         super().__init__(source, client)
         self.max_pages = max_pages or self.options.max_pages
+        self.resume_at: tuple[str, int] | None = None
+
+    def resume_from(self, cursor: dict[str, Any]) -> bool:
+        """Make the next ``fetch()`` start at the saved ``page`` (the last one fully
+        yielded), when it is a later page on the source's own site (the first page is a
+        fresh start, so a one-document catalogue never resumes)."""
+        page, listed = cursor.get("page"), cursor.get("listed")
+        source = self.source.url.strip()
+        if not isinstance(page, str) or page == source or not same_origin(page, source):
+            return False
+        if not isinstance(listed, int) or isinstance(listed, bool) or listed < 0:
+            return False
+        self.resume_at = (page, listed)
+        return True
 
     def _stop(self, reason: str, **context: object) -> None:
         self.stats.cursor["stopped"] = reason
@@ -166,10 +189,13 @@ class DcatRdfConnector(BaseConnector):
         no standard modified-since filter)."""
         self.stats = FetchStats()
         url: str | None = self.source.url.strip()
+        listed = 0  # datasets listed by the pages before ``url``
+        if self.resume_at is not None:
+            url, listed = self.resume_at
+            self.stats.cursor["resumed_at"] = url
         visited: set[str] = set()
         seen = self.seen if self.seen is not None else set()  # the run's own set
         previous: list[str] | None = None
-        listed = 0
         hydra_expected: int | None = None
         while url is not None:
             if self.stats.pages >= self.max_pages:
@@ -192,7 +218,6 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             previous = keys
-            listed += len(records)
             for key, subject, ntriples in records:
                 if key in seen:
                     log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
@@ -203,7 +228,8 @@ class DcatRdfConnector(BaseConnector):
                     payload=payload_of(subject, ntriples, final_url),
                     fetched_at=fetched_at,
                 )
-            self.stats.cursor["page"] = url
+            self.stats.cursor.update(page=url, listed=listed)
+            listed += len(records)
             url = hydra_next(cut.paging, final_url) or csw_next(cut, final_url)
             del cut, records
         if hydra_expected is not None and listed < hydra_expected:

@@ -13,6 +13,11 @@ of JSON raise after the datasets read so far were yielded, and nothing is withdr
 ``since`` is ignored: data.json has no server-side filter, and unchanged records cost no
 write anyway.
 
+No resume: the catalogue is one document, and a server cannot be asked for "the rest" of
+it (``stats.cursor["datasets"]`` counts what was read, for the report only). The connector
+has no ``resume_from``, so the run after an interrupted one reads the document again from
+the start, as a fresh run that may withdraw.
+
 :func:`iter_datasets` is the reusable part (the ArcGIS Hub and Socrata connectors read their
 ``data.json`` feeds with it, and map with
 :func:`connectors.dcat_us_mapping.normalize_dcat_us`).

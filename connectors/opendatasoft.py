@@ -13,6 +13,12 @@ The enumeration is *complete* only when it reaches ``total_count``/``nhits`` (or
 count, an empty or short page), or when the export ends cleanly with as many datasets as
 announced; an empty page before the count, a repeated page, the page cap, a count that
 changed or any error leave ``stats.complete`` False (DESIGN §5).
+
+Resuming (:meth:`OpenDataSoftConnector.resume_from`): the paged listings save ``offset``
+(and ``api``) as of the last page whose datasets were all yielded; a resumed run of the
+same API version continues one page early (offsets shift when datasets are removed). The
+exports (``catalog/exports/json``, ``use_dcat_export``) are one document each and cannot be
+resumed: such a run starts again from the beginning.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from connectors.opendatasoft_api import (
 from connectors.opendatasoft_dcat import export_records, is_dcat_payload, normalize_export_record
 from connectors.opendatasoft_mapping import normalize_dataset
 from connectors.opendatasoft_stream import stream_json_array
+from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +107,21 @@ class OpenDataSoftConnector(BaseConnector):
         super().__init__(source, client)
         self.site = site_url(source.url)
         self.max_pages = max_pages or self.options.max_pages
+        self.first_offset = 0
+
+    def resume_from(self, cursor: dict[str, Any]) -> bool:
+        """Make the next ``fetch()`` continue a paged listing one page before the saved
+        ``offset``. False for an export, another API version's cursor or no position."""
+        offset = positive_int(cursor, "offset")
+        if (
+            offset is None
+            or self.options.use_dcat_export
+            or cursor.get("api") != self.options.api_version
+            or "mode" in cursor
+        ):
+            return False
+        self.first_offset = one_page_early(offset, self.options.page_size)
+        return True
 
     def _count_bytes(self, size: int) -> None:
         self.stats.bytes += size
@@ -160,7 +182,9 @@ class OpenDataSoftConnector(BaseConnector):
         read = self._page_reader(since)
         v1 = self.options.api_version == "v1"
         size = self.options.page_size
-        offset = 0
+        offset = self.first_offset
+        if offset:
+            self.stats.cursor["resumed_at"] = offset
         previous: list[str] | None = None
         first_count: int | None = None
         seen: set[str] = set()

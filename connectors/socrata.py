@@ -15,9 +15,16 @@ Listing: ``GET https://{host}/api/catalog/v1?domains={domain}&search_context={do
   listing is read and old assets are dropped here).
 
 ``stats.complete`` is True only when the enumeration reached ``resultSetSize`` (or, without
-one, an empty or short page); an empty page before it, a repeated or unordered page, a
+one, an empty or short page) — a scroll only at its end (a short or empty page), having
+listed at least ``resultSetSize`` assets, since assets deleted while it runs would make the
+count come early; an empty page before it, a repeated or unordered page, a
 ``resultSetSize`` changing under offset paging, the page or offset cap, or any error leave
 it False, so nothing is withdrawn (DESIGN §5).
+
+Resuming (:meth:`SocrataConnector.resume_from`): ``stats.cursor`` holds ``scroll_id`` and
+``served`` (assets listed up to it) under scroll paging, ``offset`` under offset paging,
+as of the last page whose assets were all yielded. A resumed scroll continues after that id
+(ids do not shift); offset paging continues one page early.
 
 Enrichment: with ``enrich_views``, each page's assets are completed from
 ``/api/views/{id}.json`` (``views_concurrency`` requests at a time); the view travels in the
@@ -30,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -40,6 +48,7 @@ from catalog.model import DatasetRecord
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.errors import RecordInvalid, RecordSkipped, SourceProtocolError, SourceUnavailable
 from connectors.http import get_json
+from connectors.resume import one_page_early, positive_int
 from connectors.socrata_api import (
     MAX_OFFSET_PLUS_LIMIT,
     asset_domain,
@@ -88,6 +97,16 @@ class SocrataOptions(BaseModel):
         return cleaned.strip("/") or None
 
 
+@dataclass(frozen=True, slots=True)
+class ListingPosition:
+    """Where ``fetch()`` starts: after the asset id ``after`` (scroll paging, ``served``
+    assets listed before it) or at ``offset`` (offset paging)."""
+
+    after: str = ""
+    served: int = 0
+    offset: int = 0
+
+
 def updated_at(result: dict[str, Any]) -> datetime | None:
     """``resource.updatedAt`` as an aware datetime."""
     found = when(resource_of(result).get("updatedAt"))
@@ -109,6 +128,24 @@ class SocrataConnector(BaseConnector):
         self.api_url = catalog_url(source.url)
         self.domain = self.options.domain or host_of(source.url)
         self.max_pages = max_pages or self.options.max_pages
+        self.resume_at = ListingPosition()
+
+    def resume_from(self, cursor: dict[str, Any]) -> bool:
+        """Make the next ``fetch()`` continue an interrupted run: after the saved
+        ``scroll_id`` (id order: nothing shifts), or one page before the saved ``offset``
+        (assets removed meanwhile shift the offsets; the overlap is upserted again). False
+        for a cursor without a position or of the other paging."""
+        after, served = cursor.get("scroll_id"), positive_int(cursor, "served")
+        if isinstance(after, str) and after and served is not None:
+            if self.options.paging != "scroll":
+                return False
+            self.resume_at = ListingPosition(after=after, served=served)
+            return True
+        offset = positive_int(cursor, "offset")
+        if offset is None or "api" in cursor:  # "api": an OpenDataSoft cursor
+            return False
+        self.resume_at = ListingPosition(offset=one_page_early(offset, self.options.page_size))
+        return True
 
     def params(self, *, since: datetime | None, cursor: str, offset: int) -> dict[str, Any]:
         """The query of one Discovery API page."""
@@ -153,7 +190,11 @@ class SocrataConnector(BaseConnector):
         self.stats = FetchStats()
         scroll = since is None and self.options.paging == "scroll"
         since = as_datetime(since) if since is not None else None
-        cursor, offset = "", 0
+        start = self.resume_at
+        cursor, offset = (start.after, 0) if scroll else ("", start.offset)
+        served = start.served if scroll else start.offset  # listed before this run's pages
+        if cursor or offset:
+            self.stats.cursor["resumed_at"] = cursor or offset
         first_size: int | None = None
         previous: list[str | None] | None = None
         seen: set[str] = set()
@@ -171,8 +212,8 @@ class SocrataConnector(BaseConnector):
                 first_size = self.stats.expected = size
             ids = [asset_id(r) for r in results]
             if not results:
-                if size is not None and len(seen) < size:
-                    self._stop("short listing", served=len(seen), size=size)
+                if size is not None and served + len(seen) < size:
+                    self._stop("short listing", served=served + len(seen), size=size)
                     return
                 break
             if scroll and not _increasing(cursor, ids):
@@ -200,13 +241,24 @@ class SocrataConnector(BaseConnector):
             async for raw in self._records(batch):
                 yield raw
             cursor, offset = ids[-1] or cursor, offset + len(results)
-            self.stats.cursor.update({"scroll_id": cursor} if scroll else {"offset": offset})
+            self.stats.cursor.update(
+                {"scroll_id": cursor, "served": served + len(seen)}
+                if scroll
+                else {"offset": offset}
+            )
             if reached_older and ordered:
                 break
-            if not scroll and size != first_size:
+            if scroll:
+                if len(results) < self.options.page_size:  # the scroll ran dry
+                    if size is not None and served + len(seen) < size:
+                        self._stop("short listing", served=served + len(seen), size=size)
+                        return
+                    break
+                continue
+            if size != first_size:
                 self._stop("resultSetSize changed", first=first_size, now=size)
                 return
-            if size is not None and (len(seen) >= size or (not scroll and offset >= size)):
+            if size is not None and (served + len(seen) >= size or offset >= size):
                 break
             if size is None and len(results) < self.options.page_size:
                 break

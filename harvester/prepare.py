@@ -2,13 +2,17 @@
 
 Pure CPU work whose results are plain picklable values, so a run can do it in a mapping
 process (:mod:`harvester.mapping_pool`) while it fetches and writes. :func:`dumped` is what
-decides whether the record changed; :func:`derived` is only needed when it did.
+decides whether the record changed; :func:`derived` is needed when it did, and when a
+re-mapped record is the same but what is derived from it may not be (its ``digest``, stored
+as ``dataset.derived_hash``, tells).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import orjson
 
@@ -41,6 +45,8 @@ class Derived:
     modified: datetime | None
     search: SearchDocument
     quality: QualityFacts
+    digest: str = ""
+    """A digest of all the above (:func:`derived_digest`): equal digests, equal rows."""
 
 
 def dumped(record: DatasetRecord) -> Dumped:
@@ -58,7 +64,7 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
 def derived(record: DatasetRecord, source_id: str, partner: PartnerInfo) -> Derived:
     """Everything the dataset row, the search index and the quality table take from
     ``record`` (``partner`` is the partner of its source, for the facets)."""
-    return Derived(
+    result = Derived(
         fields=index_fields(record, source_id, partner),
         title=pick(record.title),
         publisher_name=pick(record.publisher.name) if record.publisher else None,
@@ -67,3 +73,18 @@ def derived(record: DatasetRecord, source_id: str, partner: PartnerInfo) -> Deri
         search=search_document(record),
         quality=quality_facts(record),
     )
+    result.digest = derived_digest(result)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} in derived values")
+
+
+def derived_digest(values: Derived) -> str:
+    """128-bit BLAKE2b (hex) of ``values`` but their ``digest``, in canonical JSON."""
+    unsigned = replace(values, digest="")
+    canonical = orjson.dumps(unsigned, default=_plain, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()

@@ -61,7 +61,7 @@ async def finish(
     """Write the run's end; returns (still ours, streak transition).
 
     "Still ours" is False when the liveness check declared the run interrupted meanwhile:
-    then nothing is written.
+    then nothing is written. The saved cursor is left as the last written batch left it.
     """
     run = report.run
     run.status = final_status(run, fatal)
@@ -69,7 +69,8 @@ async def finish(
     run.finished_at = utcnow()
     run.pages = connector.stats.pages
     run.bytes = connector.stats.bytes
-    run.cursor = dict(connector.stats.cursor)
+    # run.cursor stays that of the last batch written (run_report.flush): the connector's
+    # own position may be past records whose batch was never written
     run.message = storable(str(fatal), MESSAGE_CHARS) if fatal else None
     async with sessions() as session, session.begin():
         claimed = await session.execute(

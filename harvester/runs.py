@@ -4,7 +4,7 @@ The run owns job and item status; connectors only fetch and map (DESIGN §2, §3
 starts only if no other run of the source is ``running`` (a partial unique index makes that
 true across processes and machines), beats a heartbeat while it works
 (:mod:`harvester.liveness`), saves the connector's cursor with every batch and, if the
-previous run of the source was interrupted with a cursor and the connector can resume,
+previous run of the source was interrupted with a cursor the connector takes up,
 continues from it. Closing — status, withdrawals, failure streak — is in
 :mod:`harvester.run_close`.
 """
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import httpx
 import orjson
@@ -28,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from catalog.model import DatasetRecord, PartnerKind
-from connectors.base import BaseConnector, Connector, SourceSpec
+from connectors.base import BaseConnector, Connector, Resumable, SourceSpec
 from connectors.registry import get_connector
 from harvester.liveness import Sleep, heartbeat, interrupt, worker_name
+from harvester.mapping_code import connector_fingerprint
 from harvester.notify import Transition
 from harvester.run_close import CloseOptions, finish
 from harvester.run_listing import Listing
@@ -103,8 +105,9 @@ def _model_fingerprint() -> str:
 def mapping_key(connector: Connector, spec: SourceSpec) -> str:
     """What a stored payload's normalization depends on besides the payload: the platform,
     the connector's ``mapping_version``, the source's URL, options and partner (connectors
-    read them while mapping) and the canonical model. Stored with each raw payload; a
-    payload stored with another key is normalized again."""
+    read them while mapping), the canonical model and the mapping and derivation code
+    (:mod:`harvester.mapping_code`). Stored with each raw payload; a payload stored with
+    another key is normalized again."""
     version = str(getattr(type(connector), "mapping_version", "1"))
     inputs = {
         "url": spec.url,
@@ -112,6 +115,7 @@ def mapping_key(connector: Connector, spec: SourceSpec) -> str:
         "partner_name": spec.partner_name,
         "partner_kind": str(spec.partner_kind) if spec.partner_kind else None,
         "model": _model_fingerprint(),
+        "code": connector_fingerprint(type(connector)),
     }
     digest = hashlib.sha256(
         orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS, default=str)
@@ -144,8 +148,12 @@ def _gc_relaxed() -> Iterator[None]:
             gc.set_threshold(*_saved_thresholds)
 
 
-def _resumable(connector_class: type) -> bool:
-    return callable(getattr(connector_class, "resume_from", None))
+def _resumes(connector: Connector, cursor: dict[str, Any]) -> bool:
+    """Whether ``connector`` takes up ``cursor`` (a connector whose ``resume_from`` says
+    nothing is taken at its word: the run is then treated as resumed)."""
+    if not isinstance(connector, Resumable):
+        return False
+    return connector.resume_from(dict(cursor)) is not False
 
 
 async def _start(
@@ -153,14 +161,16 @@ async def _start(
     source_id: str,
     full: bool,
     options: RunOptions,
-) -> tuple[HarvestRun, SourceSpec, HarvestRun | None]:
-    """Insert the ``running`` row; returns it, the spec and the run it resumes (if any)."""
+    client: httpx.AsyncClient,
+) -> tuple[HarvestRun, SourceSpec, Connector]:
+    """Insert the ``running`` row; returns it, the spec and the connector, which continues
+    the source's previous run when that one was interrupted and its cursor is usable."""
     async with sessions() as session:
         source = await session.get(Source, source_id)
         if source is None:
             raise SourceNotFound(source_id)
         spec = await source_spec(session, source)
-        connector_class = get_connector(spec.platform)
+        connector = get_connector(spec.platform)(spec, client)
         previous = await _latest_run(session, source_id)
         resumed = (
             previous
@@ -168,7 +178,7 @@ async def _start(
             and previous is not None
             and previous.interrupted
             and previous.cursor
-            and _resumable(connector_class)
+            and _resumes(connector, previous.cursor)
             else None
         )
         if resumed is not None:
@@ -190,7 +200,7 @@ async def _start(
         except IntegrityError:
             await session.rollback()
             raise RunInProgress(source_id) from None
-    return run, spec, resumed
+    return run, spec, connector
 
 
 async def run_harvest(
@@ -211,10 +221,7 @@ async def run_harvest(
     recovered by this run is appended to ``transitions`` (for the webhook).
     """
     options = options or RunOptions()
-    run, spec, resumed = await _start(sessions, source_id, full, options)
-    connector = get_connector(spec.platform)(spec, client)
-    if resumed is not None:
-        connector.resume_from(dict(resumed.cursor))  # type: ignore[attr-defined]
+    run, spec, connector = await _start(sessions, source_id, full, options, client)
     report = Report(run)
     assert run.id is not None
     try:

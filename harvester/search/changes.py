@@ -116,6 +116,17 @@ _PG_STAMP = sa.text(
 """What PostgreSQL's trigger of migration 0003 stamps."""
 
 
+def stamp_values(dialect: str) -> dict[str, sa.ColumnElement[int]]:
+    """What :func:`stamp` sets, as the values of an ``UPDATE dataset`` of other columns
+    (a row stamped in the same write)."""
+    if dialect == "postgresql":
+        return {
+            "change_seq": sa.func.nextval("dataset_change_seq"),
+            "change_txid": sa.literal_column("pg_current_xact_id()::text::bigint"),
+        }
+    return {"change_seq": NEXT_CHANGE_SEQ}
+
+
 async def stamp(session: AsyncSession, pks: Sequence[int]) -> None:
     """Stamp these datasets as changed now, as the triggers stamp a content change, one row
     at a time (SQLite: distinct stamps): they move to the end of the feed, and the

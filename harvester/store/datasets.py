@@ -1,4 +1,10 @@
-"""Writing harvested records: batched upserts that leave unchanged rows alone."""
+"""Writing harvested records: batched upserts that leave unchanged rows alone.
+
+A record whose content is unchanged is not written; when it was mapped again (a new
+mapping key: other mapping or derivation code) and what is derived from it changed
+(``dataset.derived_hash``), its derived columns, search text, facets and quality are
+rewritten, and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
 from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.backend import search_backend
-from harvester.search.changes import NEXT_CHANGE_SEQ
+from harvester.search.changes import NEXT_CHANGE_SEQ, stamp_values
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
 from harvester.store.bulk import execute_many
@@ -82,6 +88,8 @@ class BatchResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    rederived: int = 0
+    """Of the unchanged: records whose derived rows were rewritten (other derivation)."""
 
 
 @dataclass(slots=True)
@@ -96,6 +104,9 @@ class Stored:
     content_hash: str | None = None
     withdrawn_at: datetime | None = None
     first_seen: datetime | None = None
+    derived_hash: str | None = None
+    """The digest of what the dataset row, search text, facets and quality were derived
+    from (:attr:`harvester.prepare.Derived.digest`; None: unknown)."""
 
     def unchanged(self, digest: str, mapping_key: str | None) -> bool:
         """True when mapping this payload again would rewrite nothing: same payload, same
@@ -125,6 +136,7 @@ async def stored_state(
             d.content_hash,
             d.withdrawn_at,
             d.first_seen,
+            d.derived_hash,
             r.pk,
             r.payload_hash,
             r.mapping_key,
@@ -137,8 +149,8 @@ async def stored_state(
         )
         .where(d.source_id == source_id, d.remote_id.in_(ids))
     )
-    for remote_id, pk, content, withdrawn, first, raw_pk, digest, key in rows:
-        found[remote_id] = Stored(raw_pk, digest, key, pk, content, withdrawn, first)
+    for remote_id, pk, content, withdrawn, first, derived_hash, raw_pk, digest, key in rows:
+        found[remote_id] = Stored(raw_pk, digest, key, pk, content, withdrawn, first, derived_hash)
     missing = [remote_id for remote_id in ids if remote_id not in found]
     if missing:
         raws = await session.execute(
@@ -151,25 +163,47 @@ async def stored_state(
     return found
 
 
+def _derived_columns(remote_id: str, derive: Derived) -> dict[str, Any]:
+    """The columns of a dataset row derived from its record."""
+    return {
+        **derive.fields.columns(),
+        "title": derive.title or remote_id,
+        "publisher_name": derive.publisher_name,
+        "licence_id": derive.licence_id,
+        "modified": derive.modified,
+        "derived_hash": derive.digest,
+    }
+
+
 def _dataset_row(
     source_id: str, remote_id: str, dump: Dumped, derive: Derived, now: datetime
 ) -> dict[str, Any]:
     return {
-        **derive.fields.columns(),
+        **_derived_columns(remote_id, derive),
         "id": dataset_id(source_id, remote_id),
         "source_id": source_id,
         "remote_id": remote_id,
         "content_hash": dump.content_hash,
         "record": orjson.Fragment(dump.json),
-        "title": derive.title or remote_id,
-        "publisher_name": derive.publisher_name,
-        "licence_id": derive.licence_id,
-        "modified": derive.modified,
         "first_seen": now,
         "last_seen": now,
         "updated_at": now,
         "withdrawn_at": None,
     }
+
+
+async def _rederive_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Rewrite the derived columns (``b_pk``: the dataset) of records that did not change;
+    their record, content hash and times stay (``updated_at`` is about the record). They
+    are stamped as changed: their facets or search text moved, so does the catalogue
+    version that cached counts are of (:func:`harvester.search.changes.stamp`)."""
+    table = Dataset.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        table.update()
+        .where(table.c.pk == sa.bindparam("b_pk"))
+        .values(**stamp_values(dialect_name(session))),
+        rows,
+    )
 
 
 def _insert(dialect: str, table: sa.Table) -> Any:
@@ -264,7 +298,8 @@ async def write_batch(
     stored: dict[str, Stored] | None = None,
 ) -> BatchResult:
     """Upsert one batch of a source's records; rows whose content hash is unchanged (and
-    that are not withdrawn) are not written at all. The caller commits.
+    that are not withdrawn) are not written, except the derived columns and rows of those
+    whose derived digest differs from the stored one. The caller commits.
 
     ``mapping_key`` is stored with each written payload (see :class:`Stored`); ``stored``
     is the state read by :func:`stored_state` in the same transaction, when the caller
@@ -279,6 +314,7 @@ async def write_batch(
         stored = await stored_state(session, source_id, list(latest))
     partner: PartnerInfo | None = None
     rows: list[dict[str, Any]] = []
+    rederived: list[dict[str, Any]] = []
     written: list[Written] = []
     for remote_id, item in latest.items():
         if not item.mapped:
@@ -286,23 +322,35 @@ async def write_batch(
             continue
         dump = item.dump()
         known = stored.get(remote_id)
+        same = False
         if known is None or known.pk is None:
             result.added += 1
         elif known.content_hash != dump.content_hash or known.withdrawn_at is not None:
             result.updated += 1
         else:
             result.unchanged += 1
-            continue
+            same = True
         if partner is None:
             partner = await source_partner(session, source_id)
         derive = item.derive(source_id, partner)
-        rows.append(_dataset_row(source_id, remote_id, dump, derive, now))
         previous = known.pk if known is not None else None
+        if same:  # the record stands; what is derived from it may not (other code)
+            assert known is not None and previous is not None
+            if derive.digest == known.derived_hash:
+                continue
+            rederived.append({"b_pk": previous, **_derived_columns(remote_id, derive)})
+            written.append(Written(remote_id, previous, derive, known.first_seen))
+            continue
+        rows.append(_dataset_row(source_id, remote_id, dump, derive, now))
         first_seen = known.first_seen if known is not None and previous is not None else now
         written.append(Written(remote_id, previous, derive, first_seen))
+    result.rederived = len(rederived)
     await _write_raw(session, source_id, list(latest.values()), stored, mapping_key)
     if rows:
         await _upsert_datasets(session, rows)
+    if rederived:
+        await _rederive_datasets(session, rederived)
+    if written:
         await _reindex(session, source_id, written)
     return result
 

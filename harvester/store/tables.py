@@ -81,6 +81,10 @@ class Dataset(SQLModel, table=True):
     bbox_south: float | None = None
     bbox_east: float | None = None
     bbox_north: float | None = None
+    # Migration 0017: digest of what the search columns, text, facets and quality were
+    # derived from (harvester.prepare.Derived.digest); a re-mapped record that is the same
+    # but derives otherwise gets those rewritten. NULL: unknown (rewritten when re-mapped).
+    derived_hash: str | None = Field(default=None, max_length=32)
     # Change feed position, stamped by database triggers on every insert, content change
     # and withdrawal (migration 0003), whoever writes the row; on SQLite the harvest's
     # writer stamps its inserts in the statement itself (migration 0014).

@@ -106,6 +106,24 @@ async def test_scroll_paging_enumerates_in_id_order_and_completes() -> None:
     assert conn.stats.cursor["scroll_id"] == expected[-1]
 
 
+async def test_a_scroll_reads_to_its_end_when_an_asset_is_deleted_meanwhile() -> None:
+    # resultSetSize drops with the deletions: counting the assets already listed against it
+    # ended the scroll a page early, "complete", and that page's assets would be withdrawn.
+    results = with_ids(discovery_results(), 9)
+    server = Catalog(results)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if len(server.requests) == 1:
+            server.results = results[3:]  # the first page's assets, listed, are deleted
+        return server(request)
+
+    conn = connector(handler, page_size=3)
+    records = await collect(conn)
+    assert [r.remote_id for r in records] == ids_of(results)
+    assert conn.stats.complete is True
+    assert [p["scroll_id"] for p in server.catalog_requests()][-1] == ids_of(results)[-1]
+
+
 async def test_recorded_page_with_a_huge_result_set_is_a_short_listing() -> None:
     # The recorded page carries 7 results of resultSetSize 150680: when the scroll runs
     # dry before that, nothing may be withdrawn.

@@ -212,6 +212,29 @@ async def test_a_database_error_in_the_final_flush_fails_the_run_at_once(
     assert len(await _rows(sessions, Dataset)) == 15, "the earlier batches are kept"
 
 
+async def test_the_saved_cursor_is_that_of_the_last_batch_written(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """DESIGN §2: "a run is resumable: its cursor is saved as it goes". The close must not
+    store the connector's final position (``start`` 18, the whole listing) when the last
+    batch was never written: the cursor stays the one written with the batch before
+    (``start`` 12: the batch ending with package 15 was cut on the page starting at 12)."""
+    from harvester import run_report
+
+    real_write_batch = run_report.write_batch
+
+    async def tail_fails(session, source_id, items, **kwargs: Any):
+        if len(items) < 5:  # 18 packages in batches of 5: the 4th and last holds 3
+            raise sa.exc.OperationalError("INSERT INTO dataset", None, OSError("disk full"))
+        return await real_write_batch(session, source_id, items, **kwargs)
+
+    monkeypatch.setattr(run_report, "write_batch", tail_fails)
+    run = await _harvest(sessions, source, PagedSearch(mixed_packages()))
+    assert run.status == "failed" and run.added == 15
+    [stored] = await _rows(sessions, HarvestRun)
+    assert stored.cursor == run.cursor == {"start": 12}
+
+
 async def test_a_record_whose_derivation_fails_in_process_fails_alone(
     sessions, source, monkeypatch: pytest.MonkeyPatch
 ):

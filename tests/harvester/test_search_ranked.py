@@ -185,7 +185,7 @@ async def test_migration_rekeys_rows_indexed_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    for revision in ("0003", "0005", "0006_raw_mapping"):  # every head but 0007
+    for revision in ("0003", "0005", "0017_dataset_derived_hash"):  # every head but 0007
         await upgrade_async(url, revision)
     items = _items(25)
     engine = create_engine(url)
@@ -307,7 +307,7 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
     await _recreate_database(database_url, name)
     url = base.set(database=name).render_as_string(hide_password=False)
     try:
-        for revision in ("0005", "0006_raw_mapping", "0007_search_rank"):  # all heads but 0008
+        for revision in ("0005", "0017_dataset_derived_hash", "0007_search_rank"):  # not 0008
             await upgrade_async(url, revision)
         engine = create_engine(url)
         await corpus.add_sources(session_factory(engine))
