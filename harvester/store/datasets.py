@@ -123,43 +123,31 @@ class Stored:
 async def stored_state(
     session: AsyncSession, source_id: str, remote_ids: Sequence[str]
 ) -> dict[str, Stored]:
-    """The raw row and the dataset row of each of these remote ids (two indexed reads)."""
+    """The raw row and the dataset row of each of these remote ids: two reads of one table
+    each, by the unique key, joined here. (As one outer join, PostgreSQL planned a nested
+    loop over the whole source's raw rows when the tables had no statistics yet, as right
+    after a first harvest: 150 ms per batch instead of 6.)"""
     ids = list(dict.fromkeys(remote_ids))
     found: dict[str, Stored] = {}
     if not ids:
         return found
     d, r = Dataset.__table__.c, RawRecord.__table__.c  # type: ignore[attr-defined]
+    raws = await session.execute(
+        sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
+            r.source_id == source_id, r.remote_id.in_(ids)
+        )
+    )
+    for remote_id, raw_pk, digest, key in raws:
+        found[remote_id] = Stored(raw_pk, digest, key)
     rows = await session.execute(
         sa.select(
-            d.remote_id,
-            d.pk,
-            d.content_hash,
-            d.withdrawn_at,
-            d.first_seen,
-            d.derived_hash,
-            r.pk,
-            r.payload_hash,
-            r.mapping_key,
-        )
-        .select_from(
-            Dataset.__table__.outerjoin(  # type: ignore[attr-defined]
-                RawRecord.__table__,  # type: ignore[attr-defined]
-                sa.and_(r.source_id == d.source_id, r.remote_id == d.remote_id),
-            )
-        )
-        .where(d.source_id == source_id, d.remote_id.in_(ids))
+            d.remote_id, d.pk, d.content_hash, d.withdrawn_at, d.first_seen, d.derived_hash
+        ).where(d.source_id == source_id, d.remote_id.in_(ids))
     )
-    for remote_id, pk, content, withdrawn, first, derived_hash, raw_pk, digest, key in rows:
-        found[remote_id] = Stored(raw_pk, digest, key, pk, content, withdrawn, first, derived_hash)
-    missing = [remote_id for remote_id in ids if remote_id not in found]
-    if missing:
-        raws = await session.execute(
-            sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
-                r.source_id == source_id, r.remote_id.in_(missing)
-            )
-        )
-        for remote_id, raw_pk, digest, key in raws:
-            found[remote_id] = Stored(raw_pk, digest, key)
+    for remote_id, pk, content, withdrawn, first, derived_hash in rows:
+        known = found.setdefault(remote_id, Stored())
+        known.pk, known.content_hash, known.withdrawn_at = pk, content, withdrawn
+        known.first_seen, known.derived_hash = first, derived_hash
     return found
 
 
