@@ -90,17 +90,15 @@ class Cut:
     pages: int
     bytes: int
     cursor: dict[str, Any]
-    seen: int = 0
-    """Records listed up to the end of this batch."""
     digests: list[str] | None = None
     sent: list[int] = field(default_factory=list)
     """Positions in ``raws`` of the records sent to the worker, in order."""
     mapping: asyncio.Future[list[Mapped]] | None = None
 
     @classmethod
-    def of(cls, raws: list[RawRecord], connector: Connector, seen: int) -> Cut:
+    def of(cls, raws: list[RawRecord], connector: Connector) -> Cut:
         stats = connector.stats
-        return cls(raws, stats.pages, stats.bytes, dict(stats.cursor), seen)
+        return cls(raws, stats.pages, stats.bytes, dict(stats.cursor))
 
 
 async def map_ahead(
@@ -202,7 +200,6 @@ async def flush(
     """
     run = report.run
     premapped = await _premapped(cut)  # before the transaction: never wait holding locks
-    run.seen = max(run.seen, cut.seen)  # listed, whether or not the write succeeds
     counters = {name: getattr(run, name) for name in _COUNTERS}
     cursor, errors, recorded = run.cursor, list(report.errors), report.recorded_errors
     try:

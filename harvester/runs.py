@@ -29,14 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from catalog.model import DatasetRecord, PartnerKind
-from connectors.base import BaseConnector, Connector, Resumable, SourceSpec
+from connectors.base import BaseConnector, Connector, RawRecord, Resumable, SourceSpec
+from connectors.errors import HarvestError
 from connectors.registry import get_connector
+from harvester import mapping_pool
 from harvester.liveness import Sleep, heartbeat, interrupt, worker_name
 from harvester.mapping_code import connector_fingerprint
 from harvester.notify import Transition
 from harvester.run_close import CloseOptions, finish
-from harvester.run_listing import Listing
-from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, tell
+from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, map_ahead, tell
+from harvester.search.fields import PartnerInfo
+from harvester.store.datasets import source_partner
 from harvester.store.tables import HarvestRun, Partner, Source
 from harvester.store.types import utcnow
 
@@ -260,6 +263,14 @@ async def run_harvest(
     return run
 
 
+class _WriteFailed(Exception):
+    """A batch's write failed (the listing did not)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 async def _fetch_all(
     sessions: async_sessionmaker[AsyncSession],
     connector: Connector,
@@ -273,58 +284,89 @@ async def _fetch_all(
     """Page, normalize and write; returns the fatal error that ended the listing or its
     writes, if any (recorded in the report, so that :func:`finish` closes the run failed).
 
-    The listing runs ahead in a task of its own (:class:`run_listing.Listing`), cutting
-    batches of ``batch_size`` records and sending each to a mapping worker when one is
-    available; batches are written here in order. A flush normalizes only the records
+    Records are collected raw, ``batch_size`` at a time; the flush normalizes only those
     whose payload or mapping changed since they were stored (:func:`run_report.flush`).
-    After a failed write the records listed but not written are dropped."""
+    When a mapping worker is available, a batch is sent to it as soon as it is cut and
+    written after the next one is fetched (:mod:`harvester.mapping_pool`)."""
     run = report.run
+    batch: list[RawRecord] = []
+    pending: Cut | None = None
+    rest: Cut | None = None
+    partner: PartnerInfo | None = None
     now = utcnow()
     key = mapping_key(connector, spec)
     if isinstance(connector, BaseConnector):
         connector.seen = report.seen_ids  # one set of remote ids per run, not two
 
     async def write(cut: Cut) -> None:
-        await flush(sessions, run.source_id, cut, report, now, connector, key)
+        try:
+            await flush(sessions, run.source_id, cut, report, now, connector, key)
+        except RunLost:
+            raise
+        except Exception as error:
+            raise _WriteFailed(error) from error
         tell(progress, run.seen, connector)
 
-    listing = Listing(
-        sessions,
-        connector,
-        seen_ids=report.seen_ids,
-        since=since,
-        batch_size=batch_size,
-        lost=lost,
-        spec=spec,
-        mapping_key=key,
-        run_id=run.id,
-    )
-    async with listing:
-        fatal: Exception | None = None
+    try:
         try:
-            async for cut in listing:
-                await write(cut)
-            last = listing.rest
-            fatal = listing.fatal
-            if fatal is not None:
-                report.error(fatal)
+            async for raw in connector.fetch(since):
+                if lost():
+                    raise RunLost(run.id)
+                run.seen += 1
+                report.seen_ids.add(raw.remote_id)
+                batch.append(raw)
+                if len(batch) < batch_size:
+                    continue
+                cut, batch = Cut.of(batch, connector), []
+                if mapping_pool.POOL.possible_for(connector):
+                    partner = partner or await _partner(sessions, run.source_id)
+                    await map_ahead(sessions, run.source_id, cut, key, connector, spec, partner)
+                if pending is not None:  # written while the worker maps ``cut``
+                    done, pending = pending, None
+                    await write(done)
+                if cut.mapping is None:
+                    await write(cut)
+                else:
+                    pending = cut
+            fatal: Exception | None = None
         except RunLost as error:
             return error
-        except Exception as error:  # a write failed: record it with what was written
+        except _WriteFailed as failed:  # what was listed since is dropped; the run keeps the
+            # position of what was written (a cut's is that of the connector when it was cut)
+            fatal = failed.error
+            report.error(fatal)
+            rest = Cut([], run.pages, run.bytes, dict(run.cursor or {}))
+        except HarvestError as error:
             fatal = error
             report.error(error)
-            last = Cut([], run.pages, run.bytes, dict(run.cursor or {}), run.seen)
+        except Exception as error:  # a connector bug ends the run failed, not stuck "running"
+            fatal = error
+            report.error(error)
+        if rest is None:
+            rest = Cut.of(batch, connector)
         try:
-            if last.raws or report.errors or fatal is None:
-                await flush(sessions, run.source_id, last, report, now, connector, key)
+            if pending is not None:
+                done, pending = pending, None
+                await write(done)
+            if rest.raws or report.errors or fatal is None:
+                await flush(sessions, run.source_id, rest, report, now, connector, key)
         except RunLost as error:
             return error
         except Exception as error:  # e.g. a database error: end the run failed now, not
             # "running" until the liveness check; the batches already written stay
-            report.error(error)
-            return fatal or error
+            cause = error.error if isinstance(error, _WriteFailed) else error
+            report.error(cause)
+            return fatal or cause
         tell(progress, run.seen, connector)
         return fatal
+    finally:
+        if pending is not None and pending.mapping is not None:
+            pending.mapping.cancel()
+
+
+async def _partner(sessions: async_sessionmaker[AsyncSession], source_id: str) -> PartnerInfo:
+    async with sessions() as session:
+        return await source_partner(session, source_id)
 
 
 async def _interrupted(sessions: async_sessionmaker[AsyncSession], run: HarvestRun) -> None:

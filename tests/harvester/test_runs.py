@@ -235,6 +235,34 @@ async def test_the_saved_cursor_is_that_of_the_last_batch_written(
     assert stored.cursor == run.cursor == {"start": 12}
 
 
+async def test_a_write_failing_mid_listing_keeps_the_cursor_of_what_was_written(
+    sessions, source, monkeypatch: pytest.MonkeyPatch
+):
+    """The second batch's write fails while the listing goes on: the run ends failed with
+    the error (its own kind, not a wrapper's), the first batch stays, and the saved cursor
+    is the one written with it (``start`` 4: the batch ending with package 5 was cut on the
+    page starting at 4), not the connector's position when the listing stopped."""
+    from harvester import run_report
+
+    real_write_batch = run_report.write_batch
+    writes: list[int] = []
+
+    async def second_fails(session, source_id, items, **kwargs: Any):
+        writes.append(len(items))
+        if len(writes) == 2:
+            raise sa.exc.OperationalError("INSERT INTO dataset", None, OSError("disk full"))
+        return await real_write_batch(session, source_id, items, **kwargs)
+
+    monkeypatch.setattr(run_report, "write_batch", second_fails)
+    run = await _harvest(sessions, source, PagedSearch(mixed_packages()))
+    assert run.status == "failed" and run.added == 5 and "disk full" in (run.message or "")
+    [stored] = await _rows(sessions, HarvestRun)
+    assert stored.cursor == {"start": 4}
+    errors = await _rows(sessions, HarvestError)
+    assert [e.kind for e in errors] == ["OperationalError"]
+    assert len(await _rows(sessions, Dataset)) == 5
+
+
 async def test_a_record_whose_derivation_fails_in_process_fails_alone(
     sessions, source, monkeypatch: pytest.MonkeyPatch
 ):
