@@ -20,8 +20,9 @@ from harvester.search.fields import IndexFields, PartnerInfo
 from harvester.search.tables import dataset_facet
 from harvester.search.text import SearchDocument
 from harvester.store.queries import search_datasets
-from harvester.store.tables import Dataset, Partner, RawRecord, Source
+from harvester.store.tables import Dataset, RawRecord
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+from tests.harvester.engine_support import add_source
 from tests.harvester.mapping_code_support import (
     code_fixture,  # noqa: F401  (the code fixture)
 )
@@ -39,18 +40,7 @@ COUNTED = {
 
 @pytest.fixture
 async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
-    async with sessions() as session, session.begin():
-        session.add(Partner(id="portail", name="Portail", kind="public_body"))
-        session.add(
-            Source(
-                id=SOURCE,
-                partner_id="portail",
-                url="https://portal.example.org",
-                platform="ckan",
-                options={"rows": 4},
-            )
-        )
-    return SOURCE
+    return await add_source(sessions, "https://portal.example.org", SOURCE)
 
 
 @pytest.fixture
