@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -81,6 +81,21 @@ def dialect_name(session: AsyncSession) -> str:
     """``"sqlite"`` or ``"postgresql"`` for the session's bound engine."""
     bind = session.get_bind()
     return bind.dialect.name
+
+
+async def custom_plans(session: AsyncSession) -> None:
+    """PostgreSQL: plan the rest of this transaction's statements for their parameters.
+
+    A harvest's batch statements look up hundreds of keys (``IN ($1, …, $500)``); after five
+    executions of a prepared statement PostgreSQL may keep a generic plan, made while a
+    source was still being filled and not yet analysed: a scan testing each row against the
+    500 parameters one by one, 85 ms per read instead of 2 (10 k harvests ran 13 s or
+    21 s by that luck). A custom plan hashes the values and costs ~1 ms to make. SQLite: no-op."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(_CUSTOM_PLANS)
+
+
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -107,3 +107,20 @@ async def test_updated_record_is_reindexed(sessions, source):
     async with sessions() as session:
         stored = await get_dataset(session, dataset_id("src", "a"))
     assert stored is not None and stored.record["title"] == {"fr": "Qualité de l'eau"}
+
+
+async def test_a_batch_transaction_is_planned_for_its_parameters(sessions, source):
+    """PostgreSQL: the batch's lookups of hundreds of keys get custom plans for the rest of
+    the transaction (a generic plan made while the source was filling tested each row
+    against every parameter), and only that transaction."""
+    from harvester.store.datasets import stored_state
+
+    async with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite plans every statement for its values")
+        async with session.begin():
+            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
+            await stored_state(session, source, ["a", "b"])
+            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "force_custom_plan"
+        async with session.begin():
+            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
