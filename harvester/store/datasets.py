@@ -126,30 +126,30 @@ async def stored_state(
     """The raw row and the dataset row of each of these remote ids: two reads of one table
     each, by the unique key, joined here. (As one outer join, PostgreSQL planned a nested
     loop over the whole source's raw rows when the tables had no statistics yet, as right
-    after a first harvest: 150 ms per batch instead of 6.) The rest of the transaction, the
-    batch's write, is planned for its parameters (:func:`custom_plans`)."""
+    after a first harvest: 150 ms per batch instead of 6.) Both are planned for their
+    parameters (:func:`custom_plans`)."""
     ids = list(dict.fromkeys(remote_ids))
     found: dict[str, Stored] = {}
     if not ids:
         return found
-    await custom_plans(session)
-    d, r = Dataset.__table__.c, RawRecord.__table__.c  # type: ignore[attr-defined]
-    raws = await session.execute(
-        sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
-            r.source_id == source_id, r.remote_id.in_(ids)
+    async with custom_plans(session):
+        d, r = Dataset.__table__.c, RawRecord.__table__.c  # type: ignore[attr-defined]
+        raws = await session.execute(
+            sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
+                r.source_id == source_id, r.remote_id.in_(ids)
+            )
         )
-    )
-    for remote_id, raw_pk, digest, key in raws:
-        found[remote_id] = Stored(raw_pk, digest, key)
-    rows = await session.execute(
-        sa.select(
-            d.remote_id, d.pk, d.content_hash, d.withdrawn_at, d.first_seen, d.derived_hash
-        ).where(d.source_id == source_id, d.remote_id.in_(ids))
-    )
-    for remote_id, pk, content, withdrawn, first, derived_hash in rows:
-        known = found.setdefault(remote_id, Stored())
-        known.pk, known.content_hash, known.withdrawn_at = pk, content, withdrawn
-        known.first_seen, known.derived_hash = first, derived_hash
+        for remote_id, raw_pk, digest, key in raws:
+            found[remote_id] = Stored(raw_pk, digest, key)
+        rows = await session.execute(
+            sa.select(
+                d.remote_id, d.pk, d.content_hash, d.withdrawn_at, d.first_seen, d.derived_hash
+            ).where(d.source_id == source_id, d.remote_id.in_(ids))
+        )
+        for remote_id, pk, content, withdrawn, first, derived_hash in rows:
+            known = found.setdefault(remote_id, Stored())
+            known.pk, known.content_hash, known.withdrawn_at = pk, content, withdrawn
+            known.first_seen, known.derived_hash = first, derived_hash
     return found
 
 
@@ -373,15 +373,16 @@ async def _reindex(session: AsyncSession, source_id: str, written: list[Written]
     fresh: dict[str, int] = {}
     if inserted:
         d = Dataset.__table__.c  # type: ignore[attr-defined]
-        fresh = dict(
-            (
-                await session.execute(
-                    sa.select(d.remote_id, d.pk).where(
-                        d.source_id == source_id, d.remote_id.in_(inserted)
+        async with custom_plans(session):
+            fresh = dict(
+                (
+                    await session.execute(
+                        sa.select(d.remote_id, d.pk).where(
+                            d.source_id == source_id, d.remote_id.in_(inserted)
+                        )
                     )
-                )
-            ).all()
-        )
+                ).all()
+            )
     done: list[tuple[int, Written]] = []
     for item in written:
         pk = item.pk if item.pk is not None else fresh.get(item.remote_id)

@@ -109,18 +109,18 @@ async def test_updated_record_is_reindexed(sessions, source):
     assert stored is not None and stored.record["title"] == {"fr": "Qualité de l'eau"}
 
 
-async def test_a_batch_transaction_is_planned_for_its_parameters(sessions, source):
-    """PostgreSQL: the batch's lookups of hundreds of keys get custom plans for the rest of
-    the transaction (a generic plan made while the source was filling tested each row
-    against every parameter), and only that transaction."""
-    from harvester.store.datasets import stored_state
+async def test_a_batch_read_is_planned_for_its_parameters(sessions, source):
+    """PostgreSQL: the batch's lookups of hundreds of keys get custom plans (a generic plan
+    made while the source was filling tested each row against every parameter); the
+    statements around them, the batch's big inserts among them, keep the default."""
+    from harvester.store.db import custom_plans
 
     async with sessions() as session:
         if session.get_bind().dialect.name != "postgresql":
             pytest.skip("SQLite plans every statement for its values")
         async with session.begin():
-            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
-            await stored_state(session, source, ["a", "b"])
-            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "force_custom_plan"
-        async with session.begin():
-            assert await session.scalar(sa.text("SHOW plan_cache_mode")) == "auto"
+            show = sa.text("SHOW plan_cache_mode")
+            assert await session.scalar(show) == "auto"
+            async with custom_plans(session):
+                assert await session.scalar(show) == "force_custom_plan"
+            assert await session.scalar(show) == "auto"
