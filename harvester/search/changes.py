@@ -109,36 +109,25 @@ NEXT_CHANGE_SEQ = (
 )
 """SQLite's next change position, as its triggers compute it (migrations 0003, 0014)."""
 
-_PG_STAMP = sa.text(
-    "UPDATE dataset SET change_seq = nextval('dataset_change_seq'),"
-    " change_txid = pg_current_xact_id()::text::bigint WHERE pk = :pk"
-)
-"""What PostgreSQL's trigger of migration 0003 stamps."""
 
-
-def stamp_values(dialect: str) -> dict[str, sa.ColumnElement[int]]:
-    """What :func:`stamp` sets, as the values of an ``UPDATE dataset`` of other columns
-    (a row stamped in the same write)."""
+def stamped_update(dialect: str) -> sa.Update:
+    """``UPDATE dataset … WHERE pk = :b_pk`` that stamps the row as changed now, as the
+    triggers stamp a content change (PostgreSQL's of migration 0003 on any update, SQLite's
+    on a content change only); rows may carry values of other columns to set with it."""
+    table = Dataset.__table__  # type: ignore[attr-defined]
+    stamp: dict[str, sa.ColumnElement[int]] = {"change_seq": NEXT_CHANGE_SEQ}
     if dialect == "postgresql":
-        return {
+        stamp = {
             "change_seq": sa.func.nextval("dataset_change_seq"),
             "change_txid": sa.literal_column("pg_current_xact_id()::text::bigint"),
         }
-    return {"change_seq": NEXT_CHANGE_SEQ}
+    return table.update().where(table.c.pk == sa.bindparam("b_pk")).values(**stamp)
 
 
 async def stamp(session: AsyncSession, pks: Sequence[int]) -> None:
-    """Stamp these datasets as changed now, as the triggers stamp a content change, one row
-    at a time (SQLite: distinct stamps): they move to the end of the feed, and the
-    catalogue version (:mod:`harvester.search.version`) moves, so counts cached for it
-    are made again."""
-    if not pks:
-        return
-    if dialect_name(session) == "postgresql":
-        await session.execute(_PG_STAMP, [{"pk": pk} for pk in pks])
-        return
-    table = Dataset.__table__  # type: ignore[attr-defined]
-    statement = (
-        table.update().where(table.c.pk == sa.bindparam("b_pk")).values(change_seq=NEXT_CHANGE_SEQ)
-    )
-    await session.execute(statement, [{"b_pk": pk} for pk in pks])
+    """Stamp these datasets as changed now, one row at a time (SQLite: distinct stamps):
+    they move to the end of the feed, and the catalogue version
+    (:mod:`harvester.search.version`) moves, so counts cached for it are made again."""
+    if pks:
+        statement = stamped_update(dialect_name(session))
+        await session.execute(statement, [{"b_pk": pk} for pk in pks])

@@ -26,7 +26,7 @@ from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
 from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.backend import search_backend
-from harvester.search.changes import NEXT_CHANGE_SEQ, stamp_values
+from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
 from harvester.store.bulk import execute_many
@@ -88,8 +88,6 @@ class BatchResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    rederived: int = 0
-    """Of the unchanged: records whose derived rows were rewritten (other derivation)."""
 
 
 @dataclass(slots=True)
@@ -187,13 +185,7 @@ async def _rederive_datasets(session: AsyncSession, rows: list[dict[str, Any]]) 
     their record, content hash and times stay (``updated_at`` is about the record). They
     are stamped as changed: their facets or search text moved, so does the catalogue
     version that cached counts are of (:func:`harvester.search.changes.stamp`)."""
-    table = Dataset.__table__  # type: ignore[attr-defined]
-    await session.execute(
-        table.update()
-        .where(table.c.pk == sa.bindparam("b_pk"))
-        .values(**stamp_values(dialect_name(session))),
-        rows,
-    )
+    await session.execute(stamped_update(dialect_name(session)), rows)
 
 
 def _insert(dialect: str, table: sa.Table) -> Any:
@@ -334,7 +326,6 @@ async def write_batch(
         rows.append(_dataset_row(source_id, remote_id, dump, derive, now))
         first_seen = known.first_seen if known is not None and previous is not None else now
         written.append(Written(remote_id, previous, derive, first_seen))
-    result.rederived = len(rederived)
     await _write_raw(session, source_id, list(latest.values()), stored, mapping_key)
     if rows:
         await _upsert_datasets(session, rows)
