@@ -62,6 +62,12 @@ class Portal:
     def page(self, request: httpx.Request) -> httpx.Response:
         raise NotImplementedError
 
+    def window(self, request: httpx.Request, start: str, size: str, first: int = 0) -> list[Any]:
+        """The items of the page asked by the ``start`` and ``size`` parameters (positions
+        counted from ``first``)."""
+        begin = int(request.url.params[start]) - first
+        return [p for _, p in self.items[begin : begin + int(request.url.params[size])]]
+
 
 class SocrataScroll(Portal):
     """Discovery API in id order, after ``scroll_id``."""
@@ -82,8 +88,7 @@ class SocrataOffset(Portal):
         return int(request.url.params["offset"])
 
     def page(self, request: httpx.Request) -> httpx.Response:
-        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
-        chosen = [p for _, p in self.items[offset : offset + limit]]
+        chosen = self.window(request, "offset", "limit")
         return httpx.Response(200, json={"results": chosen, "resultSetSize": len(self.items)})
 
 
@@ -94,8 +99,7 @@ class OdsExplore(Portal):
         return int(request.url.params["offset"])
 
     def page(self, request: httpx.Request) -> httpx.Response:
-        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
-        chosen = [p for _, p in self.items[offset : offset + limit]]
+        chosen = self.window(request, "offset", "limit")
         return httpx.Response(200, json=ods_samples.catalog_page(chosen, len(self.items)))
 
 
@@ -106,8 +110,7 @@ class OdsV1(Portal):
         return int(request.url.params["start"])
 
     def page(self, request: httpx.Request) -> httpx.Response:
-        start, rows = int(request.url.params["start"]), int(request.url.params["rows"])
-        chosen = [p for _, p in self.items[start : start + rows]]
+        chosen = self.window(request, "start", "rows")
         return httpx.Response(200, json={"nhits": len(self.items), "datasets": chosen})
 
 
@@ -119,7 +122,7 @@ class ArcgisSearch(Portal):
 
     def page(self, request: httpx.Request) -> httpx.Response:
         start, num = int(request.url.params["start"]), int(request.url.params["num"])
-        chosen = [p for _, p in self.items[start - 1 : start - 1 + num]]
+        chosen = self.window(request, "start", "num", first=1)
         following = start + num if start - 1 + num < len(self.items) else -1
         body = {
             "total": len(self.items),
