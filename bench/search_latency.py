@@ -338,11 +338,10 @@ def replicate(template: int, copies: int) -> str:
             )
             run(
                 text(
-                    "INSERT INTO search_doc "
-                    "(dataset_pk, rank_key, title_fr, title_en, body_fr, body_en) "
+                    "INSERT INTO search_doc (dataset_pk, rank_key, title_vector, vector) "
                     f"SELECT dataset_pk + {shift}, "
                     f"(rank_key & ~{PK_MASK}::bigint) | (dataset_pk + {shift}), "
-                    "title_fr, title_en, body_fr, body_en FROM search_doc "
+                    "title_vector, vector FROM search_doc "
                     f"WHERE dataset_pk <= {step}"
                 )
             )

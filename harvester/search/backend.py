@@ -139,28 +139,36 @@ class SqliteSearch:
         )
 
 
+_PG_TITLES = (
+    "setweight(to_tsvector('simple'::regconfig, :title_fr), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, :title_en), 'B')"
+)
+_PG_INSERT = (
+    "INSERT INTO search_doc(dataset_pk, rank_key, title_vector, vector) "
+    "SELECT :pk, :key, titles, titles || "
+    "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
+    "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
+    f"FROM (SELECT {_PG_TITLES} AS titles) AS document "
+    "ON CONFLICT (dataset_pk) DO UPDATE SET rank_key = excluded.rank_key, "
+    "title_vector = excluded.title_vector, vector = excluded.vector"
+)
+"""The vectors the generated columns before migration 0018 held (same expressions), from
+the texts as parameters: the texts themselves are not stored."""
+
+
 class PostgresSearch:
-    """Table ``search_doc``: stored generated tsvectors ``vector`` (titles and bodies) and
-    ``title_vector`` (titles), each under a GIN index, and the dataset's rank key
+    """Table ``search_doc``: tsvectors ``vector`` (titles and bodies, weights A–D) and
+    ``title_vector`` (titles, A–B), each under a GIN index, and the dataset's rank key
     (:mod:`harvester.search.rank`) under a btree, so a relevance page can walk matches in
-    rank order (migration 0008). Only visible datasets are indexed (withdrawal removes
+    rank order (migration 0008). The vectors are computed by the ``INSERT`` from the
+    analysed texts (migration 0018). Only visible datasets are indexed (withdrawal removes
     them)."""
 
     async def index(
         self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
     ) -> None:
         if docs:
-            await session.execute(
-                sa.text(
-                    "INSERT INTO search_doc"
-                    "(dataset_pk, rank_key, title_fr, title_en, body_fr, body_en) "
-                    "VALUES (:pk, :key, :title_fr, :title_en, :body_fr, :body_en) "
-                    "ON CONFLICT (dataset_pk) DO UPDATE SET rank_key = excluded.rank_key, "
-                    "title_fr = excluded.title_fr, title_en = excluded.title_en, "
-                    "body_fr = excluded.body_fr, body_en = excluded.body_en"
-                ),
-                await _keyed_params(session, docs),
-            )
+            await session.execute(sa.text(_PG_INSERT), await _keyed_params(session, docs))
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         if pks:

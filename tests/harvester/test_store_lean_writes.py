@@ -23,7 +23,7 @@ BEFORE = "0012_run_bytes_bigint"
 LZ4_COLUMNS = {
     ("dataset", "record"),
     ("raw_record", "payload"),
-    *(("search_doc", c) for c in ("title_fr", "title_en", "body_fr", "body_en", "vector")),
+    ("search_doc", "vector"),  # the texts it was generated from are gone since 0018
 }
 
 
@@ -190,7 +190,8 @@ async def test_postgresql_compresses_new_documents_with_lz4(
                 sa.text(
                     "SELECT c.relname, a.attname, a.attcompression::text FROM pg_attribute a "
                     "JOIN pg_class c ON c.oid = a.attrelid "
-                    "WHERE c.relname IN ('dataset', 'raw_record', 'search_doc') AND a.attnum > 0"
+                    "WHERE c.relname IN ('dataset', 'raw_record', 'search_doc') AND a.attnum > 0 "
+                    "AND NOT a.attisdropped"
                 )
             )
         }
