@@ -15,10 +15,31 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+
+def upsert(
+    dialect: str,
+    table: sa.Table,
+    keys: Sequence[str],
+    updated: Sequence[str],
+    *,
+    inserted: Mapping[str, Any] | None = None,
+) -> Any:
+    """``INSERT`` into ``table`` (SQLite's or PostgreSQL's dialect) that, on a conflict of
+    the unique ``keys``, sets the ``updated`` columns to the values proposed for insertion;
+    ``inserted`` adds values (literals or SQL) to the inserted row only."""
+    statement = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+    excluded = statement.excluded
+    if inserted:
+        statement = statement.values(**inserted)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={column: excluded[column] for column in updated}
+    )
 
 
 class BulkStatement:

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,7 +28,7 @@ from harvester.search.backend import search_backend
 from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
-from harvester.store.bulk import execute_many
+from harvester.store.bulk import execute_many, upsert
 from harvester.store.db import custom_plans, dialect_name
 from harvester.store.quality import index_quality
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
@@ -188,24 +187,19 @@ async def _rederive_datasets(session: AsyncSession, rows: list[dict[str, Any]]) 
     await session.execute(stamped_update(dialect_name(session)), rows)
 
 
-def _insert(dialect: str, table: sa.Table) -> Any:
-    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+_KEPT_ON_UPDATE = frozenset({"id", "source_id", "remote_id", "first_seen"})
+"""Dataset columns a re-harvest never changes."""
 
 
 def _dataset_upsert(dialect: str, columns: Sequence[str]) -> Any:
-    table = Dataset.__table__  # type: ignore[attr-defined]
-    statement = _insert(dialect, table)
-    keep_first_seen = {
-        column: getattr(statement.excluded, column)
-        for column in columns
-        if column not in ("id", "source_id", "remote_id", "first_seen")
-    }
-    if dialect == "sqlite":
-        # an inserted row gets its change position here, not from the insert trigger that
-        # would write it again (an update keeps the update trigger's stamp)
-        statement = statement.values(change_seq=NEXT_CHANGE_SEQ)
-    return statement.on_conflict_do_update(
-        index_elements=["source_id", "remote_id"], set_=keep_first_seen
+    # on SQLite an inserted row gets its change position here, not from the insert trigger
+    # that would write it again (an update keeps the update trigger's stamp)
+    return upsert(
+        dialect,
+        Dataset.__table__,  # type: ignore[attr-defined]
+        ["source_id", "remote_id"],
+        [column for column in columns if column not in _KEPT_ON_UPDATE],
+        inserted={"change_seq": NEXT_CHANGE_SEQ} if dialect == "sqlite" else None,
     )
 
 
@@ -260,13 +254,11 @@ async def _write_raw(
 
 
 def _raw_upsert(dialect: str) -> Any:
-    statement = _insert(dialect, RawRecord.__table__)  # type: ignore[attr-defined]
-    return statement.on_conflict_do_update(
-        index_elements=["source_id", "remote_id"],
-        set_={
-            c: getattr(statement.excluded, c)
-            for c in ("payload_hash", "payload", "content_type", "fetched_at", "mapping_key")
-        },
+    return upsert(
+        dialect,
+        RawRecord.__table__,  # type: ignore[attr-defined]
+        ["source_id", "remote_id"],
+        ["payload_hash", "payload", "content_type", "fetched_at", "mapping_key"],
     )
 
 

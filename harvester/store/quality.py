@@ -13,14 +13,13 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from catalog import conformity
 from catalog.model import DatasetRecord
 from harvester.quality_facts import QualityFacts, quality_facts
-from harvester.store.bulk import execute_many
+from harvester.store.bulk import execute_many, upsert
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset
@@ -65,12 +64,7 @@ def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> 
 
 def _quality_upsert(dialect: str, columns: Sequence[str]) -> Any:
     table = DatasetQuality.__table__  # type: ignore[attr-defined]
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=["dataset_pk"],
-        set_={c: getattr(statement.excluded, c) for c in columns if c != "dataset_pk"},
-    )
+    return upsert(dialect, table, ["dataset_pk"], [c for c in columns if c != "dataset_pk"])
 
 
 async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
