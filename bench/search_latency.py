@@ -59,7 +59,8 @@ FILTERS: dict[str, dict[str, list[str]]] = {
 }
 """The facet filters of a shape (values the simulator's corpus holds for half or more of
 its datasets); the LIKE baseline has none, so filtered shapes get no LIKE figure."""
-TARGET_P95_MS = 50.0
+TARGET_P95_MS = {"sqlite": 50.0, "postgresql": 150.0}
+"""Issue 7's targets: 100 k datasets on SQLite, 1 M on PostgreSQL."""
 
 
 async def build(url: str, n: int, seed: int) -> None:
@@ -188,6 +189,8 @@ async def measure(
     exhaustive: bool = False,
     shapes: list[str] | None = None,
 ) -> None:
+    import sqlalchemy as sa
+
     from harvester.search import facet_totals
     from harvester.search.engine import search
     from harvester.store.db import create_engine, session_factory
@@ -197,6 +200,10 @@ async def measure(
     started = time.perf_counter()
     if await facet_totals.refresh(sessions):
         print(f"  facet totals refreshed in {(time.perf_counter() - started) * 1000:,.0f} ms")
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            buffers = await connection.scalar(sa.text("SHOW shared_buffers"))
+        print(f"  PostgreSQL shared_buffers = {buffers} (docker/compose.yaml runs 2GB)")
     rows = []
     worst = 0.0
     stale_worst = 0.0
@@ -275,8 +282,9 @@ async def measure(
         "LIKE/search",
     ]
     print(table(headers, rows))
-    verdict = "met" if worst * 1000 <= TARGET_P95_MS else "MISSED"
-    print(f"  worst search p95 {worst * 1000:.1f} ms vs target {TARGET_P95_MS:.0f} ms: {verdict}")
+    target = TARGET_P95_MS[engine.dialect.name]
+    verdict = "met" if worst * 1000 <= target else "MISSED"
+    print(f"  worst search p95 {worst * 1000:.1f} ms vs target {target:.0f} ms: {verdict}")
     print(
         f"  (no stored totals, i.e. a new or upgraded database before the first tick: p95 "
         f"{stale_worst * 1000:.1f} ms)"

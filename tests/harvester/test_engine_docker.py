@@ -35,6 +35,17 @@ def test_compose_has_postgres_api_and_scalable_workers_with_health_checks() -> N
         assert depends["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_compose_sizes_postgresql_for_a_catalogue() -> None:
+    """PostgreSQL's 128 MB of buffers make a 1 M catalogue's searches read from the OS."""
+    db = _compose()["services"]["db"]
+    program, *arguments = db["command"]  # postgres -c name=value -c ...
+    settings = dict(argument.split("=", 1) for argument in arguments if argument != "-c")
+    assert program == "postgres"
+    assert settings["shared_buffers"] == "${POSTGRES_SHARED_BUFFERS:-2GB}"
+    assert set(settings) == {"shared_buffers", "effective_cache_size", "maintenance_work_mem"}
+    assert db["shm_size"] == "1g"
+
+
 def test_dockerfile_installs_the_package_and_serves() -> None:
     text = (DOCKER / "Dockerfile").read_text(encoding="utf-8")
     assert "pip install ." in text and "HEALTHCHECK" in text
