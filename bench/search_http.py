@@ -1,7 +1,7 @@
 """Benchmark: search over HTTP, `moisson serve --workers N`, under concurrent clients.
 
     .venv/bin/python bench/search_http.py --db /tmp/search100k.db [--workers 1,2]
-        [--clients 1,16] [--requests 400] [--url postgresql+asyncpg://…]
+        [--clients 1,16] [--requests 400] [--url postgresql+asyncpg://…] [--text-cache 0]
 
 ``bench/search_latency.py`` calls the search engine in one process; this one measures what
 a client of ``GET /api/v1/datasets`` sees: the real server (uvicorn, the app and its
@@ -13,8 +13,10 @@ reported. For every query shape, without and with all facets, it prints p50/p95/
 calls/s per number of server processes; the same-run baseline is one server process.
 
 The server runs with ``MOISSON_RATE_LIMIT=0`` (every client comes from 127.0.0.1) and no
-config file (nothing is synced into the benchmarked database). Text queries are never
-cached by Moisson; the empty query's facets are read from the stored totals.
+config file (nothing is synced into the benchmarked database). The empty query's facets
+are read from the stored totals; a text query's total and facets are cached per catalogue
+version, so a client repeating it measures its *next pages*: ``--text-cache 0`` makes the
+server count every call (``MOISSON_SEARCH_TEXT_CACHE``), the cost of a query's first page.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, workers: int, port: int, text_cache: int) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         MOISSON_DATABASE_URL=url,
@@ -135,6 +137,7 @@ def _serve(url: str, workers: int, port: int) -> subprocess.Popen[bytes]:
         MOISSON_CONFIG=str(Path(tempfile.gettempdir()) / "moisson-bench-no-config.toml"),
         MOISSON_LOG_LEVEL="WARNING",
         MOISSON_AUTO_MIGRATE="false",
+        MOISSON_SEARCH_TEXT_CACHE=str(text_cache),
     )
     command = [sys.executable, "-m", "harvester.cli", "serve", "--port", str(port)]
     command += ["--no-scheduler", "--workers", str(workers)]
@@ -162,6 +165,12 @@ def main() -> None:
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--requests", type=int, default=320, help="calls per cell")
     parser.add_argument("--shapes", default=",".join(QUERIES), help="query shapes to run")
+    parser.add_argument(
+        "--text-cache",
+        type=int,
+        default=512,
+        help="text queries the server keeps counted (0: count every call, a first page)",
+    )
     args = parser.parse_args()
     if args.url:
         url = args.url
@@ -169,6 +178,7 @@ def main() -> None:
         url = f"sqlite+aiosqlite:///{args.db}"
     else:
         raise SystemExit("give --db (an existing file built by search_latency.py) or --url")
+    target = TARGET_P95_MS["postgresql" if url.startswith("postgresql") else "sqlite"]
     shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
     unknown = [name for name in shapes if name not in QUERIES]
     if unknown:
@@ -181,7 +191,7 @@ def main() -> None:
     rows = []
     for workers in [int(w) for w in args.workers.split(",")]:
         port = _free_port()
-        server = _serve(url, workers, port)
+        server = _serve(url, workers, port, args.text_cache)
         try:
             with context.Pool(1) as pool:
                 for name in shapes:
@@ -203,8 +213,7 @@ def main() -> None:
                                     "all" if facets else "none",
                                     clients,
                                     f"{stats['p50']:.1f}",
-                                    f"{stats['p95']:.1f}"
-                                    + (" *" if stats["p95"] > TARGET_P95_MS else ""),
+                                    f"{stats['p95']:.1f}" + (" *" if stats["p95"] > target else ""),
                                     f"{stats['p99']:.1f}",
                                     f"{rate:.0f}",
                                     f"{1000 * server_cpu / len(latencies):.1f}",
@@ -230,7 +239,8 @@ def main() -> None:
                 "load CPU ms/call",
             ],
             rows,
-            title=f"GET /api/v1/datasets over HTTP (* p95 above {TARGET_P95_MS:.0f} ms)",
+            title=f"GET /api/v1/datasets over HTTP, text cache {args.text_cache} "
+            f"(* p95 above {target:.0f} ms)",
         )
     )
 

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         description="How long an SQLite read may run on the event loop before it moves to "
         "its connection's thread (0: every statement on the thread, as aiosqlite does).",
     )
+    search_text_cache: int = Field(
+        default=512,
+        ge=0,
+        description="Text queries whose total and facet counts an API process keeps per "
+        "catalogue version, so their next pages and the same query again read the page "
+        "alone (0: count on every call).",
+    )
     db_pool_size: int = Field(
         default=20,
         ge=1,

@@ -28,7 +28,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from harvester.search import cursor as cursors
-from harvester.search import ranked
+from harvester.search import facet_counts, ranked
 from harvester.search.backend import search_backend
 from harvester.search.facet_counts import cached_facets, cached_total
 from harvester.search.facets import FacetCounts, count_facets, dense_facets, facet_condition
@@ -36,7 +36,7 @@ from harvester.search.filters import Filters, conditions
 from harvester.search.planning import plan_for_values
 from harvester.search.query import ParsedQuery, parse_query
 from harvester.search.tables import dataset_facet
-from harvester.search.version import CatalogVersion
+from harvester.search.version import CatalogVersion, catalog_version
 from harvester.store.db import dialect_name
 from harvester.store.indexed import VisibleNewestFirst
 from harvester.store.tables import Dataset
@@ -360,20 +360,58 @@ async def _rows(
     return [(loaded[key], scores[key]) for key in wanted if key in loaded], len(found) > len(wanted)
 
 
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """A text query's capped total, whether it is exact, and its facet counts."""
+
+    total: int
+    exact: bool
+    facets: FacetCounts
+
+
+def _text_key(parsed: ParsedQuery, plan: _Plan, request: SearchRequest, *what: Any) -> Any:
+    """The cache key of what a text query counts (``what``), JSON-able: the analysed
+    query, the sort (a facet sample is the first matches in its order), the filters, the
+    caps and facets asked for."""
+    return [
+        "text",
+        *what,
+        parsed,
+        plan.sort,
+        request.filters.key(),
+        request.count_limit,
+        request.facet_sample,
+        list(request.facets),
+        request.facet_limit,
+    ]
+
+
 async def _postgres_ranked(
     session: AsyncSession,
     query: ranked.PostgresRankedQuery,
     plan: _Plan,
     request: SearchRequest,
     load: Load[RowT],
+    version: CatalogVersion | None,
 ) -> SearchResult[RowT]:
     """The whole search in one statement (:func:`ranked.read_once`), reading every match
     once when an upper bound of the matches says that costs less than walking each tier
     (:func:`ranked.materializes`). Same page, total and facets as the separate statements
-    below (SQLite's)."""
+    below (SQLite's). The total and facets are cached per catalogue ``version`` (read by
+    the caller when they are asked for): the next page, or the same query again, reads
+    the page alone."""
     after = _cursor_key(plan, request)  # a bad cursor fails before any statement
     sample = bool(request.facets)  # a ranked query always narrows: facets are sampled
     count = request.count or sample  # as below: a total is read for either
+    counts_key, counts = None, None
+    if count:
+        assert version is not None
+        counts_key = await facet_counts.cache_key(
+            session, _text_key(query.parsed, plan, request, "compound"), version
+        )
+        counts = facet_counts.cached(counts_key, text=True, counter="total_")
+        if counts is not None:
+            count = sample = False
     compound = ranked.compound(query.parsed)
     bound = None
     if count or compound:
@@ -389,13 +427,19 @@ async def _postgres_ranked(
             request.limit + 1,
             materialize=materialize,
             count_limit=request.count_limit if count else None,
-            facets=request.facets,
+            facets=request.facets if sample else (),
             facet_sample=request.facet_sample,
             facet_limit=request.facet_limit,
         )
         if found.complete:
             break
         materialize = False  # far more matches than the statistics said: walk
+    if count:
+        counts = Counts(found.total, found.exact, found.facets)
+        facet_counts.store(counts_key, counts, text=True)
+    if counts is not None:  # the cached counts, copied: the caller may change its result
+        found.total, found.exact = counts.total, counts.exact
+        found.facets = {name: list(values) for name, values in counts.facets.items()}
     page, more = await _rows(session, found.page, request.limit, load)
     next_cursor = None
     if more and page:
@@ -442,8 +486,11 @@ async def search_rows(
     plan = _plan(request, parsed, dialect, dense)
     await plan_for_values(session)
     query = ranked.ranked_query(parsed, request.filters, dialect, dense) if plan.ranked else None
+    if not parsed.empty and version is None and (request.count or request.facets):
+        version = await catalog_version(session)  # text counts are cached by version
     if isinstance(query, ranked.PostgresRankedQuery):
-        return await _postgres_ranked(session, query, plan, request, load)
+        assert version is not None or not (request.count or request.facets)
+        return await _postgres_ranked(session, query, plan, request, load, version)
     if query is not None:
         page, more = await _ranked_page(session, query, plan, request, load)
     else:
@@ -457,10 +504,20 @@ async def search_rows(
     if request.count or (request.facets and plan.narrowed):
         if not (more or request.cursor or request.offset):  # the page holds every match
             total, exact = len(page), True
-        elif query is not None:
-            total, exact = await ranked.total(session, query, request.count_limit)
-        elif not parsed.empty:  # text on the plain path (another sort, an offset, dates)
-            total, exact = await _total(session, plan, request.count_limit)
+        elif not parsed.empty:  # ranked, or on the plain path (another sort, an offset...)
+
+            async def count() -> tuple[int, bool]:
+                if query is not None:
+                    return await ranked.total(session, query, request.count_limit)
+                return await _total(session, plan, request.count_limit)
+
+            total, exact = await cached_total(
+                session,
+                _text_key(parsed, plan, request, "total"),
+                count,
+                version=version,
+                text=True,
+            )
         else:
             total, exact = await cached_total(
                 session,
@@ -485,6 +542,16 @@ async def search_rows(
             sample,
             limit=request.facet_limit,
             version=version,
+        )
+    elif request.facets and sample is not None:  # a text query's sample
+        facets, _ = await cached_facets(
+            session,
+            _text_key(parsed, plan, request, "facets", facets_exact),
+            request.facets,
+            sample,
+            limit=request.facet_limit,
+            version=version,
+            text=True,
         )
     else:
         facets = await count_facets(session, request.facets, sample, limit=request.facet_limit)

@@ -194,7 +194,8 @@ async def test_few_matches_are_read_once_and_many_are_walked(
 ) -> None:
     """Between the bound of a rare AND of words and that of a common word, the first search
     reads its matches once, the second walks its tiers; each is one statement beside the
-    planner settings, the estimate and the page's rows."""
+    planner settings, the catalogue version its counts are cached under, the estimate and
+    the page's rows."""
     _postgres(database_url)
     await _seed(database_url)
     await _analyzed(database_url)
@@ -210,9 +211,18 @@ async def test_few_matches_are_read_once_and_many_are_walked(
             result = await search(session, SearchRequest(q=q, facets=["format"]))
         assert (result.total, result.total_exact) == (matches, True)
         kinds = [" ".join(s.split()[:2]) for s in statements]
-        assert kinds == ["SELECT set_config('plan_cache_mode',", "EXPLAIN (FORMAT", *kinds[2:]]
-        assert len(kinds) == 4 and kinds[3] == "SELECT dataset.pk,", kinds
-        assert ("matches AS MATERIALIZED" in statements[2]) is once, q
+        assert (
+            kinds
+            == [
+                "SELECT set_config('plan_cache_mode',",
+                "SELECT (SELECT",  # the catalogue version
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text",  # and its horizon
+                "EXPLAIN (FORMAT",
+                *kinds[4:],
+            ]
+        )
+        assert len(kinds) == 6 and kinds[5] == "SELECT dataset.pk,", kinds
+        assert ("matches AS MATERIALIZED" in statements[4]) is once, q
 
 
 @pytest.fixture

@@ -1,0 +1,185 @@
+"""A text query's total and facet counts are cached per catalogue version: its next pages,
+or the same query asked again, read the page alone; a write counts afresh; distinct text
+queries do not evict the counts without text."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.app import create_app
+from harvester.search import engine as engine_module
+from harvester.search import facet_counts, ranked
+from harvester.search.engine import SearchRequest, SearchResult, search
+from harvester.search.filters import Filters
+from harvester.settings import Settings
+from harvester.store.db import create_engine, session_factory
+from tests.api import corpus
+from tests.harvester.search_support import every_page
+from tests.harvester.test_search_ranked import _seed
+
+FACETS = ["format", "licence", "keyword"]
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The counts searches make from here on: totals (``ranked.total``, ``engine._total``),
+    facet counts (``count_facets``) and PostgreSQL's one-statement reads that count
+    (``ranked.read_once`` with a cap or facets)."""
+    calls: list[str] = []
+
+    def spy(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        async def counting(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return await original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counting)
+
+    for module, name in (
+        (ranked, "total"),
+        (engine_module, "_total"),
+        (engine_module, "count_facets"),
+        (facet_counts, "count_facets"),
+    ):
+        spy(module, name)
+    read_once = ranked.read_once
+
+    async def reading(*args: Any, **kwargs: Any) -> Any:
+        if kwargs["count_limit"] is not None or kwargs["facets"]:
+            calls.append("read_once")
+        return await read_once(*args, **kwargs)
+
+    monkeypatch.setattr(ranked, "read_once", reading)
+    return calls
+
+
+async def _fresh(
+    sessions: async_sessionmaker[AsyncSession], request: SearchRequest
+) -> SearchResult[Any]:
+    """``request``'s first page, counted with every cache emptied."""
+    facet_counts.clear()
+    async with sessions() as session:
+        return await search(session, replace(request, cursor=None))
+
+
+async def _search(
+    sessions: async_sessionmaker[AsyncSession], request: SearchRequest
+) -> SearchResult[Any]:
+    async with sessions() as session:
+        return await search(session, request)
+
+
+@pytest.mark.parametrize("sort", ["relevance", "modified"])
+async def test_the_next_pages_of_a_text_query_count_nothing(
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    counted: list[str],
+    sort: Any,
+) -> None:
+    await _seed(database_url)
+    request = SearchRequest(q="parc", sort=sort, limit=6, facets=FACETS)
+    expected = await _fresh(sessions, request)
+    assert expected.total > 3 * request.limit and expected.facets["format"]
+
+    facet_counts.clear()
+    counted.clear()
+    first = await every_page(sessions, replace(request))
+    assert len(first) > 3
+    assert counted, "the first page counts"
+    counted.clear()
+    pages = await every_page(sessions, replace(request))
+    assert not counted, "every page of the same query, same catalogue: counted once"
+    for page in [*first, *pages]:
+        assert (page.total, page.total_exact) == (expected.total, expected.total_exact)
+        assert page.facets == expected.facets
+    assert [row.pk for p in pages for row in p.datasets] == [
+        row.pk for p in first for row in p.datasets
+    ]
+
+
+async def test_a_write_counts_a_text_query_afresh(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], counted: list[str]
+) -> None:
+    await _seed(database_url)
+    request = SearchRequest(q="parc", limit=5, facets=FACETS)
+    before = await _fresh(sessions, request)
+    counted.clear()
+    again = await _search(sessions, request)
+    assert (again.total, again.facets) == (before.total, before.facets) and not counted
+    assert not any(value == "XLS" for value, _ in before.facets["format"])
+
+    await corpus.write(
+        database_url,
+        "ville",
+        [corpus.record("new", {"fr": "Parc riverain"}, formats=["XLS"])],
+        now=corpus.LATER,
+    )
+    after = await _search(sessions, request)
+    assert counted, "a new catalogue version is counted"
+    assert after.total == before.total + 1
+    assert ("XLS", 1) in after.facets["format"]
+    fresh = await _fresh(sessions, request)
+    assert (after.total, after.facets) == (fresh.total, fresh.facets)
+
+
+async def test_distinct_text_queries_keep_the_counts_without_text(
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    counted: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await _seed(database_url)
+    monkeypatch.setattr(facet_counts, "TEXT_CACHE_SIZE", 2)
+    facet_counts.clear()
+    filtered = SearchRequest(limit=2, facets=FACETS, filters=Filters(facets={"format": ["CSV"]}))
+    counted.clear()
+    await _search(sessions, filtered)
+    assert counted, "the filter is counted once"
+    for word in ("parc", "piste", "budget", "arbre", "autobus"):
+        assert (await _search(sessions, SearchRequest(q=word, limit=2, facets=FACETS))).total
+    counted.clear()
+    await _search(sessions, filtered)
+    assert not counted, "five text queries later, the filter's counts are still kept"
+    await _search(sessions, SearchRequest(q="autobus", limit=2, facets=FACETS))
+    assert not counted, "the newest text query is kept"
+    await _search(sessions, SearchRequest(q="parc", limit=2, facets=FACETS))
+    assert counted, "the oldest of five text queries left a cache of two"
+
+
+@pytest.mark.parametrize("kept", [512, 0])
+async def test_the_api_keeps_as_many_text_queries_as_configured(
+    database_url: str, counted: list[str], monkeypatch: pytest.MonkeyPatch, kept: int
+) -> None:
+    """``MOISSON_SEARCH_TEXT_CACHE`` (0: every call counts)."""
+    monkeypatch.setattr(facet_counts, "TEXT_CACHE_SIZE", facet_counts.TEXT_CACHE_SIZE)
+    await _seed(database_url)
+    facet_counts.clear()
+    app = create_app(
+        Settings(database_url=database_url, auto_migrate=False, search_text_cache=kept)
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        calls = []
+        for _ in range(3):
+            counted.clear()
+            response = await client.get("/api/v1/datasets", params={"q": "parc", "limit": 2})
+            assert response.status_code == 200 and response.json()["total"] > 2
+            calls.append(bool(counted))
+    assert calls == ([True, False, False] if kept else [True, True, True])
