@@ -410,15 +410,14 @@ async def _postgres_ranked(
             session, _text_key(query.parsed, plan, request, "compound"), version
         )
         counts = facet_counts.cached(counts_key, text=True, counter="total_")
-        if counts is not None:
-            count = sample = False
     compound = ranked.compound(query.parsed)
-    bound = None
-    if count or compound:
-        bound = await ranked.estimated_bound(session, query.parsed)
+    bound = await ranked.estimated_bound(session, query.parsed)
+    # whether to read the matches once depends on the counts asked for, cached or not
     materialize = ranked.materializes(
         bound, count=count, sample=sample, compound=compound, limit=request.count_limit
     )
+    if counts is not None:
+        count = sample = False
     while True:
         found = await ranked.read_once(
             session,

@@ -49,7 +49,7 @@ def test_compound_queries_are_and_or_phrases() -> None:
     assert ranked.compound(parse_query('"pistes cyclables"'))
 
 
-def test_materializes_within_the_bound_for_a_sample_a_compound_query_or_a_small_total() -> None:
+def test_materializes_within_the_bound_for_a_sample_a_compound_query_or_few_matches() -> None:
     cap = ranked.MATERIALIZE_MATCHES
 
     def choose(bound: float | None, **kwargs: bool) -> bool:
@@ -59,7 +59,8 @@ def test_materializes_within_the_bound_for_a_sample_a_compound_query_or_a_small_
     assert choose(cap, sample=True) and choose(cap, compound=True)
     assert not choose(cap + 1, sample=True, compound=True, count=True)
     assert choose(10_001, count=True) and not choose(10_002, count=True)
-    assert not choose(5, count=False)  # a page alone: the walks stop early
+    page = ranked.PAGE_MATERIALIZE  # a page alone: the walk stops early unless matches are few
+    assert choose(page) and not choose(page + 1)
     assert not choose(None, sample=True)  # unknown: walk
     # an exhaustive total (CKAN action API) reads every match either way, within the bound
     uncapped = {"count": True, "sample": False, "compound": False, "limit": 10**9}
@@ -223,6 +224,31 @@ async def test_few_matches_are_read_once_and_many_are_walked(
         )
         assert len(kinds) == 6 and kinds[5] == "SELECT dataset.pk,", kinds
         assert ("matches AS MATERIALIZED" in statements[4]) is once, q
+
+
+async def test_a_page_alone_reads_a_rare_words_matches_once(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a total or facets, a word with few matches is read from its matches (a walk
+    of the rank keys would pass every row it is not in); one with more is walked."""
+    _postgres(database_url)
+    await _seed(database_url)
+    await _analyzed(database_url)
+    async with sessions() as session:
+        bound = await ranked.estimated_bound(session, parse_query("parc"))
+    assert bound is not None
+    expected = await _oracle(sessions, "parc")
+    for limit, once in ((int(bound), True), (int(bound) - 1, False)):
+        monkeypatch.setattr(ranked, "PAGE_MATERIALIZE", limit)
+        statements.clear()
+        async with sessions() as session:
+            result = await search(session, SearchRequest(q="parc", count=False, limit=5))
+        assert [row.remote_id for row in result.datasets] == expected[:5]
+        pages = [s for s in statements if "search_doc" in s and not s.startswith("EXPLAIN")]
+        assert len(pages) == 1 and ("matches AS MATERIALIZED" in pages[0]) is once
 
 
 @pytest.fixture
