@@ -4,7 +4,6 @@ its ``INSERT``, not the analysed texts they were generated from."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +11,6 @@ from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.search.text import search_document
-from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import alembic_config, upgrade_async
 from tests.api import corpus
 
@@ -25,13 +23,6 @@ def postgresql_url(database_url: str) -> str:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite indexes with FTS5 tables (search_fts, search_title)")
     return database_url
-
-
-@pytest.fixture
-async def sessions(postgresql_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(postgresql_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def _columns(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]:

@@ -4,7 +4,6 @@ queries do not evict the counts without text."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,19 +17,11 @@ from harvester.search import facet_counts, ranked
 from harvester.search.engine import SearchRequest, SearchResult, search
 from harvester.search.filters import Filters
 from harvester.settings import Settings
-from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
 from tests.harvester.search_support import every_page
 from tests.harvester.test_search_ranked import _seed
 
 FACETS = ["format", "licence", "keyword"]
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

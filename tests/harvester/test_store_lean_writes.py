@@ -6,7 +6,6 @@ position in the statement instead of a trigger that wrote each new row twice. Mi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,6 @@ from alembic import command
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.search.fields import FACETS
-from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import alembic_config, upgrade_async
 from tests.api import corpus
 
@@ -25,13 +23,6 @@ LZ4_COLUMNS = {
     ("raw_record", "payload"),
     ("search_doc", "vector"),  # the texts it was generated from are gone since 0018
 }
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
