@@ -369,21 +369,17 @@ class Counts:
     facets: FacetCounts
 
 
-def _text_key(parsed: ParsedQuery, plan: _Plan, request: SearchRequest, *what: Any) -> Any:
-    """The cache key of what a text query counts (``what``), JSON-able: the analysed
-    query, the sort (a facet sample is the first matches in its order), the filters, the
-    caps and facets asked for."""
-    return [
-        "text",
-        *what,
-        parsed,
-        plan.sort,
-        request.filters.key(),
-        request.count_limit,
-        request.facet_sample,
-        list(request.facets),
-        request.facet_limit,
-    ]
+def _text_key(
+    parsed: ParsedQuery, plan: _Plan, request: SearchRequest, what: str, *extra: Any
+) -> Any:
+    """The cache key of what a text query counts (``what``: its ``total``, its ``facets``
+    or both at once, ``compound``), JSON-able: the analysed query, the sort (a facet sample
+    is the first matches in its order), the filters, the cap, and for facets the sample,
+    the facets asked for and their limit."""
+    key = ["text", what, *extra, parsed, plan.sort, request.filters.key(), request.count_limit]
+    if what != "total":
+        key += [request.facet_sample, list(request.facets), request.facet_limit]
+    return key
 
 
 async def _postgres_ranked(

@@ -174,3 +174,17 @@ async def test_the_api_keeps_as_many_text_queries_as_configured(
             assert response.status_code == 200 and response.json()["total"] > 2
             calls.append(bool(counted))
     assert calls == ([True, False, False] if kept else [True, True, True])
+
+
+async def test_a_total_serves_requests_for_other_facets(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], counted: list[str]
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL counts a total and its facets in one statement, cached as one")
+    await _seed(database_url)
+    facet_counts.clear()
+    first = await _search(sessions, SearchRequest(q="parc", limit=2, facets=["format"]))
+    counted.clear()
+    other = await _search(sessions, SearchRequest(q="parc", limit=2, facets=["licence"]))
+    assert other.total == first.total and other.facets["licence"]
+    assert counted == ["count_facets"], "the total is the one counted for the first request"
