@@ -32,6 +32,7 @@ import structlog
 from connectors.base import Connector, RawRecord, SourceSpec
 from connectors.errors import HarvestError, RecordSkipped
 from connectors.registry import get_connector
+from harvester.positional import PickledByPosition
 from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.fields import PartnerInfo
 
@@ -63,7 +64,7 @@ def storable(text: str, limit: int | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class MappingError:
+class MappingError(PickledByPosition):
     """A record that failed to map, as the run report stores it (picklable)."""
 
     kind: str
@@ -86,7 +87,7 @@ class MappingError:
 
 
 @dataclass(slots=True)
-class Mapped:
+class Mapped(PickledByPosition):
     """The outcome of mapping one payload: prepared, skipped by the connector, or failed."""
 
     prepared: tuple[Dumped, Derived] | None = None

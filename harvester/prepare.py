@@ -19,13 +19,14 @@ import orjson
 from catalog.hashing import content_hash_of_dump
 from catalog.model import DatasetRecord
 from catalog.text import pick
+from harvester.positional import PickledByPosition
 from harvester.quality_facts import QualityFacts, quality_facts
 from harvester.search.fields import IndexFields, PartnerInfo, index_fields
 from harvester.search.text import SearchDocument, search_document
 
 
 @dataclass(slots=True)
-class Dumped:
+class Dumped(PickledByPosition):
     """A record as stored (``model_dump(mode="json")`` as JSON bytes) and its content hash.
     Bytes travel between processes much faster than nested dicts, and the JSON column
     writes them as they are (an ``orjson.Fragment``)."""
@@ -35,7 +36,7 @@ class Dumped:
 
 
 @dataclass(slots=True)
-class Derived:
+class Derived(PickledByPosition):
     """The columns, search text, facets and quality facts of a record."""
 
     fields: IndexFields

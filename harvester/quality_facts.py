@@ -12,10 +12,11 @@ from datetime import date, datetime
 from catalog import conformity
 from catalog.hvd import hvd_category
 from catalog.model import DatasetRecord
+from harvester.positional import PickledByPosition
 
 
 @dataclass(slots=True)
-class QualityFacts:
+class QualityFacts(PickledByPosition):
     """What the quality row of a record holds that depends on the record alone (picklable:
     a harvest may compute it in a mapping process)."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from catalog.model import DatasetRecord
 from catalog.text import pick
+from harvester.positional import PickledByPosition
 from harvester.search.text import fold
 
 FACETS: tuple[str, ...] = (
@@ -70,7 +71,7 @@ class PartnerInfo:
 
 
 @dataclass(slots=True)
-class IndexFields:
+class IndexFields(PickledByPosition):
     """Columns of ``dataset`` and rows of ``dataset_facet`` derived from one record."""
 
     title_sort: str

@@ -17,6 +17,7 @@ from typing import Literal
 import snowballstemmer
 
 from catalog.model import DatasetRecord
+from harvester.positional import PickledByPosition
 
 Language = Literal["fr", "en"]
 LANGUAGES: tuple[Language, ...] = ("fr", "en")
@@ -69,7 +70,7 @@ def stems(text: str, language: Language) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class SearchDocument:
+class SearchDocument(PickledByPosition):
     """What the full-text index stores for one dataset."""
 
     title_fr: str
