@@ -94,6 +94,8 @@ class Cut:
     sent: list[int] = field(default_factory=list)
     """Positions in ``raws`` of the records sent to the worker, in order."""
     mapping: asyncio.Future[list[Mapped]] | None = None
+    changed: int = 0
+    """Records its write found changed (mapped, by the worker or in process)."""
 
     @classmethod
     def of(cls, raws: list[RawRecord], connector: Connector) -> Cut:
@@ -165,6 +167,7 @@ async def _map_batch(
         if known is not None and known.unchanged(digest, mapping_key):
             items.append(Harvested(raw, None, digest))
             continue
+        cut.changed += 1
         mapped = premapped.get(index)
         if mapped is None:
             if partner is None:

@@ -293,18 +293,21 @@ async def _fetch_all(
     pending: Cut | None = None
     rest: Cut | None = None
     partner: PartnerInfo | None = None
+    quiet = False  # the last batch written had too few changes to use the worker
     now = utcnow()
     key = mapping_key(connector, spec)
     if isinstance(connector, BaseConnector):
         connector.seen = report.seen_ids  # one set of remote ids per run, not two
 
     async def write(cut: Cut) -> None:
+        nonlocal quiet
         try:
             await flush(sessions, run.source_id, cut, report, now, connector, key)
         except RunLost:
             raise
         except Exception as error:
             raise _WriteFailed(error) from error
+        quiet = cut.changed < mapping_pool.POOL.min_records
         tell(progress, run.seen, connector)
 
     try:
@@ -318,7 +321,10 @@ async def _fetch_all(
                 if len(batch) < batch_size:
                     continue
                 cut, batch = Cut.of(batch, connector), []
-                if mapping_pool.POOL.possible_for(connector):
+                # After a batch with too few changes for the worker, the next one is not
+                # read ahead (its write reads the stored state anyway, and maps what
+                # changed): an unchanged re-harvest reads each batch's state once.
+                if not quiet and mapping_pool.POOL.possible_for(connector):
                     partner = partner or await _partner(sessions, run.source_id)
                     await map_ahead(sessions, run.source_id, cut, key, connector, spec, partner)
                 if pending is not None:  # written while the worker maps ``cut``

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.base import RawRecord as FetchedRecord
 from connectors.base import SourceSpec
 from connectors.ckan import CkanConnector
-from harvester import mapping_pool
+from harvester import mapping_pool, runs
 from harvester.mapping_pool import MappingPool
 from harvester.prepare import derived, dumped
 from harvester.runs import run_harvest, source_spec
@@ -67,10 +67,12 @@ async def source(sessions: async_sessionmaker[AsyncSession]) -> str:
     return SOURCE
 
 
-async def _harvest(sessions: async_sessionmaker[AsyncSession], packages: list[dict[str, Any]]):
+async def _harvest(
+    sessions: async_sessionmaker[AsyncSession], packages: list[dict[str, Any]], batch_size=10
+):
     transport = httpx.MockTransport(PagedSearch(packages))
     async with httpx.AsyncClient(transport=transport) as client:
-        return await run_harvest(sessions, SOURCE, client, batch_size=10, full=True)
+        return await run_harvest(sessions, SOURCE, client, batch_size=batch_size, full=True)
 
 
 async def test_worker_batches_write_what_the_run_process_would(sessions, source, ready_pool):
@@ -174,3 +176,41 @@ async def test_an_unchanged_re_harvest_never_starts_the_pool(sessions, source, m
     assert again.unchanged == len(packages)
     assert (idle.batches_sent, idle.worker_pids()) == (0, [])
     idle.shutdown()
+
+
+async def test_after_a_batch_without_changes_the_next_is_not_read_ahead(
+    sessions, source, ready_pool, monkeypatch
+):
+    """An unchanged batch's state is read once, when it is written: the batch after one
+    without changes is not read ahead for the worker; what changed in it is mapped in
+    process and written all the same, and the batch after that is read ahead again."""
+    packages = mixed_packages()
+    assert len(packages) >= 15
+    first = await _harvest(sessions, packages, batch_size=3)
+    assert first.added == len(packages)
+    edited = [dict(p) for p in packages]
+    for package in edited[6:9]:  # the third batch of three
+        package["title"] = f"{package.get('title') or package['name']} (révisé)"
+    read_ahead: list[str] = []
+    original = runs.map_ahead
+
+    async def spy(sessions_, source_id, cut, *args):
+        read_ahead.append(cut.raws[0].remote_id)
+        return await original(sessions_, source_id, cut, *args)
+
+    monkeypatch.setattr(runs, "map_ahead", spy)
+    again = await _harvest(sessions, edited, batch_size=3)
+    assert (again.added, again.updated, again.unchanged) == (0, 3, len(packages) - 3)
+    first_of = [str(p["id"]) for p in edited[::3]]
+    # batch 1 is read ahead; 2 follows an unchanged batch, so does 3 (its changes are
+    # mapped when it is written); 4 follows a changed one; 5 and after follow unchanged ones
+    assert read_ahead == [first_of[0], first_of[3]]
+    async with sessions() as session:
+        titles = {
+            row.remote_id: row.title
+            for row in await session.scalars(
+                sa.select(Dataset).where(Dataset.remote_id.in_([str(p["id"]) for p in edited]))
+            )
+        }
+    for package in edited[6:9]:
+        assert titles[str(package["id"])].endswith("(révisé)")
