@@ -33,7 +33,7 @@ from connectors.base import Connector, RawRecord, SourceSpec
 from connectors.errors import HarvestError, RecordSkipped
 from connectors.registry import get_connector
 from harvester.positional import PickledByPosition
-from harvester.prepare import Derived, Dumped, derived, dumped
+from harvester.prepare import Derived, Dumped, derived, dumped, json_bytes
 from harvester.search.fields import PartnerInfo
 
 log = structlog.get_logger(__name__)
@@ -121,7 +121,7 @@ def packed(raws: list[RawRecord]) -> list[Packed] | None:
     None when a payload is not plain JSON."""
     try:
         return [
-            (raw.remote_id, orjson.dumps(raw.payload), raw.fetched_at, raw.content_type)
+            (raw.remote_id, json_bytes(raw.payload), raw.fetched_at, raw.content_type)
             for raw in raws
         ]
     except orjson.JSONEncodeError:

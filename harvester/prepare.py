@@ -50,10 +50,16 @@ class Derived(PickledByPosition):
     """A digest of all the above (:func:`derived_digest`): equal digests, equal rows."""
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as JSON, in a buffer of its own size: the bytes orjson returns keep room for
+    the worst case of escaping (~10× a long string's length) for as long as they are held."""
+    return memoryview(orjson.dumps(value)).tobytes()
+
+
 def dumped(record: DatasetRecord) -> Dumped:
     """``record`` as stored, with its content hash."""
     data = record.model_dump(mode="json")
-    return Dumped(orjson.dumps(data), content_hash_of_dump(data))
+    return Dumped(json_bytes(data), content_hash_of_dump(data))
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -214,3 +215,18 @@ async def test_after_a_batch_without_changes_the_next_is_not_read_ahead(
         }
     for package in edited[6:9]:
         assert titles[str(package["id"])].endswith("(révisé)")
+
+
+def test_payloads_sent_to_a_worker_hold_no_spare_room() -> None:
+    """A batch's payloads wait in the harvesting process until a worker takes them: each
+    is held in a buffer its own size, not the ~10× orjson reserves for escaping."""
+    payload = {"id": "x", "notes": "Données ouvertes de la Ville. " * 300}
+    tracemalloc.start()
+    try:
+        records = mapping_pool.packed([FetchedRecord("x", payload, utcnow())] * 20)
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert records is not None
+    assert [record[1] for record in records] == [orjson.dumps(payload)] * 20
+    assert held < 2 * sum(len(record[1]) for record in records)
