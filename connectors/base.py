@@ -75,6 +75,29 @@ class SeenSet(Protocol):
     def __len__(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RememberedPage:
+    """What one listing page gave: its datasets ``(remote id, payload)`` in order, the next
+    page's URL and the expected total it states."""
+
+    datasets: list[tuple[str, Any]]
+    next_url: str | None
+    total: int | None
+
+
+class PageMemo(Protocol):
+    """What pages gave in earlier runs, keyed by a digest of their bytes, for connectors
+    whose pages are costly to cut (``BaseConnector.uses_page_memo``): the run supplies it."""
+
+    async def recall(self, digest: str, /) -> RememberedPage | None:
+        """The page remembered under ``digest``, if its payloads are still the stored ones."""
+        ...
+
+    def remember(self, digest: str, page: RememberedPage, /) -> None:
+        """Keep what the page of ``digest`` gave, for the next run."""
+        ...
+
+
 class Connector(Protocol):
     """A platform connector: pages a remote catalogue and maps its records."""
 
@@ -125,6 +148,11 @@ class BaseConnector:
     seen: SeenSet | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""
+    uses_page_memo: ClassVar[bool] = False
+    """True when ``fetch()`` consults :attr:`page_memo`, which the run then supplies."""
+    page_memo: PageMemo | None = None
+    """What pages gave in earlier runs: a page fetched again byte for byte need not be cut
+    again (set by the run for connectors that say :attr:`uses_page_memo`)."""
 
     def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
         self.source = source

@@ -30,6 +30,7 @@ not taken up: that run starts afresh.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -44,7 +45,14 @@ from rdflib import URIRef
 
 from catalog.model import DatasetRecord
 from connectors import http
-from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.base import (
+    BaseConnector,
+    FetchStats,
+    ProbeResult,
+    RawRecord,
+    RememberedPage,
+    SourceSpec,
+)
 from connectors.dcat_rdf_graphs import dataset_graphs, dataset_subjects, load_payload, payload_of
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
 from connectors.dcat_rdf_pages import PageCut, cut_page
@@ -98,6 +106,14 @@ async def get_page(
     return Page(fetched.body, fetched.content_type, fetched.url)
 
 
+def page_digest(page: Page, format: str) -> str:
+    """What a page's cut depends on, digested: its URL, declared type, the format option and
+    its bytes (the run salts it with the mapping key, which covers the cutting code)."""
+    digest = hashlib.sha256(f"{page.url}\n{page.content_type}\n{format}\n".encode())
+    digest.update(page.body)
+    return digest.hexdigest()
+
+
 def _value_url(value: object, base: str) -> str | None:
     if isinstance(value, URIRef | RdfLiteral):
         text = str(value).strip()
@@ -142,6 +158,7 @@ class DcatRdfConnector(BaseConnector):
 
     platform: ClassVar[str] = "dcat_rdf"
     portable_mapping: ClassVar[bool] = True
+    uses_page_memo: ClassVar[bool] = True
     Options: ClassVar[type[BaseModel]] = DcatRdfOptions
     options: DcatRdfOptions
 
@@ -169,11 +186,20 @@ class DcatRdfConnector(BaseConnector):
         self.stats.cursor["stopped"] = reason
         log.warning("dcat_rdf %s: paging stopped (%s) %s", self.source.id, reason, context)
 
-    async def _page(self, url: str, number: int) -> tuple[PageCut, str]:
+    async def _page(self, url: str, number: int) -> tuple[RememberedPage, int | None]:
+        """The page at ``url``: its datasets with their payloads, its next page and stated
+        total (from the run's page memo when these bytes were cut before), and its CSW
+        match count (CSW answers are not memoized)."""
         page = await get_page(
             self.client, url, max_bytes=self.options.max_bytes, what=f"page {number}"
         )
         self.stats.bytes += len(page.body)
+        memo = self.page_memo
+        digest = page_digest(page, self.options.format) if memo is not None else ""
+        if memo is not None:
+            recalled = await memo.recall(digest)
+            if recalled is not None:
+                return recalled, None
         cut = cut_page(
             page.body,
             content_type=page.content_type,
@@ -182,7 +208,14 @@ class DcatRdfConnector(BaseConnector):
             max_bytes=self.options.max_bytes,
             what=f"page {number} of {url}",
         )
-        return cut, page.url
+        found = RememberedPage(
+            [(key, payload_of(subject, text, page.url)) for key, subject, text in cut.datasets],
+            hydra_next(cut.paging, page.url) or csw_next(cut, page.url),
+            hydra_total(cut.paging),
+        )
+        if memo is not None and cut.csw is None:
+            memo.remember(digest, found)
+        return found, cut.csw.matched if cut.csw else None
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the catalogue (``since`` is ignored: RDF catalogues have
@@ -205,33 +238,28 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             visited.add(url)
-            cut, final_url = await self._page(url, self.stats.pages + 1)
+            found, csw_matched = await self._page(url, self.stats.pages + 1)
             self.stats.pages += 1
             if self.stats.pages == 1:
-                hydra_expected = hydra_total(cut.paging)
-                csw_matched = cut.csw.matched if cut.csw else None
+                hydra_expected = found.total
                 self.stats.expected = hydra_expected or csw_matched
             fetched_at = datetime.now(UTC)
-            records = cut.datasets
+            records = found.datasets
             keys = [r[0] for r in records]
             if keys and keys == previous:
                 self._stop("repeated page", url=url)
                 return
             previous = keys
-            for key, subject, ntriples in records:
+            for key, payload in records:
                 if key in seen:
                     log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
                     continue
                 seen.add(key)
-                yield RawRecord(
-                    remote_id=key,
-                    payload=payload_of(subject, ntriples, final_url),
-                    fetched_at=fetched_at,
-                )
+                yield RawRecord(remote_id=key, payload=payload, fetched_at=fetched_at)
             self.stats.cursor.update(page=url, listed=listed)
             listed += len(records)
-            url = hydra_next(cut.paging, final_url) or csw_next(cut, final_url)
-            del cut, records
+            url = found.next_url
+            del found, records
         if hydra_expected is not None and listed < hydra_expected:
             self._stop("short listing", listed=listed, expected=hydra_expected)
             return

@@ -40,6 +40,7 @@ from harvester.run_close import CloseOptions, finish
 from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, map_ahead, tell
 from harvester.search.fields import PartnerInfo
 from harvester.store.datasets import source_partner
+from harvester.store.page_memo import RunPageMemo
 from harvester.store.tables import HarvestRun, Partner, Source
 from harvester.store.types import utcnow
 
@@ -296,8 +297,11 @@ async def _fetch_all(
     quiet = False  # the last batch written had too few changes to use the worker
     now = utcnow()
     key = mapping_key(connector, spec)
+    memo: RunPageMemo | None = None
     if isinstance(connector, BaseConnector):
         connector.seen = report.seen_ids  # one set of remote ids per run, not two
+        if connector.uses_page_memo and run.id is not None:
+            memo = connector.page_memo = RunPageMemo(sessions, run.source_id, run.id, key)
 
     async def write(cut: Cut) -> None:
         nonlocal quiet
@@ -308,6 +312,8 @@ async def _fetch_all(
         except Exception as error:
             raise _WriteFailed(error) from error
         quiet = cut.changed < mapping_pool.POOL.min_records
+        if memo is not None:
+            await memo.save()
         tell(progress, run.seen, connector)
 
     try:
@@ -356,6 +362,8 @@ async def _fetch_all(
                 await write(done)
             if rest.raws or report.errors or fatal is None:
                 await flush(sessions, run.source_id, rest, report, now, connector, key)
+            if memo is not None:
+                await memo.save(prune=fatal is None and connector.stats.complete)
         except RunLost as error:
             return error
         except Exception as error:  # e.g. a database error: end the run failed now, not

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import harvester.store.tables  # noqa: F401  (registers the tables on the metadata)
-from harvester.store import partnership_tables, registration_tables  # noqa: F401
+from harvester.store import page_memo, partnership_tables, registration_tables  # noqa: F401
 from harvester.store.db import create_engine
 
 target_metadata = SQLModel.metadata
