@@ -18,7 +18,6 @@ import resource
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +50,8 @@ def patch_stem_cache() -> None:
     """Memoize stems per word inside this process (measures the proposed fix)."""
     from harvester.search import text
 
-    original = text._stemmer.__wrapped__  # type: ignore[attr-defined]
-    text._stemmer = lru_cache(maxsize=2)(lambda language: _CachedStemmer(original(language)))  # type: ignore[assignment]
+    original = text.new_stemmer
+    text.new_stemmer = lambda language: _CachedStemmer(original(language))  # type: ignore[assignment]
 
 
 def _source(sim_url: str, platform: str) -> Any:

@@ -12,6 +12,11 @@ layer), never forked from the harvesting process and its threads; unlike a
 ``forkserver``, no idle server process stays resident beside them for the whole run
 (~70 MB). Until the first worker is ready, and whenever the pool breaks, batches are
 mapped in the harvesting process.
+
+When the harvesting process has to wait for a batch's results, it maps one part of a later
+batch still queued for the workers itself, in a thread (:meth:`BatchMapping.result`): when
+mapping is the slower side (DCAT pages), the waiting process's idle CPU takes a share of
+it, and the workers always keep work queued.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import multiprocessing
 import os
 import threading
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,8 +154,75 @@ def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -
     return out
 
 
-async def _joined(parts: list[asyncio.Future[list[Mapped]]]) -> list[Mapped]:
-    return [result for part in await asyncio.gather(*parts) for result in part]
+class BatchMapping:
+    """One batch's records being mapped, in parts of :data:`CHUNK` records: each in a worker
+    or, once :meth:`MappingPool.steal` took it before a worker started it, in a thread of
+    the harvesting process."""
+
+    def __init__(
+        self,
+        pool: MappingPool,
+        spec: SourceSpec,
+        partner: PartnerInfo,
+        chunks: list[list[Packed]],
+        parts: list[Future[list[Mapped]]],
+    ) -> None:
+        self._pool = pool
+        self._spec = spec
+        self._partner = partner
+        self._chunks: list[list[Packed] | None] = list(chunks)  # those no worker started
+        self._parts = parts
+        self._local: set[int] = set()  # parts stolen into the harvesting process
+
+    def done(self) -> bool:
+        return all(part.done() for part in self._parts)
+
+    @property
+    def stolen_parts(self) -> frozenset[int]:
+        """The positions of the parts mapped in the harvesting process."""
+        return frozenset(self._local)
+
+    def cancel(self) -> None:
+        for part in self._parts:
+            part.cancel()
+        self._pool.forget(self)
+
+    def steal(self, executor: ThreadPoolExecutor) -> Future[list[Mapped]] | None:
+        """Take the last part no worker has started and map it on ``executor``; None when
+        every part is started or done. Parts are queued in order, so those not started are
+        the last ones."""
+        for index in range(len(self._parts) - 1, -1, -1):
+            if index in self._local:
+                continue
+            records, self._chunks[index] = self._chunks[index], None
+            if records is None or not self._parts[index].cancel():
+                return None
+            local = executor.submit(map_records, self._spec, self._partner, records)
+            self._parts[index] = local
+            self._local.add(index)
+            return local
+        return None
+
+    async def result(self) -> list[Mapped]:
+        """The batch's results in order. If it must wait for a worker, the harvesting process
+        first takes one part no worker has started of a later batch (:meth:`MappingPool.steal`)
+        and maps it in its thread meanwhile: one part per wait, so the workers always keep
+        work queued. Raises what a worker raised (BrokenProcessPool)."""
+        stole = False
+        while True:
+            waiting = [part for part in self._parts if not part.done()]
+            for index, part in enumerate(self._parts):
+                if part.done():
+                    self._chunks[index] = None
+            if not waiting:
+                self._pool.forget(self)
+                return [result for part in self._parts for result in part.result()]
+            if not stole:
+                stole = True
+                self._pool.steal(after=self)
+            await asyncio.wait(
+                [asyncio.wrap_future(part) for part in waiting], return_when=FIRST_COMPLETED
+            )
 
 
 def _ready() -> bool:
@@ -175,8 +247,12 @@ class MappingPool:
         self.processes = processes
         self.min_records = min_records
         self.batches_sent = 0
+        self.parts_stolen = 0
         self.losses = 0
         self._executor: ProcessPoolExecutor | None = None
+        self._in_flight: list[BatchMapping] = []
+        self._thread: ThreadPoolExecutor | None = None
+        self._stolen: Future[list[Mapped]] | None = None
         self._warm: Future[bool] | None = None
         self._unavailable = False
         self._lock = threading.Lock()
@@ -238,24 +314,45 @@ class MappingPool:
 
     def submit(
         self, spec: SourceSpec, partner: PartnerInfo, raws: list[RawRecord]
-    ) -> asyncio.Future[list[Mapped]] | None:
+    ) -> BatchMapping | None:
         """Map ``raws`` in a worker; None when the pool is unavailable."""
         executor = self._executor
         records = packed(raws) if executor is not None else None
         if executor is None or records is None:
             return None
+        chunks = [records[start : start + CHUNK] for start in range(0, len(records), CHUNK)]
         try:
-            parts = [
-                asyncio.wrap_future(
-                    executor.submit(map_records, spec, partner, records[start : start + CHUNK])
-                )
-                for start in range(0, len(records), CHUNK)
-            ]
+            parts = [executor.submit(map_records, spec, partner, chunk) for chunk in chunks]
         except (BrokenProcessPool, RuntimeError) as error:
             self.broken(error)
             return None
         self.batches_sent += 1
-        return asyncio.ensure_future(_joined(parts))
+        batch = BatchMapping(self, spec, partner, chunks, parts)
+        self._in_flight = [*(b for b in self._in_flight if not b.done()), batch]
+        return batch
+
+    def forget(self, batch: BatchMapping) -> None:
+        """``batch`` is read or abandoned: no part of it is to be taken any more."""
+        self._in_flight = [b for b in self._in_flight if b is not batch]
+
+    def steal(self, after: BatchMapping) -> bool:
+        """Map in this process's thread the last part no worker has started of the newest
+        batch in flight after ``after``, unless the thread is still mapping one; whether a
+        part was taken."""
+        if self._stolen is not None and not self._stolen.done():
+            return False
+        self._stolen = None
+        if self._executor is None or after not in self._in_flight:
+            return False
+        later = self._in_flight[self._in_flight.index(after) + 1 :]
+        for batch in reversed(later):
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="moisson-map")
+            self._stolen = batch.steal(self._thread)
+            if self._stolen is not None:
+                self.parts_stolen += 1
+                return True
+        return False
 
     def broken(self, error: BaseException) -> None:
         """Drop a pool whose worker died; the next run starts a new one."""
@@ -269,8 +366,11 @@ class MappingPool:
     def shutdown(self) -> None:
         with self._lock:
             executor, self._executor, self._warm = self._executor, None, None
+            thread, self._thread = self._thread, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        if thread is not None:
+            thread.shutdown(wait=True, cancel_futures=True)
 
 
 POOL = MappingPool()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from sqlmodel import col
 
 from connectors.base import Connector, RawRecord, SourceSpec
 from harvester import mapping_pool
-from harvester.mapping_pool import Mapped, MappingError, storable
+from harvester.mapping_pool import BatchMapping, Mapped, MappingError, storable
 from harvester.search.fields import PartnerInfo
 from harvester.seen_ids import SeenIds
 from harvester.store.datasets import (
@@ -93,7 +92,7 @@ class Cut:
     digests: list[str] | None = None
     sent: list[int] = field(default_factory=list)
     """Positions in ``raws`` of the records sent to the worker, in order."""
-    mapping: asyncio.Future[list[Mapped]] | None = None
+    mapping: BatchMapping | None = None
     changed: int = 0
     """Records its write found changed (mapped, by the worker or in process)."""
 
@@ -137,7 +136,7 @@ async def _premapped(cut: Cut) -> dict[int, Mapped]:
     if cut.mapping is None:
         return {}
     try:
-        results = await cut.mapping
+        results = await cut.mapping.result()
     except BrokenProcessPool as error:
         mapping_pool.POOL.broken(error)
         return {}

@@ -8,6 +8,7 @@ stemming on both sides, so "energie" finds "Ã‰nergie" and "donnees" finds "donnÃ
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,9 +48,27 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
-@lru_cache(maxsize=2)
-def _stemmer(language: Language) -> snowballstemmer.stemmer:
+def new_stemmer(language: Language) -> snowballstemmer.stemmer:
+    """A stemmer for ``language``."""
     return snowballstemmer.stemmer("french" if language == "fr" else "english")
+
+
+_per_thread = threading.local()
+
+
+def _stemmer(language: Language) -> snowballstemmer.stemmer:
+    """This thread's stemmer for ``language``: a stemmer keeps state while it stems (PyStemmer
+    says not to share one between threads), and a harvesting process maps in two threads
+    (:mod:`harvester.mapping_pool`)."""
+    stemmers: dict[Language, snowballstemmer.stemmer] | None = getattr(
+        _per_thread, "stemmers", None
+    )
+    if stemmers is None:
+        stemmers = _per_thread.stemmers = {}
+    found = stemmers.get(language)
+    if found is None:
+        found = stemmers[language] = new_stemmer(language)
+    return found
 
 
 def words(text: str) -> list[str]:

@@ -11,6 +11,7 @@ import os
 import signal
 import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from harvester import mapping_pool, runs
 from harvester.mapping_pool import MappingPool
 from harvester.prepare import derived, dumped
 from harvester.runs import run_harvest, source_spec
+from harvester.search import text
 from harvester.search.fields import PartnerInfo
 from harvester.search.tables import dataset_facet
 from harvester.store.partnership_tables import DatasetQuality
@@ -158,6 +160,31 @@ async def test_a_dead_worker_falls_back_to_mapping_in_process(sessions, source, 
     assert run.added == len(packages)
 
 
+async def test_a_run_waiting_for_a_worker_maps_a_later_batchs_queued_part_itself(
+    ready_pool, monkeypatch
+):
+    """While a batch's results are awaited, the harvesting process takes the last part of
+    the next batch that no worker has started, maps it in its thread, and each batch's
+    results come back complete and in order, as mapping them in process gives them."""
+    monkeypatch.setattr(mapping_pool, "CHUNK", 3)
+    spec, partner = _spec(), PartnerInfo("portail", "public_body")
+    raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
+    records = mapping_pool.packed(raws)
+    assert records is not None
+    expected = mapping_pool.map_records(spec, partner, records)
+    stolen_before = ready_pool.parts_stolen
+
+    first = ready_pool.submit(spec, partner, raws[:9])
+    second = ready_pool.submit(spec, partner, raws[9:])
+    assert first is not None and second is not None
+    assert await first.result() == expected[:9]
+    assert ready_pool.parts_stolen == stolen_before + 1
+    assert first.stolen_parts == frozenset(), "never the part it waits for"
+    assert second.stolen_parts == {1}, "the last of the next batch's two parts"
+    assert await second.result() == expected[9:]
+    assert ready_pool.parts_stolen == stolen_before + 1, "no later batch to take from"
+
+
 def test_connectors_that_are_not_portable_stay_in_process(pool: MappingPool) -> None:
     class Patched(CkanConnector):
         """A subclass the worker's registry would not know."""
@@ -215,6 +242,18 @@ async def test_after_a_batch_without_changes_the_next_is_not_read_ahead(
         }
     for package in edited[6:9]:
         assert titles[str(package["id"])].endswith("(révisé)")
+
+
+def test_each_mapping_thread_stems_with_its_own_stemmer() -> None:
+    """A stemmer keeps state while it stems: the thread that maps stolen parts must not
+    share the harvesting thread's."""
+    here = text._stemmer("fr")
+    assert text._stemmer("fr") is here and text._stemmer("en") is not here
+    with ThreadPoolExecutor(1) as other:
+        there = other.submit(text._stemmer, "fr").result()
+        assert there is not here
+        assert other.submit(text._stemmer, "fr").result() is there
+    assert text.stems("Bibliothèques publiques", "fr") == ["bibliothequ", "publiqu"]
 
 
 def test_payloads_sent_to_a_worker_hold_no_spare_room() -> None:
