@@ -195,8 +195,8 @@ class DcatRdfConnector(BaseConnector):
         )
         self.stats.bytes += len(page.body)
         memo = self.page_memo
-        digest = page_digest(page, self.options.format) if memo is not None else ""
         if memo is not None:
+            digest = page_digest(page, self.options.format)
             recalled = await memo.recall(digest)
             if recalled is not None:
                 return recalled, None

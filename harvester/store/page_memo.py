@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
 
 from connectors.base import RememberedPage
+from harvester.store.bulk import upsert
 from harvester.store.datasets import payload_hash
+from harvester.store.db import dialect_name
 from harvester.store.tables import RawRecord
 from harvester.store.types import JSONDocument
 
@@ -65,8 +67,6 @@ class RunPageMemo:
         self._salt = (mapping_key or "").encode()
         self._new: dict[str, dict[str, Any]] = {}
         self._recalled: list[str] = []
-        self.recalled = 0
-        """Pages this run took from the memo (for reports and tests)."""
 
     def _key(self, digest: str) -> str:
         return hashlib.sha256(self._salt + digest.encode()).hexdigest()
@@ -91,7 +91,6 @@ class RunPageMemo:
                 return None
             datasets.append((remote_id, found[1]))
         self._recalled.append(key)
-        self.recalled += 1
         return RememberedPage(datasets, row.next_url, row.total)
 
     def remember(self, digest: str, page: RememberedPage, /) -> None:
@@ -120,13 +119,10 @@ class RunPageMemo:
         table = PageMemoRow.__table__  # type: ignore[attr-defined]
         async with self._sessions() as session, session.begin():
             if new:
+                columns = ["entries", "next_url", "total", "run_id"]
+                statement = upsert(dialect_name(session), table, ["source_id", "digest"], columns)
                 await session.execute(
-                    sa.delete(table).where(
-                        table.c.source_id == self._source_id, table.c.digest.in_(list(new))
-                    )
-                )
-                await session.execute(
-                    sa.insert(table),
+                    statement,
                     [
                         {"source_id": self._source_id, "digest": key, "run_id": self._run_id}
                         | values

@@ -117,6 +117,9 @@ async def test_a_payload_stored_since_sends_its_page_to_be_cut(sessions, source,
             sa.select(RawRecord.payload_hash).where(RawRecord.remote_id == "4")
         )
     assert stored == real_hash, "the page's own payload is stored again"
+    cuts.clear()
+    await _harvest(sessions, pages)
+    assert cuts == [], "the page's row, written again, holds the stored hashes"
 
 
 async def test_another_mapping_key_cuts_every_page_again(sessions, source, cuts):
