@@ -2,6 +2,12 @@
 
 Matching uses the same analysis as the index (fold, then stem as French and as English), so
 "bibliothèques" highlights "Bibliothèque". The text is HTML-escaped; only ``<mark>`` is added.
+
+A page of results highlights some forty texts; reading each word by word cost ~1 ms per
+search. A text is now folded in place as bytes (:mod:`harvester.search.aligned_fold`) and
+only the words beginning with an anchor of the query's stems are stemmed; texts that cannot
+be folded so (characters beyond Windows-1252, "ß"), and queries without anchors, are still
+read word by word. Both ways give the same snippets.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from harvester.search.aligned_fold import aligned_fold
 from harvester.search.query import ParsedQuery
 from harvester.search.text import STOPWORDS, fold, stem_word
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SPACE = ord(" ")
 
 
 STEM_CHANGE_MAX = 3
@@ -83,9 +91,41 @@ def query_stems(query: ParsedQuery) -> Stems:
     )
 
 
-def _scan(text: str, stems: Stems, max_words: int | None) -> tuple[list[re.Match[str]], int | None]:
-    """The words of ``text`` and the index of the first matching one. With ``max_words``,
-    only as far as one word past the window around it: the rest changes no snippet."""
+def _matched_spans(text: str, stems: Stems) -> tuple[list[tuple[int, int]], bytes] | None:
+    """The offsets of the words of ``text`` that match, in order, found without reading
+    every word: the words whose folded form begins with an anchor (a stem but its last
+    :data:`STEM_CHANGE_MAX` letters is a prefix of the folded word it stems), each then
+    stemmed; and the text's word mask. None when this cannot tell (no anchors; a text
+    :func:`aligned_fold` leaves)."""
+    if stems.anchors is None:
+        return None
+    found = aligned_fold(text)
+    if found is None:
+        return None
+    folded, mask = found.folded, found.mask
+    starts: set[int] = set()
+    for anchor in stems.anchors:
+        needle = anchor.encode("ascii")
+        position = folded.find(needle)
+        while position >= 0:
+            if position == 0 or mask[position - 1] == _SPACE:
+                starts.add(position)
+            position = folded.find(needle, position + 1)
+    spans = []
+    for start in sorted(starts):
+        end = mask.find(b" ", start)
+        end = len(mask) if end < 0 else end
+        if stems.match(text[start:end]):
+            spans.append((start, end))
+    return spans, mask
+
+
+def _spans_by_words(
+    text: str, stems: Stems, max_words: int | None
+) -> tuple[list[tuple[int, int]], int, int]:
+    """Word by word: the offsets of the matching words, and the first and last offset of
+    the snippet. With ``max_words``, only as far as one word past the window around the
+    first match: the rest changes no snippet."""
     words: list[re.Match[str]] = []
     first_hit = stop = None
     for word in _WORD.finditer(text):
@@ -97,31 +137,69 @@ def _scan(text: str, stems: Stems, max_words: int | None) -> tuple[list[re.Match
                     stop = max(0, first_hit - max_words // 3) + max_words + 1
         elif stop is not None and len(words) >= stop:
             break
-    return words, first_hit
-
-
-def highlight(text: str, stems: Stems, *, max_words: int | None = None) -> str | None:
-    """``text`` escaped with matching words marked, or None if nothing matched. With
-    ``max_words``, a window of that many words around the first match (``…`` on cut sides)."""
-    if not may_match(text, stems):
-        return None
-    words, first_hit = _scan(text, stems, max_words)
     if first_hit is None:
-        return None
+        return [], 0, len(text)
     first, last = 0, len(words)
     if max_words is not None and len(words) > max_words:
         first = max(0, min(first_hit - max_words // 3, len(words) - max_words))
         last = first + max_words
     # the window starts at or before the first match: only its words need matching
-    marked = [i for i in range(first_hit, last) if stems.match(words[i].group())]
+    spans = [words[i].span() for i in range(first_hit, last) if stems.match(words[i].group())]
     start = words[first].start() if first else 0
     end = words[last - 1].end() if last < len(words) else len(text)
+    return spans, start, end
+
+
+@lru_cache(maxsize=512)
+def _words(count: int) -> re.Pattern[bytes]:
+    """``count`` words from the start of a word mask, with what separates them."""
+    return re.compile(rb"(?: *+a++){%d}" % count)
+
+
+def _after_words(mask: bytes, count: int) -> int:
+    """The offset just past the first ``count`` words of a word mask that has as many."""
+    found = _words(count).match(mask)
+    assert found is not None
+    return found.end()
+
+
+def _window(mask: bytes, first_match: int, max_words: int) -> tuple[int, int]:
+    """The offsets of the window of ``max_words`` words around the match at
+    ``first_match`` in a text of word mask ``mask``: a third of the words before it, as
+    far as the text allows (as :func:`_spans_by_words` cuts it)."""
+    spaced = b" " + mask  # a word starts where " a" is, one byte later here
+    before = spaced.count(b" a", 0, first_match)
+    count = before + spaced.count(b" a", first_match)
+    if count <= max_words:
+        return 0, len(mask)
+    first = max(0, min(before - max_words // 3, count - max_words))
+    last = first + max_words
+    start = mask.index(b"a", _after_words(mask, first)) if first else 0
+    end = _after_words(mask, last) if last < count else len(mask)
+    return start, end
+
+
+def highlight(text: str, stems: Stems, *, max_words: int | None = None) -> str | None:
+    """``text`` escaped with matching words marked, or None if nothing matched. With
+    ``max_words``, a window of that many words around the first match (``…`` on cut sides)."""
+    matched = _matched_spans(text, stems)
+    if matched is None:
+        if not may_match(text, stems):
+            return None
+        spans, start, end = _spans_by_words(text, stems, max_words)
+    else:
+        spans, mask = matched
+        if not spans:
+            return None
+        start, end = (0, len(text)) if max_words is None else _window(mask, spans[0][0], max_words)
+        spans = [span for span in spans if span[1] <= end]
+    if not spans:
+        return None
     out, position = [], start
-    for i in marked:  # escaping is per character: the text between marks goes at once
-        word = words[i]
-        out.append(html.escape(text[position : word.start()]))
-        out.append(f"<mark>{html.escape(word.group())}</mark>")
-        position = word.end()
+    for word_start, word_end in spans:  # escaping is per character: text between marks at once
+        out.append(html.escape(text[position:word_start]))
+        out.append(f"<mark>{html.escape(text[word_start:word_end])}</mark>")
+        position = word_end
     out.append(html.escape(text[position:end]))
     snippet = "".join(out).strip()
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")

@@ -62,3 +62,138 @@ def test_a_window_of_words_around_the_first_match() -> None:
     assert near_end == "…" + " ".join(words[30:50]) + " <mark>patrimoine</mark> " + (
         " ".join(words[51:60])
     )
+
+
+# -- the fast path (candidate words by their anchors) gives what reading every word gives --
+
+QUERIES = [
+    "données",
+    "patrimoine",
+    "esturgeon",
+    "pistes cyclables",
+    "indicateurs santé",
+    "qualité de l'air",
+    "énergie",
+    "vélo",
+    "transport",
+    "budget",
+    "écoles",
+    "arbres",
+    "water",
+    "health",
+    "bike paths",
+    "bolsa",
+    "família",
+    "strasse",
+    "fichier",
+    "cœur",
+    "eau",
+]
+EDGE_TEXTS = [
+    "Données ouvertes ; DONNÉES brutes, données-test et données_test",
+    "donne\u0301es brutes et données",  # a combining mark: offsets would drift
+    "Königstraße et STRAẞE, données",  # characters folding to two
+    "Liste des ﬁchiers — données",  # a ligature
+    "Ｄｏｎｎéｅｓ pleine chasse et données",  # compatibility forms fold to ASCII
+    "²données ½ données³",
+    "CŒUR du patrimoine, cœur",
+    "",
+    "…",
+]
+
+
+def _texts() -> list[str]:
+    import orjson
+
+    from simulator.corpus import Corpus, CorpusSpec
+    from tests.paths import FIXTURES
+
+    texts = list(EDGE_TEXTS)
+    corpus = Corpus(CorpusSpec(seed=7, n=60))
+    for index in corpus.indices:
+        dataset = corpus.dataset(index)
+        texts += [*dataset.title, *dataset.description]
+
+    def strings(value: object) -> None:
+        if isinstance(value, str) and " " in value:  # text, not codes or URLs
+            texts.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                strings(item)
+
+    for path in sorted((FIXTURES / "ckan").glob("*package_s*.json")):
+        strings(orjson.loads(path.read_bytes()))
+    return list(dict.fromkeys(texts))
+
+
+def test_the_fast_path_marks_what_reading_every_word_marks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Real portal texts (the recorded CKAN answers), the simulator's bilingual corpus and
+    edge cases, every query, with and without a window: same snippets both ways."""
+    from harvester.search import highlight as module
+
+    texts = _texts()
+    assert len(texts) > 1_000
+    cases = [
+        (text, query_stems(parse_query(query)), max_words)
+        for query in QUERIES
+        for text in texts
+        for max_words in (None, 5, 30)
+    ]
+    fast = [highlight(text, stems, max_words=max_words) for text, stems, max_words in cases]
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_matched_spans", lambda text, stems: None)
+        slow = [highlight(text, stems, max_words=max_words) for text, stems, max_words in cases]
+    differing = [
+        (case[0][:60], case[2]) for case, a, b in zip(cases, fast, slow, strict=True) if a != b
+    ]
+    assert not differing
+    assert sum(snippet is not None for snippet in fast) > 500  # the cases do match
+
+
+def test_the_fast_path_serves_regular_texts_and_leaves_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harvester.search import highlight as module
+
+    stems = query_stems(parse_query("données"))
+    calls: list[str] = []
+    by_words = module._spans_by_words
+
+    def spy(text: str, stems: object, max_words: int | None) -> object:
+        calls.append(text)
+        return by_words(text, stems, max_words)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_spans_by_words", spy)
+    assert highlight("Les DONNÉES ouvertes", stems) == "Les <mark>DONNÉES</mark> ouvertes"
+    assert calls == []
+    assert highlight("Straße des données", stems) == "Straße des <mark>données</mark>"
+    assert calls == ["Straße des données"]  # "ß" folds to two letters: read word by word
+    assert highlight("Les données ≥ 5", stems) == "Les <mark>données</mark> ≥ 5"
+    assert calls[1:] == ["Les données ≥ 5"]  # not a Windows-1252 character
+
+
+def test_aligned_fold_folds_each_word_in_place_or_gives_up() -> None:
+    import re
+
+    from harvester.search.aligned_fold import CODEC, aligned_fold
+    from harvester.search.text import fold
+
+    for text in [*EDGE_TEXTS, *_texts()[:300], "Énergie — l’œuvre", "ÇA VA", "Ÿ ª²"]:
+        found = aligned_fold(text)
+        if found is None:
+            continue
+        folded = found.folded.decode(CODEC)
+        assert len(folded) == len(found.mask) == len(text)
+        words = [(m.span(), m.group()) for m in re.finditer(r"\w+", text)]
+        assert [(m.span(), m.group()) for m in re.finditer(rb"a+", found.mask)] == [
+            (span, b"a" * len(word)) for span, word in words
+        ]
+        assert [folded[a:b] for (a, b), _ in words] == [fold(word) for _, word in words], text
+    assert aligned_fold("Énergie à Québec").folded == b"energie a quebec"  # type: ignore[union-attr]
+    for odd in ("Straße", "½ litre", "µg", "≥ 5", "donne\u0301es", "nul\x00"):
+        assert aligned_fold(odd) is None, odd
