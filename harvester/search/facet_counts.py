@@ -65,11 +65,9 @@ async def cached_facets(
     saves reading it again; ``text``: the candidates match a text query."""
     version = version or await catalog_version(session)
     if candidates is None:
-        stored = await facet_totals.latest_counts(session, names, limit=limit)
+        stored = await _stored_totals(session, names, limit, version)
         if stored is not None:
-            current = stored[0] == facet_totals.version_key(version)
-            stats["stored" if current else "stale"] += 1
-            return stored[1], current
+            return stored
     counts = await _cached(
         session,
         ("facets", request_key, tuple(names), limit),
@@ -77,6 +75,31 @@ async def cached_facets(
         version,
         text=text,
     )
+    return {name: list(values) for name, values in counts.items()}, True
+
+
+async def _stored_totals(
+    session: AsyncSession, names: Sequence[str], limit: int, version: CatalogVersion
+) -> tuple[FacetCounts, bool] | None:
+    """The stored whole-catalogue totals and whether they are of ``version``; None if none
+    are stored. Totals of the current version are kept like other counts: a refresh would
+    store the same ones, and the catalogue's first page read them on every call (~1.3 ms
+    of 5 at 100 k datasets, SQLite)."""
+    current_key = facet_totals.version_key(version)
+    key = ("totals", str(session.get_bind().engine.url), current_key, tuple(names), limit)
+    counts = _cache.get(key)
+    if counts is not None:
+        _cache.move_to_end(key)
+    else:
+        stored = await facet_totals.latest_counts(session, names, limit=limit)
+        if stored is None:
+            return None
+        if stored[0] != current_key:
+            stats["stale"] += 1
+            return stored[1], False
+        counts = stored[1]
+        store(key, counts)
+    stats["stored"] += 1
     return {name: list(values) for name, values in counts.items()}, True
 
 

@@ -308,3 +308,50 @@ async def test_writers_go_on_while_the_totals_are_counted(
         )
     assert stored == before != await _fresh_count(sessions)
     assert await _stored(sessions) is None, "the write moved the catalogue past the totals"
+
+
+async def test_current_totals_are_read_once_per_catalogue_version(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The catalogue's first page read the stored totals on every call; current ones are
+    now kept until the catalogue changes, stale ones are read again each time (a refresh
+    may land at any moment)."""
+    await _seed(sessions, database_url)
+    assert await facet_totals.refresh(sessions)
+    reads: list[int] = []
+    latest_counts = facet_totals.latest_counts
+
+    async def spy(*args: object, **kwargs: object) -> object:
+        reads.append(1)
+        return await latest_counts(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(facet_totals, "latest_counts", spy)
+    facet_counts.clear()
+    request = SearchRequest(limit=1, facets=["format"])
+    results = []
+    for _ in range(3):
+        async with sessions() as session:
+            results.append(await search(session, request))
+    assert len(reads) == 1
+    assert (
+        results[0].facets
+        == results[2].facets
+        == {"format": (await _fresh_count(sessions))["format"]}
+    )
+    results[0].facets["format"].clear()  # a caller's copy: the kept counts are not touched
+    async with sessions() as session:
+        assert (await search(session, request)).facets == results[2].facets
+
+    new = corpus.record("new", {"fr": "Nouveau"}, formats=["XLS"])
+    await corpus.write(database_url, "ville", [new], now=corpus.LATER)
+    for _ in range(2):
+        async with sessions() as session:
+            assert not (await search(session, request)).facets_exact
+    assert len(reads) == 3, "stale totals are read on each call"
+    assert await facet_totals.refresh(sessions)
+    for _ in range(2):
+        async with sessions() as session:
+            fresh = await search(session, request)
+    assert len(reads) == 4 and fresh.facets_exact and ("XLS", 1) in fresh.facets["format"]
