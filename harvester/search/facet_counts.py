@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from harvester.search import facet_totals
-from harvester.search.facets import FacetCounts, count_facets
+from harvester.search.facets import FacetCounts, count_facets, dense_facets
 from harvester.search.version import CatalogVersion, catalog_version
 
 CACHE_SIZE = 256
@@ -101,6 +101,30 @@ async def _stored_totals(
         store(key, counts)
     stats["stored"] += 1
     return {name: list(values) for name, values in counts.items()}, True
+
+
+async def cached_dense(
+    session: AsyncSession, filters: dict[str, list[str]], version: CatalogVersion | None
+) -> frozenset[str]:
+    """:func:`~harvester.search.facets.dense_facets`, kept per catalogue version when the
+    caller has read it (a filtered search read the stored totals for it on every call). It
+    only chooses how a filter is tested, never what matches: a refresh of stale totals
+    within one version may change it, and the cached choice stays as good."""
+    if not filters or version is None:
+        return await dense_facets(session, filters)
+    key = (
+        "dense",
+        str(session.get_bind().engine.url),
+        facet_totals.version_key(version),
+        tuple(sorted((facet, tuple(values)) for facet, values in filters.items())),
+    )
+    found: frozenset[str] | None = _cache.get(key)
+    if found is None:
+        found = await dense_facets(session, filters)
+        store(key, found)
+    else:
+        _cache.move_to_end(key)
+    return found
 
 
 async def cached_total(

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.runs import run_harvest
-from harvester.search import facet_counts, facet_totals
-from harvester.search.engine import SearchRequest, search
+from harvester.search import facet_counts, facet_totals, facets
+from harvester.search.engine import SearchRequest, load_datasets, search, search_rows
 from harvester.search.facets import count_facets
 from harvester.search.fields import FACETS
+from harvester.search.filters import Filters
 from harvester.search.tables import facet_total
 from harvester.search.version import catalog_version
 from harvester.store.tables import Dataset, HarvestRun
@@ -355,3 +356,40 @@ async def test_current_totals_are_read_once_per_catalogue_version(
         async with sessions() as session:
             fresh = await search(session, request)
     assert len(reads) == 4 and fresh.facets_exact and ("XLS", 1) in fresh.facets["format"]
+
+
+async def test_dense_filters_are_judged_once_per_catalogue_version(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which filters a search tests by probes comes from the stored totals: read once per
+    catalogue version when the caller gives it (the API does), every call otherwise."""
+    await _seed(sessions, database_url)
+    assert await facet_totals.refresh(sessions)
+    monkeypatch.setattr(facets, "DENSE_MIN", 3)  # "CSV": 4 of the 12 datasets
+    judged: list[dict[str, list[str]]] = []
+    dense_facets = facets.dense_facets
+
+    async def spy(session: AsyncSession, chosen: dict[str, list[str]]) -> frozenset[str]:
+        judged.append(chosen)
+        return await dense_facets(session, chosen)
+
+    monkeypatch.setattr(facet_counts, "dense_facets", spy)
+    facet_counts.clear()
+    request = SearchRequest(limit=2, filters=Filters(facets={"format": ["CSV"]}))
+    pages = []
+    for _ in range(3):
+        async with sessions() as session:
+            version = await catalog_version(session)
+            pages.append(await search_rows(session, request, load_datasets, version=version))
+    assert judged == [{"format": ["CSV"]}]
+    assert [d.id for d in pages[0].datasets] == [d.id for d in pages[2].datasets]
+    async with sessions() as session:
+        await search(session, request)  # no version given: judged afresh
+    assert len(judged) == 2
+    await corpus.write(database_url, "ville", [corpus.record("new", {"fr": "N"})], now=corpus.LATER)
+    async with sessions() as session:
+        version = await catalog_version(session)
+        await search_rows(session, request, load_datasets, version=version)
+    assert len(judged) == 3, "a new catalogue version is judged again"
