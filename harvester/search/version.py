@@ -28,7 +28,8 @@ CatalogVersion = tuple[int | None, datetime | None]
 
 async def catalog_version(session: AsyncSession) -> CatalogVersion:
     """(newest ``change_seq``, newest ``updated_at``) of the catalogue."""
-    row = (await session.execute(_NEWEST)).one()
+    connection = await session.connection()  # Core: the ORM's execution path costs more
+    row = (await connection.execute(_NEWEST)).one()
     latest = row[1]
     if isinstance(latest, str):  # SQLite aggregates lose the column type
         latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
