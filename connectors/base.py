@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.model import DatasetRecord, PartnerKind
@@ -28,12 +30,20 @@ class SourceSpec(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
-    """One remote record as fetched: JSON-able ``payload`` kept so normalization can replay."""
+    """One remote record as fetched: JSON-able ``payload`` kept so normalization can replay.
+    ``digest``: its :func:`payload_hash`, when the connector already has it (the run
+    computes it otherwise)."""
 
     remote_id: str
     payload: Any
     fetched_at: datetime
     content_type: str = "application/json"
+    digest: str | None = None
+
+
+def payload_hash(payload: Any) -> str:
+    """SHA-256 of a raw payload in canonical JSON."""
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +88,13 @@ class SeenSet(Protocol):
 @dataclass(frozen=True, slots=True)
 class RememberedPage:
     """What one listing page gave: its datasets ``(remote id, payload)`` in order, the next
-    page's URL and the expected total it states."""
+    page's URL and the expected total it states; ``digests``, when known, each payload's
+    :func:`payload_hash` (the memo needs them, and the run then need not hash again)."""
 
     datasets: list[tuple[str, Any]]
     next_url: str | None
     total: int | None
+    digests: list[str] | None = None
 
 
 class PageMemo(Protocol):

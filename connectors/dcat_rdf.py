@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -52,6 +52,7 @@ from connectors.base import (
     RawRecord,
     RememberedPage,
     SourceSpec,
+    payload_hash,
 )
 from connectors.dcat_rdf_graphs import dataset_graphs, dataset_subjects, load_payload, payload_of
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
@@ -208,12 +209,17 @@ class DcatRdfConnector(BaseConnector):
             max_bytes=self.options.max_bytes,
             what=f"page {number} of {url}",
         )
+        datasets = [
+            (key, payload_of(subject, text, page.url)) for key, subject, text in cut.datasets
+        ]
+        remembered = memo is not None and cut.csw is None
         found = RememberedPage(
-            [(key, payload_of(subject, text, page.url)) for key, subject, text in cut.datasets],
+            datasets,
             hydra_next(cut.paging, page.url) or csw_next(cut, page.url),
             hydra_total(cut.paging),
+            [payload_hash(payload) for _, payload in datasets] if remembered else None,
         )
-        if memo is not None and cut.csw is None:
+        if memo is not None and remembered:
             memo.remember(digest, found)
         return found, cut.csw.matched if cut.csw else None
 
@@ -250,12 +256,13 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             previous = keys
-            for key, payload in records:
+            digests: Sequence[str | None] = found.digests or [None] * len(records)
+            for (key, payload), digest in zip(records, digests, strict=True):
                 if key in seen:
                     log.warning("dcat_rdf %s: dataset %s listed twice", self.source.id, key)
                     continue
                 seen.add(key)
-                yield RawRecord(remote_id=key, payload=payload, fetched_at=fetched_at)
+                yield RawRecord(key, payload, fetched_at, digest=digest)
             self.stats.cursor.update(page=url, listed=listed)
             listed += len(records)
             url = found.next_url

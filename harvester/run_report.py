@@ -116,7 +116,7 @@ async def map_ahead(
     (:func:`_map_batch`): this read only chooses what to map early."""
     async with sessions() as session:
         stored = await stored_state(session, source_id, [raw.remote_id for raw in cut.raws])
-    cut.digests = [payload_hash(raw.payload) for raw in cut.raws]
+    cut.digests = [raw.digest or payload_hash(raw.payload) for raw in cut.raws]
     sent = []
     for index, (raw, digest) in enumerate(zip(cut.raws, cut.digests, strict=True)):
         known = stored.get(raw.remote_id)
@@ -157,7 +157,7 @@ async def _map_batch(
     mapped here, each failing alone as in a worker (:func:`mapping_pool.mapped`)."""
     raws = cut.raws
     stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
-    digests = cut.digests or [payload_hash(raw.payload) for raw in raws]
+    digests = cut.digests or [raw.digest or payload_hash(raw.payload) for raw in raws]
     run = report.run
     partner: PartnerInfo | None = None
     items: list[Harvested] = []

@@ -8,7 +8,6 @@ rewritten, and nothing else.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlmodel import col
 
 from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
+from connectors.base import payload_hash
 from harvester.prepare import Derived, Dumped, derived, dumped
 from harvester.search.backend import search_backend
 from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
@@ -39,11 +39,6 @@ DATASET_NAMESPACE = uuid.UUID("6d6f6973-736f-6e00-8000-646174617365")
 def dataset_id(source_id: str, remote_id: str) -> str:
     """The public, stable id of a dataset: a UUID5 of its unique key, as 32 hex digits."""
     return uuid.uuid5(DATASET_NAMESPACE, f"{source_id}\x1f{remote_id}").hex
-
-
-def payload_hash(payload: Any) -> str:
-    """SHA-256 of a raw payload in canonical JSON."""
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(slots=True)

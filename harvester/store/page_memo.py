@@ -91,11 +91,14 @@ class RunPageMemo:
                 return None
             datasets.append((remote_id, found[1]))
         self._recalled.append(key)
-        return RememberedPage(datasets, row.next_url, row.total)
+        return RememberedPage(datasets, row.next_url, row.total, [entry[1] for entry in entries])
 
     def remember(self, digest: str, page: RememberedPage, /) -> None:
         self._new[self._key(digest)] = {
-            "entries": [[key, payload_hash(payload)] for key, payload in page.datasets],
+            "entries": [
+                [key, digest]
+                for (key, _), digest in zip(page.datasets, _digests(page), strict=True)
+            ],
             "next_url": page.next_url,
             "total": page.total,
         }
@@ -144,6 +147,12 @@ class RunPageMemo:
                     col(PageMemoRow.run_id) != self._run_id,
                 )
             )
+
+
+def _digests(page: RememberedPage) -> list[str]:
+    if page.digests is not None:
+        return page.digests
+    return [payload_hash(payload) for _, payload in page.datasets]
 
 
 async def _stored_payloads(

@@ -133,3 +133,34 @@ async def test_another_mapping_key_cuts_every_page_again(sessions, source, cuts)
     again = await _harvest(sessions, pages)
     assert cuts == [f"{CATALOG}?page=1", f"{CATALOG}?page=2"]
     assert again.seen == 4 and again.added == 0
+
+
+async def test_each_payload_is_hashed_once_and_a_remembered_page_not_at_all(
+    sessions, source, cuts, monkeypatch: pytest.MonkeyPatch
+):
+    """The memo hashes a cut page's payloads to remember them; the run takes those hashes
+    with the records (``RawRecord.digest``) instead of hashing again, and a page from the
+    memo comes with the hashes its row holds."""
+    from connectors import base
+    from harvester import run_report
+    from harvester.store import datasets, page_memo
+
+    hashed: list[str] = []
+
+    def counted(payload: object) -> str:
+        digest = base.payload_hash(payload)
+        hashed.append(digest)
+        return digest
+
+    for module in (dcat_rdf, run_report, page_memo, datasets):
+        monkeypatch.setattr(module, "payload_hash", counted)
+    pages = Pages()
+    first = await _harvest(sessions, pages)
+    assert first.added == 4 and len(hashed) == 4, hashed
+    async with sessions() as session:
+        stored = set(await session.scalars(sa.select(RawRecord.payload_hash)))
+    assert stored == set(hashed), "the hashes written are the payloads' own"
+    hashed.clear()
+    again = await _harvest(sessions, pages)
+    assert cuts == [f"{CATALOG}?page=1", f"{CATALOG}?page=2"], "cut on the first run only"
+    assert again.unchanged == 4 and hashed == []
