@@ -293,7 +293,8 @@ async def _page(
         found: list[tuple[int, int | None]] = [(pk, None) for pk in walked]
     else:
         scored = plan.score is not None
-        found = [(row[0], row[1] if scored else None) for row in await session.execute(keys)]
+        connection = await session.connection()  # Core: the ORM's execution path costs more
+        found = [(row[0], row[1] if scored else None) for row in await connection.execute(keys)]
     return await _rows(session, found, request.limit, load)
 
 
@@ -339,7 +340,8 @@ async def _walked(
         .order_by(d.c.modified.desc(), d.c.pk)
         .limit(request.limit + 1)
     )
-    found = list((await session.execute(keys)).scalars())
+    connection = await session.connection()
+    found = list((await connection.execute(keys)).scalars())
     return found if len(found) > request.limit else None
 
 

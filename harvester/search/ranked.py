@@ -352,12 +352,13 @@ async def page(
     at 100 k whose titles filled it)."""
     first_after, second_after, skip_titles = _bounds(after)
     found: list[tuple[int, int]] = []
+    connection = await session.connection()  # Core: the ORM's execution path costs more
     if not skip_titles:
-        for (key,) in await session.execute(query.keys(1, first_after, limit)):
+        for (key,) in await connection.execute(query.keys(1, first_after, limit)):
             richness, pk = split(int(key))
             found.append((pk, richness + TITLE_BONUS))
     if len(found) < limit:
-        for (key,) in await session.execute(query.keys(2, second_after, limit - len(found))):
+        for (key,) in await connection.execute(query.keys(2, second_after, limit - len(found))):
             richness, pk = split(int(key))
             found.append((pk, richness))
     return found
