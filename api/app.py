@@ -19,7 +19,7 @@ from api.routers.sources import install as install_sources
 from api.shared_buckets import read_limiter
 from harvester.gc_tuning import freeze_startup_objects
 from harvester.launcher import start_launcher
-from harvester.search import facet_counts
+from harvester.search import facet_counts, record_cache
 from harvester.settings import Settings, get_settings
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import upgrade_async
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.sessions = session_factory(engine)
         facet_counts.TEXT_CACHE_SIZE = settings.search_text_cache
+        record_cache.SIZE = settings.search_record_cache
         app.state.harvests = await start_launcher(engine, app.state.sessions, settings)
         freeze_startup_objects()
         try:

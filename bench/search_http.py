@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search_http.py --db /tmp/search100k.db [--workers 1,2]
         [--clients 1,16] [--requests 400] [--url postgresql+asyncpg://…] [--text-cache 0]
+        [--record-cache 0]
 
 ``bench/search_latency.py`` calls the search engine in one process; this one measures what
 a client of ``GET /api/v1/datasets`` sees: the real server (uvicorn, the app and its
@@ -17,6 +18,8 @@ config file (nothing is synced into the benchmarked database). The empty query's
 are read from the stored totals; a text query's total and facets are cached per catalogue
 version, so a client repeating it measures its *next pages*: ``--text-cache 0`` makes the
 server count every call (``MOISSON_SEARCH_TEXT_CACHE``), the cost of a query's first page.
+A page's stored records are kept per process too (``MOISSON_SEARCH_RECORD_CACHE``):
+``--record-cache 0`` makes every call read them, as a page of datasets no one has just seen.
 """
 
 from __future__ import annotations
@@ -129,7 +132,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(url: str, workers: int, port: int, text_cache: int) -> subprocess.Popen[bytes]:
+def _serve(
+    url: str, workers: int, port: int, text_cache: int, record_cache: int
+) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         MOISSON_DATABASE_URL=url,
@@ -138,6 +143,7 @@ def _serve(url: str, workers: int, port: int, text_cache: int) -> subprocess.Pop
         MOISSON_LOG_LEVEL="WARNING",
         MOISSON_AUTO_MIGRATE="false",
         MOISSON_SEARCH_TEXT_CACHE=str(text_cache),
+        MOISSON_SEARCH_RECORD_CACHE=str(record_cache),
     )
     command = [sys.executable, "-m", "harvester.cli", "serve", "--port", str(port)]
     command += ["--no-scheduler", "--workers", str(workers)]
@@ -171,6 +177,12 @@ def main() -> None:
         default=512,
         help="text queries the server keeps counted (0: count every call, a first page)",
     )
+    parser.add_argument(
+        "--record-cache",
+        type=int,
+        default=1024,
+        help="stored records the server keeps (0: every call reads its page's records)",
+    )
     args = parser.parse_args()
     if args.url:
         url = args.url
@@ -191,7 +203,7 @@ def main() -> None:
     rows = []
     for workers in [int(w) for w in args.workers.split(",")]:
         port = _free_port()
-        server = _serve(url, workers, port, args.text_cache)
+        server = _serve(url, workers, port, args.text_cache, args.record_cache)
         try:
             with context.Pool(1) as pool:
                 for name in shapes:
@@ -239,7 +251,8 @@ def main() -> None:
                 "load CPU ms/call",
             ],
             rows,
-            title=f"GET /api/v1/datasets over HTTP, text cache {args.text_cache} "
+            title=f"GET /api/v1/datasets over HTTP, text cache {args.text_cache}, "
+            f"record cache {args.record_cache} "
             f"(* p95 above {target:.0f} ms)",
         )
     )

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         "catalogue version, so their next pages and the same query again read the page "
         "alone (0: count on every call).",
     )
+    search_record_cache: int = Field(
+        default=1024,
+        ge=0,
+        description="Stored records of search results an API process keeps (by dataset "
+        "and content hash), so a page reads only the records it has not kept (0: none).",
+    )
     db_pool_size: int = Field(
         default=20,
         ge=1,

@@ -29,7 +29,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from harvester.search import cursor as cursors
-from harvester.search import facet_counts, ranked
+from harvester.search import facet_counts, ranked, record_cache
 from harvester.search.backend import search_backend
 from harvester.search.facet_counts import cached_dense, cached_facets, cached_total
 from harvester.search.facets import FacetCounts, count_facets, facet_condition
@@ -103,18 +103,50 @@ class SummaryRow:
 
 
 _dataset_columns = Dataset.__table__.c  # type: ignore[attr-defined]
-_SUMMARY_ROWS = sa.select(*(_dataset_columns[f.name] for f in fields(SummaryRow))).where(
-    _dataset_columns.pk.in_(sa.bindparam("pks", expanding=True))
-)
-"""Built once and run on the session's Core connection: building it per page and going
+_pks_in = _dataset_columns.pk.in_(sa.bindparam("pks", expanding=True))
+_SUMMARY_HEADS = sa.select(
+    *(_dataset_columns[f.name] for f in fields(SummaryRow) if f.name != "record"),
+    _dataset_columns.content_hash,
+).where(_pks_in)
+_SUMMARY_RECORDS = sa.select(
+    _dataset_columns.pk, _dataset_columns.content_hash, _dataset_columns.record
+).where(_pks_in)
+"""Built once and run on the session's Core connection: building them per page and going
 through the ORM's execution cost ~0.5 ms of a 1.1 ms read of 20 rows."""
 
 
 async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int | None, SummaryRow]:
-    """:class:`SummaryRow` rows."""
+    """:class:`SummaryRow` rows, their records from :mod:`.record_cache` where kept (read
+    with their content hash otherwise, and kept)."""
     connection = await session.connection()
+    url = str(connection.engine.url)
+    heads = (await connection.execute(_SUMMARY_HEADS, {"pks": pks})).all()
+    records: dict[int, dict[str, Any]] = {}
+    missing: list[int] = []
+    for head in heads:
+        found = record_cache.get((url, head.pk, head.content_hash))
+        if found is None:
+            missing.append(head.pk)
+        else:
+            records[head.pk] = found
+    if missing:
+        for pk, content_hash, record in await connection.execute(
+            _SUMMARY_RECORDS, {"pks": missing}
+        ):
+            records[pk] = record
+            record_cache.put((url, pk, content_hash), record)
     return {
-        row[0]: SummaryRow(*row) for row in await connection.execute(_SUMMARY_ROWS, {"pks": pks})
+        head.pk: SummaryRow(
+            head.pk,
+            head.id,
+            head.source_id,
+            head.publisher_name,
+            head.modified,
+            head.title_sort,
+            records[head.pk],
+        )
+        for head in heads
+        if head.pk in records
     }
 
 

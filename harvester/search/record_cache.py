@@ -1,0 +1,44 @@
+"""Stored records of search results, kept per process like a search engine's document cache.
+
+A page of results read each dataset's whole stored record (~6 KB of JSON) to show its
+summary: 0.83 ms of a 4.3 ms search call for 20 rows at 100 k datasets (SQLite), of which
+0.17 ms read the other columns. Records are kept here by database, dataset and content
+hash; a page reads its rows' content hashes and fetches only the records it has not kept.
+A record is written again only when its content hash changes, save for its
+``provenance.harvested_at``, which a kept record may show older than the stored one.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+SIZE = 1024
+"""Records kept per process (0: none); ``MOISSON_SEARCH_RECORD_CACHE``."""
+
+Key = tuple[str, int, str]
+"""(database URL, dataset pk, content hash)."""
+
+_kept: OrderedDict[Key, dict[str, Any]] = OrderedDict()
+
+
+def get(key: Key) -> dict[str, Any] | None:
+    """The record kept under ``key`` (do not modify it), or None."""
+    found = _kept.get(key)
+    if found is not None:
+        _kept.move_to_end(key)
+    return found
+
+
+def put(key: Key, record: dict[str, Any]) -> None:
+    """Keep ``record``; the least recently used go past :data:`SIZE`."""
+    if SIZE <= 0:
+        return
+    _kept[key] = record
+    while len(_kept) > SIZE:
+        _kept.popitem(last=False)
+
+
+def clear() -> None:
+    """Forget every kept record (benchmarks measure cold pages with it)."""
+    _kept.clear()
