@@ -87,10 +87,8 @@ async def _stored_totals(
     of 5 at 100 k datasets, SQLite)."""
     current_key = facet_totals.version_key(version)
     key = ("totals", str(session.get_bind().engine.url), current_key, tuple(names), limit)
-    counts = _cache.get(key)
-    if counts is not None:
-        _cache.move_to_end(key)
-    else:
+    counts = _recall(key)
+    if counts is None:
         stored = await facet_totals.latest_counts(session, names, limit=limit)
         if stored is None:
             return None
@@ -118,11 +116,17 @@ async def cached_dense(
         facet_totals.version_key(version),
         tuple(sorted((facet, tuple(values)) for facet, values in filters.items())),
     )
-    found: frozenset[str] | None = _cache.get(key)
+    found: frozenset[str] | None = _recall(key)
     if found is None:
         found = await dense_facets(session, filters)
         store(key, found)
-    else:
+    return found
+
+
+def _recall(key: Hashable) -> Any | None:
+    """What :func:`store` kept under ``key`` in the count cache, uncounted in ``stats``."""
+    found = _cache.get(key)
+    if found is not None:
         _cache.move_to_end(key)
     return found
 
