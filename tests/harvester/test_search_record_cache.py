@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from harvester.search import record_cache
 from harvester.search.engine import SearchRequest, SummaryRow, load_summary_rows, search_rows
 from tests.api import corpus
+from tests.api.app_client import app_client
 
 
 @pytest.fixture
@@ -90,23 +91,11 @@ async def test_the_api_keeps_as_many_records_as_configured(
 ) -> None:
     """``MOISSON_SEARCH_RECORD_CACHE`` (0: every page reads its records); the results are
     the same either way."""
-    import httpx
-
-    from api.app import create_app
-    from harvester.settings import Settings
-
     monkeypatch.setattr(record_cache, "SIZE", record_cache.SIZE)
     await corpus.add_sources(sessions)
     items = [corpus.record(f"d{i}", {"fr": f"Parc {i}"}) for i in range(3)]
     await corpus.write(database_url, "ville", items)
-    app = create_app(
-        Settings(database_url=database_url, auto_migrate=False, search_record_cache=size)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-    ):
+    async with app_client(database_url, search_record_cache=size) as client:
         bodies = []
         for _ in range(2):
             response = await client.get("/api/v1/datasets", params={"q": "parc"})

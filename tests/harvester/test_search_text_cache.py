@@ -7,17 +7,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from harvester.search import engine as engine_module
 from harvester.search import facet_counts, ranked
 from harvester.search.engine import SearchRequest, SearchResult, search
 from harvester.search.filters import Filters
-from harvester.settings import Settings
 from tests.api import corpus
+from tests.api.app_client import app_client
 from tests.harvester.search_support import every_page
 from tests.harvester.test_search_ranked import _seed
 
@@ -159,14 +157,7 @@ async def test_the_api_keeps_as_many_text_queries_as_configured(
     monkeypatch.setattr(facet_counts, "TEXT_CACHE_SIZE", facet_counts.TEXT_CACHE_SIZE)
     await _seed(database_url)
     facet_counts.clear()
-    app = create_app(
-        Settings(database_url=database_url, auto_migrate=False, search_text_cache=kept)
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-    ):
+    async with app_client(database_url, search_text_cache=kept) as client:
         calls = []
         for _ in range(3):
             counted.clear()
