@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_http.py --db /tmp/search100k.db [--workers 1,2]
         [--clients 1,16] [--requests 400] [--url postgresql+asyncpg://…] [--text-cache 0]
-        [--record-cache 0]
+        [--record-cache 0] [--trials 3]
 
 ``bench/search_latency.py`` calls the search engine in one process; this one measures what
 a client of ``GET /api/v1/datasets`` sees: the real server (uvicorn, the app and its
@@ -88,18 +88,25 @@ async def _client(port: int, path: str, count: int) -> list[float]:
     return latencies
 
 
-def _load(port: int, path: str, clients: int, requests: int) -> tuple[list[float], float, float]:
-    """Runs in the load process: every latency, calls/s, and the CPU seconds it used."""
+def _load(
+    port: int, path: str, clients: int, requests: int, trials: int = 1
+) -> tuple[list[float], float, float]:
+    """Runs in the load process: every latency, calls/s, and the CPU seconds it used, over
+    ``trials`` rounds of ``requests`` calls, each round on fresh connections (the kernel
+    spreads a round's connections over the server processes at random: pooling rounds
+    weighs an uneven spread as often as it happens)."""
     cpu = time.process_time()
+    per_client = max(1, requests // clients)
 
-    async def run() -> tuple[list[float], float]:
-        per_client = max(1, requests // clients)
-        start = time.perf_counter()
+    async def run() -> list[float]:
         results = await asyncio.gather(*(_client(port, path, per_client) for _ in range(clients)))
-        wall = time.perf_counter() - start
-        return [x for latencies in results for x in latencies], clients * per_client / wall
+        return [x for latencies in results for x in latencies]
 
-    latencies, rate = asyncio.run(run())
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for _ in range(trials):
+        latencies += asyncio.run(run())
+    rate = len(latencies) / (time.perf_counter() - start)
     return latencies, rate, time.process_time() - cpu
 
 
@@ -178,6 +185,12 @@ def main() -> None:
         help="text queries the server keeps counted (0: count every call, a first page)",
     )
     parser.add_argument(
+        "--trials",
+        type=int,
+        default=1,
+        help="rounds per cell, each on fresh connections, latencies pooled",
+    )
+    parser.add_argument(
         "--record-cache",
         type=int,
         default=1024,
@@ -214,7 +227,7 @@ def main() -> None:
                             requests = args.requests if clients > 1 else args.requests // 4
                             before = _tree_cpu(server.pid)
                             latencies, rate, load_cpu = pool.apply(
-                                _load, (port, path, clients, requests)
+                                _load, (port, path, clients, requests, args.trials)
                             )
                             server_cpu = _tree_cpu(server.pid) - before
                             stats = percentiles(latencies)
