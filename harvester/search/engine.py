@@ -91,7 +91,9 @@ async def load_datasets(session: AsyncSession, pks: list[int]) -> dict[int | Non
 @dataclass(frozen=True, slots=True)
 class SummaryRow:
     """The columns of a dataset that a search result shows (and its cursor needs): a
-    quarter cheaper to read than a whole ``Dataset`` (no ORM state, no other dates)."""
+    quarter cheaper to read than a whole ``Dataset`` (no ORM state, no other dates).
+    ``record`` may be shared through :mod:`.record_cache`: do not modify it; its
+    ``provenance.harvested_at`` may be older than the stored one."""
 
     pk: int
     id: str
