@@ -212,15 +212,15 @@ class DcatRdfConnector(BaseConnector):
         datasets = [
             (key, payload_of(subject, text, page.url)) for key, subject, text in cut.datasets
         ]
-        remembered = memo is not None and cut.csw is None
+        remembering = memo if cut.csw is None else None  # CSW answers are not memoized
         found = RememberedPage(
             datasets,
             hydra_next(cut.paging, page.url) or csw_next(cut, page.url),
             hydra_total(cut.paging),
-            [payload_hash(payload) for _, payload in datasets] if remembered else None,
+            [payload_hash(payload) for _, payload in datasets] if remembering is not None else None,
         )
-        if memo is not None and remembered:
-            memo.remember(digest, found)
+        if remembering is not None:
+            remembering.remember(digest, found)
         return found, cut.csw.matched if cut.csw else None
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:

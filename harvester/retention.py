@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from harvester.store.bulk import slices
 from harvester.store.tables import HarvestError, HarvestRun
 from harvester.store.types import utcnow
 from harvester.store.withdrawals import HeldWithdrawal
@@ -39,8 +40,7 @@ async def prune_runs(
             )
         ).all()
     )
-    for start in range(0, len(doomed), 5000):
-        chunk = doomed[start : start + 5000]
+    for chunk in slices(doomed, 5000):
         await session.execute(sa.delete(HarvestError).where(col(HarvestError.run_id).in_(chunk)))
         await session.execute(sa.delete(HarvestRun).where(col(HarvestRun.id).in_(chunk)))
     return len(doomed)

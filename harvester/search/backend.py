@@ -19,7 +19,7 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
-from harvester.store.bulk import execute_many
+from harvester.store.bulk import execute_many, slices
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
 """Sub-selects of the pks that match (positive part) and that must be excluded."""
@@ -58,8 +58,7 @@ async def _keyed_params(
     """:func:`_doc_params` plus each dataset's rank key (``key``), from ``dataset.richness``."""
     pks = [pk for pk, _ in docs]
     richness: dict[int, int] = {}
-    for start in range(0, len(pks), 500):
-        chunk = pks[start : start + 500]
+    for chunk in slices(pks, 500):
         rows = await session.execute(
             sa.text("SELECT pk, richness FROM dataset WHERE pk IN :pks").bindparams(
                 sa.bindparam("pks", expanding=True)
@@ -110,8 +109,8 @@ class SqliteSearch:
             await execute_many(session, name, params, partial(sa.text, sql))
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
-        for start in range(0, len(pks), 500):
-            chunk = list(pks[start : start + 500])
+        for part in slices(pks, 500):
+            chunk = list(part)
             keys = [
                 {"key": key}
                 for (key,) in await session.execute(

@@ -11,8 +11,8 @@ PostgreSQL keeps SQLAlchemy's path: there the server's work dominates.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+T = TypeVar("T")
+
+
+def slices(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of ``size`` (the last shorter): a bounded ``IN (…)``
+    or statement each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def upsert(

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
 
 from connectors.base import RememberedPage
-from harvester.store.bulk import upsert
+from harvester.store.bulk import slices, upsert
 from harvester.store.datasets import payload_hash
 from harvester.store.db import dialect_name
 from harvester.store.tables import RawRecord
@@ -96,8 +96,10 @@ class RunPageMemo:
     def remember(self, digest: str, page: RememberedPage, /) -> None:
         self._new[self._key(digest)] = {
             "entries": [
-                [key, digest]
-                for (key, _), digest in zip(page.datasets, _digests(page), strict=True)
+                [remote_id, payload_digest]
+                for (remote_id, _), payload_digest in zip(
+                    page.datasets, _digests(page), strict=True
+                )
             ],
             "next_url": page.next_url,
             "total": page.total,
@@ -161,10 +163,10 @@ async def _stored_payloads(
     """``remote id → (payload hash, payload)`` of the stored raw records."""
     r = RawRecord.__table__.c  # type: ignore[attr-defined]
     found: dict[str, tuple[str, Any]] = {}
-    for start in range(0, len(remote_ids), IN_CHUNK):
+    for chunk in slices(remote_ids, IN_CHUNK):
         rows = await session.execute(
             sa.select(r.remote_id, r.payload_hash, r.payload).where(
-                r.source_id == source_id, r.remote_id.in_(remote_ids[start : start + IN_CHUNK])
+                r.source_id == source_id, r.remote_id.in_(chunk)
             )
         )
         for remote_id, digest, payload in rows:

@@ -11,7 +11,7 @@ by the ordinary upsert (``write_batch`` clears ``withdrawn_at`` and counts it up
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel, col
 
 from connectors.base import SeenSet
 from harvester.search.backend import search_backend
+from harvester.store.bulk import slices
 from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset, HarvestRun
 
@@ -50,11 +51,6 @@ class NoHeldWithdrawals(LookupError):
     """The run holds no withdrawals (none, already confirmed or discarded, or superseded)."""
 
 
-def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 def _percent(share: float) -> str:
     return f"{share * 100:.0f} %"
 
@@ -63,7 +59,7 @@ async def withdraw(session: AsyncSession, pks: Sequence[int], now: datetime) -> 
     """Soft-withdraw these visible datasets and drop them from the search index."""
     done = 0
     backend = search_backend(dialect_name(session))
-    for chunk in _chunks(list(pks)):
+    for chunk in slices(list(pks), CHUNK):
         result = await session.execute(
             sa.update(Dataset)
             .where(col(Dataset.pk).in_(chunk), col(Dataset.withdrawn_at).is_(None))
@@ -143,7 +139,7 @@ async def close_withdrawals(
         return Decision(0, 0, f"the listing was empty: none of {visible} withdrawn")
     share = len(missing) / visible
     if share > guard:
-        for chunk in _chunks(missing):
+        for chunk in slices(missing, CHUNK):
             await session.execute(
                 sa.insert(HeldWithdrawal), [{"run_id": run.id, "dataset_pk": pk} for pk in chunk]
             )
@@ -175,7 +171,7 @@ async def confirm_held(session: AsyncSession, run_id: int, now: datetime, actor:
     if run is None or not pks:
         raise NoHeldWithdrawals(f"run {run_id} holds no withdrawals")
     stale: list[int] = []
-    for chunk in _chunks(pks):
+    for chunk in slices(pks, CHUNK):
         stale += (  # type: ignore[arg-type]
             await session.scalars(
                 sa.select(col(Dataset.pk)).where(
