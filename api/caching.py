@@ -11,9 +11,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 MAX_AGE = 60
-GZIP_LEVEL = 6
-"""zlib's default: a search page (39 kB of JSON) compresses 0.5 % larger than at Starlette's
-default 9, for 30 % less CPU (0.7 ms instead of 1.0 ms)."""
+GZIP_LEVEL = 1
+"""zlib's fastest, nginx's default: a search page (40–45 kB of JSON) compresses to 6.7–7.3 kB
+instead of 5.7–6.1 kB at zlib's default 6, in 0.14–0.20 ms instead of 0.57–0.66 ms (a
+sixth of a search call's instructions went to ``deflate`` at 6; ``bench/README.md``,
+session 12)."""
 
 
 def etag(*parts: object) -> str:
