@@ -16,8 +16,6 @@ from catalog.model import (
     LocalizedList,
     LocalizedText,
 )
-from harvester.search.engine import SummaryRow
-from harvester.search.highlight import Stems, highlight
 from harvester.store.tables import Dataset
 
 
@@ -28,6 +26,7 @@ class Health(BaseModel):
 
 
 RDF_SUFFIXES = {"turtle": "ttl", "jsonld": "jsonld", "rdf_xml": "rdf", "ntriples": "nt"}
+_DCAT_LINKS = tuple(RDF_SUFFIXES.items())
 
 
 class DatasetLinks(BaseModel):
@@ -184,7 +183,7 @@ class _SummaryProvenance(_SummaryPart):
 class SummaryRecord(_SummaryPart):
     """The fields of a stored :class:`DatasetRecord` a search result shows, validated as
     ``DatasetRecord`` validates them: validating the whole record (every distribution's
-    every field) cost more than the rest of a result."""
+    every field) cost more than the rest of a result (:mod:`api.search_page`)."""
 
     title: LocalizedText
     description: LocalizedText = Field(default_factory=dict)
@@ -196,48 +195,13 @@ class SummaryRecord(_SummaryPart):
     provenance: _SummaryProvenance
 
 
-def _formats(record: DatasetRecord | SummaryRecord) -> list[str]:
-    return sorted({d.format for d in record.distributions if d.format})
-
-
-def _links(
-    row: Dataset | SummaryRow, record: DatasetRecord | SummaryRecord, base: str
-) -> DatasetLinks:
-    return DatasetLinks(
-        self=f"{base}/api/v1/datasets/{row.id}",
-        original=record.provenance.original_url or record.landing_page,
-        dcat={name: f"{base}/datasets/{row.id}.{suffix}" for name, suffix in RDF_SUFFIXES.items()},
-    )
-
-
-def _highlights(record: SummaryRecord, stems: Stems | None) -> Highlights | None:
-    if stems is None:
-        return None
-    title = next((h for t in record.title.values() if (h := highlight(t, stems))), None)
-    description = next(
-        (h for t in record.description.values() if (h := highlight(t, stems, max_words=30))),
-        None,
-    )
-    return Highlights(title=title, description=description) if title or description else None
-
-
-def dataset_summary(
-    row: Dataset | SummaryRow, base: str, stems: Stems | None = None
-) -> DatasetSummary:
-    record = SummaryRecord.model_validate(row.record)
-    return DatasetSummary(
-        id=row.id,
-        title=record.title,
-        description=record.description,
-        publisher=row.publisher_name,
-        keywords=record.keywords,
-        licence=record.licence,
-        formats=_formats(record),
-        modified=record.modified,
-        source=row.source_id,
-        links=_links(row, record, base),
-        highlights=_highlights(record, stems),
-    )
+def links(dataset_id: str, original: str | None, base: str) -> dict[str, Any]:
+    """A dataset's ``links`` (``DatasetLinks``' JSON)."""
+    return {
+        "self": f"{base}/api/v1/datasets/{dataset_id}",
+        "original": original,
+        "dcat": {name: f"{base}/datasets/{dataset_id}.{suffix}" for name, suffix in _DCAT_LINKS},
+    }
 
 
 def dataset_detail(
@@ -282,5 +246,7 @@ def dataset_detail(
             status="withdrawn" if row.withdrawn_at else "active",
             withdrawn_at=row.withdrawn_at,
         ),
-        links=_links(row, record, base),
+        links=DatasetLinks.model_validate(
+            links(row.id, record.provenance.original_url or record.landing_page, base)
+        ),
     )

@@ -11,13 +11,8 @@ from api.dcat import dataset_rdf_response
 from api.deps import Session
 from api.negotiation import JSON, RDF_MEDIA_TYPES, rdf_format
 from api.problems import Problem, bad_parameter
-from api.schemas import (
-    DatasetDetail,
-    DatasetSearchPage,
-    FacetValue,
-    dataset_detail,
-    dataset_summary,
-)
+from api.schemas import DatasetDetail, DatasetSearchPage, dataset_detail
+from api.search_page import search_page
 from api.search_params import search_request
 from harvester.search.cursor import CursorError
 from harvester.search.engine import SearchRequest, load_summary_rows, search_rows
@@ -45,10 +40,9 @@ def base_url(request: Request) -> str:
 )
 async def search_datasets(
     request: Request,
-    response: Response,
     session: Session,
     query: Annotated[SearchRequest, Depends(search_request)],
-) -> DatasetSearchPage | Response:
+) -> Response:
     """Search every harvested source at once; withdrawn datasets are left out.
 
     Filters with several values match any of them; different filters all apply. Pages are
@@ -61,27 +55,16 @@ async def search_datasets(
         result = await search_rows(session, query, load_summary_rows, version=version)
     except CursorError as error:
         raise bad_parameter("query.cursor", str(error)) from None
-    base = base_url(request)
     stems = query_stems(result.query) if result.query.must else None
-    response.headers.update(validators(tag, version[1]))
-    return DatasetSearchPage(
-        total=result.total,
-        total_exact=result.total_exact,
-        limit=query.limit,
-        sort="modified" if result.sort == "pk" else result.sort,
-        results=[dataset_summary(row, base, stems) for row in result.datasets],
-        facets={
-            name: [FacetValue(value=value, count=count) for value, count in values]
-            for name, values in result.facets.items()
-        },
-        facets_exact=result.facets_exact,
-        next_cursor=result.next_cursor,
-        next=(
-            str(request.url.include_query_params(cursor=result.next_cursor))
-            if result.next_cursor
-            else None
-        ),
+    next_url = (
+        str(request.url.include_query_params(cursor=result.next_cursor))
+        if result.next_cursor
+        else None
     )
+    body = search_page(
+        result, limit=query.limit, base=base_url(request), stems=stems, next_url=next_url
+    )
+    return Response(body, media_type=JSON, headers=validators(tag, version[1]))
 
 
 @router.get(

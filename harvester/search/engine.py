@@ -93,7 +93,8 @@ class SummaryRow:
     """The columns of a dataset that a search result shows (and its cursor needs): a
     quarter cheaper to read than a whole ``Dataset`` (no ORM state, no other dates).
     ``record`` may be shared through :mod:`.record_cache`: do not modify it; its
-    ``provenance.harvested_at`` may be older than the stored one."""
+    ``provenance.harvested_at`` may be older than the stored one. ``derived`` holds what
+    readers compute from ``record`` alone, kept as long as the record is."""
 
     pk: int
     id: str
@@ -102,12 +103,14 @@ class SummaryRow:
     modified: datetime | None
     title_sort: str
     record: dict[str, Any]
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 _dataset_columns = Dataset.__table__.c  # type: ignore[attr-defined]
+_NOT_COLUMNS = ("record", "derived")
 _pks_in = _dataset_columns.pk.in_(sa.bindparam("pks", expanding=True))
 _SUMMARY_HEADS = sa.select(
-    *(_dataset_columns[f.name] for f in fields(SummaryRow) if f.name != "record"),
+    *(_dataset_columns[f.name] for f in fields(SummaryRow) if f.name not in _NOT_COLUMNS),
     _dataset_columns.content_hash,
 ).where(_pks_in)
 _SUMMARY_RECORDS = sa.select(
@@ -123,7 +126,7 @@ async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int |
     connection = await session.connection()
     url = str(connection.engine.url)
     heads = (await connection.execute(_SUMMARY_HEADS, {"pks": pks})).all()
-    records: dict[int, dict[str, Any]] = {}
+    records: dict[int, record_cache.Kept] = {}
     missing: list[int] = []
     for head in heads:
         found = record_cache.get((url, head.pk, head.content_hash))
@@ -135,8 +138,7 @@ async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int |
         for pk, content_hash, record in await connection.execute(
             _SUMMARY_RECORDS, {"pks": missing}
         ):
-            records[pk] = record
-            record_cache.put((url, pk, content_hash), record)
+            records[pk] = record_cache.put((url, pk, content_hash), record)
     return {
         head.pk: SummaryRow(
             head.pk,
@@ -145,10 +147,11 @@ async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int |
             head.publisher_name,
             head.modified,
             head.title_sort,
-            records[head.pk],
+            kept.record,
+            kept.derived,
         )
         for head in heads
-        if head.pk in records
+        if (kept := records.get(head.pk)) is not None
     }
 
 

@@ -261,3 +261,79 @@ def test_summary_record_reads_its_fields_as_the_whole_record() -> None:
         d.format for d in whole_record.distributions
     ]
     assert light_record.provenance.original_url == whole_record.provenance.original_url
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "cyclables"},
+        {"q": "cyclable OR vélo", "facets": "format,licence"},
+        {"limit": 2},
+        {"sort": "title", "limit": 1, "format": "csv"},
+        {"q": "zzzz-nothing"},
+    ],
+)
+async def test_a_page_is_the_documented_model(
+    client: httpx.AsyncClient, params: dict[str, Any]
+) -> None:
+    """The page is written as plain JSON (``api.search_page``): it reads back through the
+    response model that documents it, every field present and unchanged."""
+    from api.schemas import DatasetSearchPage
+
+    response = await client.get(URL, params=params)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    assert response.headers["etag"] and response.headers["cache-control"]
+    body = response.json()
+    assert DatasetSearchPage.model_validate_json(response.content).model_dump(mode="json") == body
+    assert (body["next"] is None) == (body["next_cursor"] is None)
+
+
+def test_a_results_record_fields_are_written_as_the_model_writes_them() -> None:
+    from api.schemas import DatasetSummary
+    from api.search_page import record_fields
+
+    stored: dict[str, Any] = {
+        "title": {"fr": "Titre", "en": "Title"},
+        "licence": {"id": "CC-BY-4.0", "open": True},
+        "distributions": [{"format": "SHP"}, {"format": "CSV"}, {"format": "CSV"}, {}],
+        "provenance": {"source_id": "s", "remote_id": "r", "platform": "ckan"},
+        "landing_page": "https://example.org/page",
+    }
+    for modified in ("2024-03-01", "2024-03-01T10:20:30Z", "2024-03-01T10:20:30.5+02:00", None):
+        fields = record_fields({**stored, "modified": modified})
+        assert fields["formats"] == ["CSV", "SHP"] and fields["original"] == stored["landing_page"]
+        model = DatasetSummary(
+            id="x",
+            publisher=None,
+            source="s",
+            links={"self": "s"},
+            **{k: v for k, v in fields.items() if k != "original"},
+        )
+        assert model.model_dump(mode="json")["modified"] == fields["modified"], modified
+        assert model.model_dump(mode="json")["licence"] == fields["licence"]
+
+
+async def test_a_results_record_fields_are_kept_with_the_record(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api import search_page
+    from harvester.search import record_cache
+
+    made: list[str] = []
+    record_fields = search_page.record_fields
+
+    def spy(record: dict[str, Any]) -> dict[str, Any]:
+        made.append(record["title"]["fr"])
+        return record_fields(record)
+
+    monkeypatch.setattr(search_page, "record_fields", spy)
+    record_cache.clear()
+    first = await _get(client, q="cyclables")
+    assert made and len(made) == len(first["results"])
+    assert await _get(client, q="cyclables") == first
+    assert len(made) == len(first["results"]), "the second page reuses the kept fields"
+    monkeypatch.setattr(record_cache, "SIZE", 0)
+    record_cache.clear()
+    await _get(client, q="cyclables")
+    await _get(client, q="cyclables")
+    assert len(made) == 3 * len(first["results"]), "nothing kept: made on every page"

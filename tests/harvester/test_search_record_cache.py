@@ -20,9 +20,9 @@ def kept(monkeypatch: pytest.MonkeyPatch) -> list[record_cache.Key]:
     read: list[record_cache.Key] = []
     put = record_cache.put
 
-    def spy(key: record_cache.Key, record: dict) -> None:
+    def spy(key: record_cache.Key, record: dict) -> record_cache.Kept:
         read.append(key)
-        put(key, record)
+        return put(key, record)
 
     monkeypatch.setattr(record_cache, "put", spy)
     return read
