@@ -1,16 +1,24 @@
 """Query parameters of dataset search, turned into a :class:`SearchRequest`.
 
-Every malformed value is a 400 problem naming its parameter (``query.bbox``): FastAPI's
-own validation covers types and ranges, :func:`parse_*` the rest.
+The parameters are the fields of :class:`FilterQuery` and :class:`SearchQuery`, read from
+the query string and validated by one pydantic call (:func:`read_query`); routes document
+them with :func:`openapi_parameters` (``openapi_extra``). Declared one by one as FastAPI
+parameters, the search endpoint's 23 cost ~0.4 ms per call to solve (a tenth of a search
+call; the same model through FastAPI's query-model support cost as much).
+
+Every malformed value is a 400 problem naming its parameter (``query.bbox``): the models'
+types and ranges as FastAPI reports them, :func:`parse_*` the rest.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from fastapi import Depends, Query
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.problems import bad_parameter
 from catalog.model import PartnerKind
@@ -76,63 +84,142 @@ def _values(facet: str, values: list[str] | None) -> list[str]:
     return [normalize(facet, v) for v in values or [] if v.strip()]
 
 
-async def search_filters(
-    publisher: Annotated[
-        list[str] | None, Query(description="Publisher name (repeat for OR).")
-    ] = None,
-    partner: Annotated[list[str] | None, Query(description="Partner id.")] = None,
-    partner_kind: Annotated[list[PartnerKind] | None, Query(description="Kind of partner.")] = None,
-    source: Annotated[list[str] | None, Query(description="Source id.")] = None,
-    theme: Annotated[list[str] | None, Query(description="Theme code or URI.")] = None,
-    keyword: Annotated[list[str] | None, Query(description="Keyword (case-insensitive).")] = None,
-    format: Annotated[list[str] | None, Query(description="Distribution format, e.g. CSV.")] = None,
-    licence: Annotated[list[str] | None, Query(description="Licence id, e.g. CC-BY-4.0.")] = None,
-    license: Annotated[list[str] | None, Query(description="Alias of `licence`.")] = None,
-    language: Annotated[list[str] | None, Query(description="EU language code, e.g. FRA.")] = None,
-    hvd_category: Annotated[
-        list[str] | None, Query(description="High-value dataset category.")
-    ] = None,
-    api: Annotated[bool | None, Query(description="Has an API access (datastore, SODA…).")] = None,
-    modified_since: Annotated[
-        str | None, Query(description="ISO date or date-time, inclusive.")
-    ] = None,
-    modified_before: Annotated[
-        str | None, Query(description="ISO date or date-time, exclusive.")
-    ] = None,
-    temporal_start: Annotated[
-        str | None, Query(description="Temporal coverage overlaps a window starting then.")
-    ] = None,
-    temporal_end: Annotated[
-        str | None, Query(description="Temporal coverage overlaps a window ending then.")
-    ] = None,
-    bbox: Annotated[
-        str | None,
-        Query(description="Spatial coverage intersects west,south,east,north (WGS 84)."),
-    ] = None,
-) -> Filters:
-    """Filters from the query string (a FastAPI dependency; ``async`` though it awaits
-    nothing, so FastAPI calls it on the event loop instead of handing it to a thread)."""
+class FilterQuery(BaseModel):
+    """The filters of search and of the DCAT catalogue."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    publisher: list[str] | None = Field(None, description="Publisher name (repeat for OR).")
+    partner: list[str] | None = Field(None, description="Partner id.")
+    partner_kind: list[PartnerKind] | None = Field(None, description="Kind of partner.")
+    source: list[str] | None = Field(None, description="Source id.")
+    theme: list[str] | None = Field(None, description="Theme code or URI.")
+    keyword: list[str] | None = Field(None, description="Keyword (case-insensitive).")
+    format: list[str] | None = Field(None, description="Distribution format, e.g. CSV.")
+    licence: list[str] | None = Field(None, description="Licence id, e.g. CC-BY-4.0.")
+    license: list[str] | None = Field(None, description="Alias of `licence`.")
+    language: list[str] | None = Field(None, description="EU language code, e.g. FRA.")
+    hvd_category: list[str] | None = Field(None, description="High-value dataset category.")
+    api: bool | None = Field(None, description="Has an API access (datastore, SODA…).")
+    modified_since: str | None = Field(None, description="ISO date or date-time, inclusive.")
+    modified_before: str | None = Field(None, description="ISO date or date-time, exclusive.")
+    temporal_start: str | None = Field(
+        None, description="Temporal coverage overlaps a window starting then."
+    )
+    temporal_end: str | None = Field(
+        None, description="Temporal coverage overlaps a window ending then."
+    )
+    bbox: str | None = Field(
+        None, description="Spatial coverage intersects west,south,east,north (WGS 84)."
+    )
+
+
+class SearchQuery(FilterQuery):
+    """The parameters of ``GET /api/v1/datasets``."""
+
+    q: str | None = Field(
+        None,
+        max_length=500,
+        description='Full text, French and English, accent-insensitive: words, "phrases", '
+        "-exclusion, OR.",
+    )
+    sort: Literal["relevance", "modified", "title"] = Field(
+        "relevance",
+        description="relevance (title matches, then best described), modified, title.",
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    facets: str | None = Field(
+        None,
+        description=f"Comma-separated facets to count (default all: {', '.join(FACETS)}).",
+    )
+    facet_limit: int = Field(10, ge=1, le=100)
+
+
+QueryT = TypeVar("QueryT", bound=BaseModel)
+
+
+def _is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list or any(_is_list(arg) for arg in get_args(annotation))
+
+
+_LISTS: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def read_query(request: Request, model: type[QueryT]) -> QueryT:
+    """``model`` from the request's query string (repeated values for list fields, the
+    last one otherwise; other parameters ignored); a 400 naming the parameter if invalid."""
+    lists = _LISTS.get(model)
+    if lists is None:
+        lists = _LISTS[model] = frozenset(
+            name for name, field in model.model_fields.items() if _is_list(field.annotation)
+        )
+    params = request.query_params
+    given = {
+        name: params.getlist(name) if name in lists else params[name]
+        for name in params
+        if name in model.model_fields
+    }
+    try:
+        return model.model_validate(given)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": ("query", *item["loc"])} for item in error.errors()]
+        ) from None
+
+
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(definitions[schema["$ref"].rsplit("/", 1)[1]], definitions)
+        return {key: _inline(value, definitions) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(value, definitions) for value in schema]
+    return schema
+
+
+def openapi_parameters(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model``'s fields as query parameters (a subclass's
+    own fields first)."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    own_first = [name for cls in model.__mro__ for name in vars(cls).get("__annotations__", {})]
+    parameters = []
+    for name in dict.fromkeys(own_first):
+        if name not in schema["properties"]:
+            continue
+        inlined = _inline(schema["properties"][name], definitions)
+        parameter = {"name": name, "in": "query", "required": name in required}
+        if "description" in inlined:
+            parameter["description"] = inlined["description"]
+        parameters.append({**parameter, "schema": inlined})
+    return {"parameters": parameters}
+
+
+def filters_of(query: FilterQuery) -> Filters:
+    """The :class:`Filters` of validated parameters."""
     given: dict[str, list[str] | None] = {
-        "publisher": publisher,
-        "partner": partner,
-        "partner_kind": [str(kind) for kind in partner_kind or []],
-        "source": source,
-        "theme": theme,
-        "keyword": keyword,
-        "format": format,
-        "licence": [*(licence or []), *(license or [])],
-        "language": language,
-        "hvd_category": hvd_category,
-        "api": None if api is None else ["true" if api else "false"],
+        "publisher": query.publisher,
+        "partner": query.partner,
+        "partner_kind": [str(kind) for kind in query.partner_kind or []],
+        "source": query.source,
+        "theme": query.theme,
+        "keyword": query.keyword,
+        "format": query.format,
+        "licence": [*(query.licence or []), *(query.license or [])],
+        "language": query.language,
+        "hvd_category": query.hvd_category,
+        "api": None if query.api is None else ["true" if query.api else "false"],
     }
     facets = {name: values for name, raw in given.items() if (values := _values(name, raw))}
     filters = Filters(
         facets=facets,
-        modified_since=parse_moment("modified_since", modified_since),
-        modified_before=parse_moment("modified_before", modified_before),
-        temporal_start=parse_moment("temporal_start", temporal_start),
-        temporal_end=parse_moment("temporal_end", temporal_end),
-        bbox=parse_bbox(bbox),
+        modified_since=parse_moment("modified_since", query.modified_since),
+        modified_before=parse_moment("modified_before", query.modified_before),
+        temporal_start=parse_moment("temporal_start", query.temporal_start),
+        temporal_end=parse_moment("temporal_end", query.temporal_end),
+        bbox=parse_bbox(query.bbox),
     )
     if (
         filters.temporal_start
@@ -143,34 +230,28 @@ async def search_filters(
     return filters
 
 
-async def search_request(
-    filters: Annotated[Filters, Depends(search_filters)],
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=500,
-            description='Full text, French and English, accent-insensitive: words, "phrases", '
-            "-exclusion, OR.",
-        ),
-    ] = None,
-    sort: Annotated[
-        Literal["relevance", "modified", "title"],
-        Query(description="relevance (title matches, then best described), modified, title."),
-    ] = "relevance",
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
-    facets: Annotated[
-        str | None,
-        Query(description=f"Comma-separated facets to count (default all: {', '.join(FACETS)})."),
-    ] = None,
-    facet_limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> SearchRequest:
+FILTER_PARAMETERS = openapi_parameters(FilterQuery)
+"""``openapi_extra`` of routes depending on :func:`search_filters`."""
+SEARCH_PARAMETERS = openapi_parameters(SearchQuery)
+"""``openapi_extra`` of routes depending on :func:`search_request`."""
+
+
+async def search_filters(request: Request) -> Filters:
+    """Filters from the query string (a FastAPI dependency; document the route with
+    :data:`FILTER_PARAMETERS`)."""
+    return filters_of(read_query(request, FilterQuery))
+
+
+async def search_request(request: Request) -> SearchRequest:
+    """A search from the query string (a FastAPI dependency; document the route with
+    :data:`SEARCH_PARAMETERS`)."""
+    query = read_query(request, SearchQuery)
     return SearchRequest(
-        q=q,
-        filters=filters,
-        sort=sort,
-        limit=limit,
-        cursor=cursor or None,
-        facets=parse_facet_names(facets),
-        facet_limit=facet_limit,
+        q=query.q,
+        filters=filters_of(query),
+        sort=query.sort,
+        limit=query.limit,
+        cursor=query.cursor or None,
+        facets=parse_facet_names(query.facets),
+        facet_limit=query.facet_limit,
     )

@@ -11,7 +11,7 @@ from api.dcat import catalog_response, dataset_rdf_response
 from api.deps import Session
 from api.negotiation import RDF_MEDIA_TYPES, rdf_format
 from api.problems import Problem, bad_parameter
-from api.search_params import search_filters
+from api.search_params import FILTER_PARAMETERS, search_filters
 from catalog.rdf import SUFFIXES, Format
 from harvester.search.cursor import CursorError
 from harvester.search.engine import SearchRequest, SearchResult, search
@@ -80,7 +80,9 @@ Cursor = Annotated[str | None, Query(description="From the page's hydra:next lin
 FiltersDep = Annotated[Filters, Depends(search_filters)]
 
 
-@router.get("/catalog", responses=RDF_CONTENT, response_class=Response)
+@router.get(
+    "/catalog", responses=RDF_CONTENT, response_class=Response, openapi_extra=FILTER_PARAMETERS
+)
 async def catalog(
     request: Request,
     session: Session,
@@ -94,7 +96,12 @@ async def catalog(
     return await _catalog(request, session, filters, q, limit, cursor, None)
 
 
-@router.get("/catalog.{suffix}", responses=RDF_CONTENT, response_class=Response)
+@router.get(
+    "/catalog.{suffix}",
+    responses=RDF_CONTENT,
+    response_class=Response,
+    openapi_extra=FILTER_PARAMETERS,
+)
 async def catalog_with_suffix(
     suffix: str,
     request: Request,

@@ -13,7 +13,7 @@ from api.negotiation import JSON, RDF_MEDIA_TYPES, rdf_format
 from api.problems import Problem, bad_parameter
 from api.schemas import DatasetDetail, DatasetSearchPage, dataset_detail
 from api.search_page import search_page
-from api.search_params import search_request
+from api.search_params import SEARCH_PARAMETERS, search_request
 from harvester.search.cursor import CursorError
 from harvester.search.engine import SearchRequest, load_summary_rows, search_rows
 from harvester.search.highlight import query_stems
@@ -37,6 +37,7 @@ def base_url(request: Request) -> str:
     "/datasets",
     response_model=DatasetSearchPage,
     responses={400: PROBLEM_RESPONSES[400], 429: PROBLEM_RESPONSES[429]},
+    openapi_extra=SEARCH_PARAMETERS,
 )
 async def search_datasets(
     request: Request,

@@ -337,3 +337,49 @@ async def test_a_results_record_fields_are_kept_with_the_record(
     await _get(client, q="cyclables")
     await _get(client, q="cyclables")
     assert len(made) == 3 * len(first["results"]), "nothing kept: made on every page"
+
+
+def test_the_query_string_is_read_as_fastapi_reads_parameters() -> None:
+    """Repeated values for list parameters, the last one for the others, unknown ones
+    ignored, values converted by type; a bad one is a validation error at its place."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+
+    from api.search_params import SearchQuery, read_query
+
+    def read(query_string: str) -> SearchQuery:
+        scope = {"type": "http", "query_string": query_string.encode(), "headers": []}
+        return read_query(Request(scope), SearchQuery)
+
+    query = read("format=CSV&format=shp&q=a&q=b&limit=5&api=yes&partner_kind=ministry&_=1")
+    assert query.format == ["CSV", "shp"] and query.q == "b" and query.limit == 5
+    assert query.api is True and [str(k) for k in query.partner_kind or []] == ["ministry"]
+    assert read("").model_dump() == SearchQuery().model_dump()
+    with pytest.raises(RequestValidationError) as raised:
+        read("partner_kind=ministry&partner_kind=company&limit=0")
+    assert sorted(tuple(e["loc"]) for e in raised.value.errors()) == [
+        ("query", "limit"),
+        ("query", "partner_kind", 1),
+    ]
+
+
+async def test_openapi_documents_the_search_and_catalogue_parameters(
+    client: httpx.AsyncClient,
+) -> None:
+    from api.search_params import FilterQuery, SearchQuery
+
+    spec = (await client.get("/openapi.json")).json()
+    search = spec["paths"]["/api/v1/datasets"]["get"]["parameters"]
+    names = [p["name"] for p in search]
+    assert names[:6] == ["q", "sort", "limit", "cursor", "facets", "facet_limit"]
+    assert sorted(names) == sorted(SearchQuery.model_fields)
+    assert all(p["in"] == "query" and not p["required"] for p in search)
+    kinds = next(p for p in search if p["name"] == "partner_kind")["schema"]["anyOf"][0]
+    assert kinds["type"] == "array" and "ministry" in kinds["items"]["enum"]
+    limit = next(p for p in search if p["name"] == "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 20)
+    catalogue = spec["paths"]["/catalog"]["get"]["parameters"]
+    assert set(FilterQuery.model_fields) | {"q", "limit", "cursor"} == {
+        p["name"] for p in catalogue
+    }
+    assert len(catalogue) == len({p["name"] for p in catalogue}), "each parameter once"
