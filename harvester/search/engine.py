@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 from sqlmodel import col
@@ -40,6 +42,7 @@ from harvester.search.tables import dataset_facet
 from harvester.search.version import CatalogVersion, catalog_version
 from harvester.store.db import dialect_name
 from harvester.store.indexed import VisibleNewestFirst
+from harvester.store.sqlite_inline import read_rows
 from harvester.store.tables import Dataset
 
 Sort = Literal["relevance", "modified", "title", "pk"]
@@ -118,40 +121,66 @@ _SUMMARY_RECORDS = sa.select(
 ).where(_pks_in)
 """Built once and run on the session's Core connection: building them per page and going
 through the ORM's execution cost ~0.5 ms of a 1.1 ms read of 20 rows."""
+_PKS_MARK = "__[POSTCOMPILE_pks]"
+_SQLITE_HEADS, _SQLITE_RECORDS = (
+    str(statement.compile(dialect=sqlite.dialect()))
+    for statement in (_SUMMARY_HEADS, _SUMMARY_RECORDS)
+)
+"""Their SQL on SQLite, run past SQLAlchemy's execution (:func:`read_rows`), ``pks`` to
+be expanded."""
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    """A ``UTCDateTime`` as SQLite keeps it (naive UTC text), read as the column reads it."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+async def _summary_heads(session: AsyncSession, pks: list[int]) -> list[tuple[Any, ...]]:
+    """(pk, the other columns of :class:`SummaryRow` but its record, content hash)."""
+    if dialect_name(session) == "sqlite":
+        sql = _SQLITE_HEADS.replace(_PKS_MARK, ",".join("?" * len(pks)))
+        return [
+            (pk, id_, source, publisher, _sqlite_utc(modified), title_sort, content_hash)
+            for pk, id_, source, publisher, modified, title_sort, content_hash in await read_rows(
+                session, sql, pks
+            )
+        ]
+    connection = await session.connection()
+    return [tuple(row) for row in await connection.execute(_SUMMARY_HEADS, {"pks": pks})]
+
+
+async def _summary_records(session: AsyncSession, pks: list[int]) -> list[tuple[Any, ...]]:
+    """(pk, content hash, record)."""
+    if dialect_name(session) == "sqlite":
+        sql = _SQLITE_RECORDS.replace(_PKS_MARK, ",".join("?" * len(pks)))
+        return [
+            (pk, content_hash, orjson.loads(record))
+            for pk, content_hash, record in await read_rows(session, sql, pks)
+        ]
+    connection = await session.connection()
+    return [tuple(row) for row in await connection.execute(_SUMMARY_RECORDS, {"pks": pks})]
 
 
 async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int | None, SummaryRow]:
     """:class:`SummaryRow` rows, their records from :mod:`.record_cache` where kept (read
     with their content hash otherwise, and kept)."""
-    connection = await session.connection()
-    url = str(connection.engine.url)
-    heads = (await connection.execute(_SUMMARY_HEADS, {"pks": pks})).all()
+    url = str(session.get_bind().engine.url)
+    heads = await _summary_heads(session, pks)
     records: dict[int, record_cache.Kept] = {}
     missing: list[int] = []
     for head in heads:
-        found = record_cache.get((url, head.pk, head.content_hash))
+        found = record_cache.get((url, head[0], head[-1]))
         if found is None:
-            missing.append(head.pk)
+            missing.append(head[0])
         else:
-            records[head.pk] = found
+            records[head[0]] = found
     if missing:
-        for pk, content_hash, record in await connection.execute(
-            _SUMMARY_RECORDS, {"pks": missing}
-        ):
+        for pk, content_hash, record in await _summary_records(session, missing):
             records[pk] = record_cache.put((url, pk, content_hash), record)
     return {
-        head.pk: SummaryRow(
-            head.pk,
-            head.id,
-            head.source_id,
-            head.publisher_name,
-            head.modified,
-            head.title_sort,
-            kept.record,
-            kept.derived,
-        )
-        for head in heads
-        if (kept := records.get(head.pk)) is not None
+        pk: SummaryRow(pk, id_, source, publisher, modified, title_sort, kept.record, kept.derived)
+        for pk, id_, source, publisher, modified, title_sort, _ in heads
+        if (kept := records.get(pk)) is not None
     }
 
 

@@ -351,7 +351,7 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
 
 
 async def test_a_page_its_titles_fill_reads_no_other_match(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+    sessions: async_sessionmaker[AsyncSession], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both tiers in one statement made SQLite walk the other matches for every page,
     1-2.4 ms of a text search at 100 k whose title matches filled it."""
@@ -364,6 +364,13 @@ async def test_a_page_its_titles_fill_reads_no_other_match(
     def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         statements.append(statement)
 
+    read_rows = ranked.read_rows
+
+    async def read_recorded(session: AsyncSession, sql: str, params: Any = ()) -> list[Any]:
+        statements.append(sql)
+        return await read_rows(session, sql, params)
+
+    monkeypatch.setattr(ranked, "read_rows", read_recorded)
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         for q, tables in (("parc", {"search_title"}), ("données", {"search_title", "search_fts"})):
@@ -378,3 +385,37 @@ async def test_a_page_its_titles_fill_reads_no_other_match(
             assert read == tables, (q, statements)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_sqlite_keys_as_text_are_the_statements_keys(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """A query without facet filters reads its rank keys from SQL text past SQLAlchemy:
+    the same keys as its statement, for each tier, bound and exclusion."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's rank-key walk (PostgreSQL reads once: test_search_strategy)")
+    await _seed(database_url)
+    compared = 0
+    async with sessions() as session:
+        connection = await session.connection()
+        for q in ("parc", "données", "jeu -arbre", "parc OR données", '"jeu de données"'):
+            query = ranked.ranked_query(parse_query(q), Filters(), "sqlite")
+            assert isinstance(query, ranked.RankedQuery)
+            for tier in (1, 2):
+                everything = [k for (k,) in await connection.execute(query.keys(tier, None, 500))]
+                for after in (None, *everything[:3]):
+                    for limit in (1, 3, 500):
+                        statement = query.keys(tier, after, limit)
+                        expected = [k for (k,) in await connection.execute(statement)]
+                        sql, params = query.sqlite_keys(tier, after, limit)
+                        assert [k for (k,) in await ranked.read_rows(session, sql, params)] == (
+                            expected
+                        ), (q, tier, after, limit)
+                        compared += bool(expected)
+    assert compared > 20
+    with pytest.raises(ValueError, match="facet"):
+        filtered = ranked.ranked_query(
+            parse_query("parc"), Filters(facets={"format": ["CSV"]}), "sqlite"
+        )
+        assert isinstance(filtered, ranked.RankedQuery)
+        filtered.sqlite_keys(1, None, 3)

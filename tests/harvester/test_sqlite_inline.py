@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from harvester.store.db import create_engine
-from harvester.store.sqlite_inline import _reads_never_wait
+from harvester.store.sqlite_inline import _reads_never_wait, read_rows
 
 COUNT_TO = 3_000_000  # a read of ~0.3-1 s: far past any budget below
 LONG_READ = sa.text(
@@ -134,3 +134,30 @@ def test_reads_inline_only_where_a_reader_never_waits(tmp_path: Path) -> None:
     finally:
         for connection in (wal, rollback_journal, memory):
             connection.close()
+
+
+async def test_read_rows_runs_sql_text_inline_and_moves_long_reads(inline: AsyncEngine) -> None:
+    """``read_rows`` (a search's fixed statements as SQL text) reads as the cursor does:
+    on the loop's thread within the budget, on the connection's past it."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    loop_thread = threading.current_thread().name
+    async with AsyncSession(inline) as session:
+        rows = await read_rows(session, "SELECT ?, thread_name()", [7])
+        assert rows == [(7, loop_thread)]
+        long_sql = str(LONG_READ.compile(dialect=inline.dialect))
+        [(count, thread)] = await read_rows(session, long_sql)
+        assert count == COUNT_TO and thread != loop_thread
+        with pytest.raises(sqlite3.OperationalError):
+            await read_rows(session, "SELECT * FROM no_such_table")
+
+
+async def test_read_rows_on_an_engine_of_sqlalchemys_own_adapter(tmp_path: Path) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    try:
+        async with AsyncSession(engine) as session:
+            assert await read_rows(session, "SELECT ? + 1, 'x'", [1]) == [(2, "x")]
+    finally:
+        await engine.dispose()
