@@ -195,6 +195,11 @@ class SummaryRecord(_SummaryPart):
     provenance: _SummaryProvenance
 
 
+def original_link(record: DatasetRecord | SummaryRecord) -> str | None:
+    """Where the dataset is on its publisher's portal."""
+    return record.provenance.original_url or record.landing_page
+
+
 def links(dataset_id: str, original: str | None, base: str) -> dict[str, Any]:
     """A dataset's ``links`` (``DatasetLinks``' JSON)."""
     return {
@@ -246,7 +251,5 @@ def dataset_detail(
             status="withdrawn" if row.withdrawn_at else "active",
             withdrawn_at=row.withdrawn_at,
         ),
-        links=DatasetLinks.model_validate(
-            links(row.id, record.provenance.original_url or record.landing_page, base)
-        ),
+        links=DatasetLinks.model_validate(links(row.id, original_link(record), base)),
     )

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
-from api.schemas import SummaryRecord, links
+from api.schemas import SummaryRecord, links, original_link
 from harvester.search.engine import SearchResult, SummaryRow
 from harvester.search.highlight import Stems, highlight
 
@@ -38,7 +38,7 @@ def record_fields(record: dict[str, Any]) -> dict[str, Any]:
         "licence": None if licence is None else licence.model_dump(mode="json", by_alias=True),
         "formats": sorted({d.format for d in summary.distributions if d.format}),
         "modified": _MODIFIED.dump_python(summary.modified, mode="json"),
-        "original": summary.provenance.original_url or summary.landing_page,
+        "original": original_link(summary),
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from fastapi import Request
@@ -143,17 +144,17 @@ def _is_list(annotation: Any) -> bool:
     return get_origin(annotation) is list or any(_is_list(arg) for arg in get_args(annotation))
 
 
-_LISTS: dict[type[BaseModel], frozenset[str]] = {}
+@cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name for name, field in model.model_fields.items() if _is_list(field.annotation)
+    )
 
 
 def read_query(request: Request, model: type[QueryT]) -> QueryT:
     """``model`` from the request's query string (repeated values for list fields, the
     last one otherwise; other parameters ignored); a 400 naming the parameter if invalid."""
-    lists = _LISTS.get(model)
-    if lists is None:
-        lists = _LISTS[model] = frozenset(
-            name for name, field in model.model_fields.items() if _is_list(field.annotation)
-        )
+    lists = _list_fields(model)
     params = request.query_params
     given = {
         name: params.getlist(name) if name in lists else params[name]

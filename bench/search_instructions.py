@@ -29,7 +29,6 @@ WARM_UP = 20
 
 async def _child(db: str, path: str, calls: int) -> None:
     """Runs under callgrind: counts only the measured calls."""
-    sys.path.insert(0, os.getcwd())
     from api.app import create_app
     from harvester.settings import Settings
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -44,6 +44,7 @@ from harvester.store.db import dialect_name
 from harvester.store.indexed import VisibleNewestFirst
 from harvester.store.sqlite_inline import read_rows
 from harvester.store.tables import Dataset
+from harvester.store.types import sqlite_utc
 
 Sort = Literal["relevance", "modified", "title", "pk"]
 SORTS: tuple[Sort, ...] = ("relevance", "modified", "title", "pk")
@@ -130,19 +131,18 @@ _SQLITE_HEADS, _SQLITE_RECORDS = (
 be expanded."""
 
 
-def _sqlite_utc(value: str | None) -> datetime | None:
-    """A ``UTCDateTime`` as SQLite keeps it (naive UTC text), read as the column reads it."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+def _with_pks(sql: str, pks: list[int]) -> str:
+    """``sql`` (:data:`_SQLITE_HEADS` or :data:`_SQLITE_RECORDS`) for ``len(pks)`` pks."""
+    return sql.replace(_PKS_MARK, ",".join("?" * len(pks)))
 
 
 async def _summary_heads(session: AsyncSession, pks: list[int]) -> list[tuple[Any, ...]]:
     """(pk, the other columns of :class:`SummaryRow` but its record, content hash)."""
     if dialect_name(session) == "sqlite":
-        sql = _SQLITE_HEADS.replace(_PKS_MARK, ",".join("?" * len(pks)))
         return [
-            (pk, id_, source, publisher, _sqlite_utc(modified), title_sort, content_hash)
+            (pk, id_, source, publisher, sqlite_utc(modified), title_sort, content_hash)
             for pk, id_, source, publisher, modified, title_sort, content_hash in await read_rows(
-                session, sql, pks
+                session, _with_pks(_SQLITE_HEADS, pks), pks
             )
         ]
     connection = await session.connection()
@@ -152,10 +152,11 @@ async def _summary_heads(session: AsyncSession, pks: list[int]) -> list[tuple[An
 async def _summary_records(session: AsyncSession, pks: list[int]) -> list[tuple[Any, ...]]:
     """(pk, content hash, record)."""
     if dialect_name(session) == "sqlite":
-        sql = _SQLITE_RECORDS.replace(_PKS_MARK, ",".join("?" * len(pks)))
         return [
             (pk, content_hash, orjson.loads(record))
-            for pk, content_hash, record in await read_rows(session, sql, pks)
+            for pk, content_hash, record in await read_rows(
+                session, _with_pks(_SQLITE_RECORDS, pks), pks
+            )
         ]
     connection = await session.connection()
     return [tuple(row) for row in await connection.execute(_SUMMARY_RECORDS, {"pks": pks})]

@@ -7,7 +7,7 @@ answers a lone ``max()`` from an index, while ``SELECT max(a), max(b)`` scans th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -17,6 +17,7 @@ from sqlmodel import col
 from harvester.store.db import dialect_name
 from harvester.store.sqlite_inline import read_rows
 from harvester.store.tables import Dataset
+from harvester.store.types import sqlite_utc
 
 _NEWEST = sa.select(
     sa.select(sa.func.max(col(Dataset.change_seq))).scalar_subquery(),
@@ -35,9 +36,8 @@ async def catalog_version(session: AsyncSession) -> CatalogVersion:
     """(newest ``change_seq``, newest ``updated_at``) of the catalogue."""
     if dialect_name(session) == "sqlite":
         [(newest, latest)] = await read_rows(session, _NEWEST_SQLITE)
+        latest = sqlite_utc(latest)  # text: SQLite's aggregates keep no column type
     else:
         connection = await session.connection()  # Core: the ORM's execution costs more
         newest, latest = (await connection.execute(_NEWEST)).one()
-    if isinstance(latest, str):  # SQLite keeps text
-        latest = datetime.fromisoformat(latest).replace(tzinfo=UTC)
     return newest, latest

@@ -155,6 +155,14 @@ class InlineReadConnection(AsyncAdapt_aiosqlite_connection):
                         return rows
             return await thread._execute(_execute_fetch, cursor, operation, args)
 
+    async def read(self, operation: str, parameters: Sequence[Any]) -> list[Any]:
+        """The rows of a ``SELECT``, run as :meth:`run` runs it on a cursor of its own."""
+        cursor = self._connection._conn.cursor()
+        try:
+            return await self.run(cursor, operation, (tuple(parameters),)) or []
+        finally:
+            cursor.close()
+
     def _idle(self) -> bool:
         raw: sqlite3.Connection | None = self._connection._connection
         return raw is not None and not raw.in_transaction
@@ -177,11 +185,7 @@ async def read_rows(session: AsyncSession, sql: str, parameters: Sequence[Any] =
     adapted = (await connection.get_raw_connection()).dbapi_connection
     if not isinstance(adapted, InlineReadConnection):  # an engine not made by create_engine
         return [tuple(row) for row in await connection.exec_driver_sql(sql, tuple(parameters))]
-    cursor = adapted._connection._conn.cursor()
-    try:
-        return await adapted.run(cursor, sql, (tuple(parameters),)) or []
-    finally:
-        cursor.close()
+    return await adapted.read(sql, parameters)
 
 
 class InlineReadDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -32,6 +32,12 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_utc(value: str | None) -> datetime | None:
+    """A ``UTCDateTime`` as SQLite keeps it (naive UTC text) read past SQLAlchemy, as the
+    column reads it."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 JSONDocument: sa.types.TypeEngine[Any] = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 """A JSON document column: JSONB on PostgreSQL, JSON text on SQLite."""
 
