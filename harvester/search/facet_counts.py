@@ -52,16 +52,17 @@ async def cached_facets(
     session: AsyncSession,
     request_key: Any,
     names: Sequence[str],
-    candidates: Select[Any] | None,
+    candidates: Callable[[], Select[Any]] | None,
     *,
     limit: int,
     version: CatalogVersion | None = None,
     text: bool = False,
 ) -> tuple[FacetCounts, bool]:
-    """:func:`~harvester.search.facets.count_facets`, served from the cache while the
-    catalogue version is unchanged, and whether the counts are of the current catalogue
-    (False: stored whole-catalogue totals a write has since made stale). ``request_key``
-    (JSON-able) must identify ``candidates``; ``version``, if the caller has just read it,
+    """:func:`~harvester.search.facets.count_facets` of ``candidates()`` (None: the whole
+    catalogue), served from the cache while the catalogue version is unchanged, and
+    whether the counts are of the current catalogue (False: stored whole-catalogue totals
+    a write has since made stale). ``request_key`` (JSON-able) must identify the
+    candidates, built only when counted; ``version``, if the caller has just read it,
     saves reading it again; ``text``: the candidates match a text query."""
     version = version or await catalog_version(session)
     if candidates is None:
@@ -71,7 +72,9 @@ async def cached_facets(
     counts = await _cached(
         session,
         ("facets", request_key, tuple(names), limit),
-        lambda: count_facets(session, names, candidates, limit=limit),
+        lambda: count_facets(
+            session, names, candidates() if candidates is not None else None, limit=limit
+        ),
         version,
         text=text,
     )

@@ -61,7 +61,7 @@ from harvester.search.filters import Filters
 from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key, split
 from harvester.search.render import fts5_match, tsquery
-from harvester.store.sqlite_inline import read_rows
+from harvester.store.sqlite_shaped import read_shaped
 
 TITLE_BONUS = 100
 _TABLES = {
@@ -130,30 +130,31 @@ class RankedQuery:
             )
             statement = statement.where(key.op("&")(_MASK).not_in(excluded))
         if after is not None:
-            statement = statement.where(key > after)
-        return statement.limit(limit)
+            statement = statement.where(key > sa.bindparam("after", after))
+        return statement.limit(sa.bindparam("limit", limit))
 
-    def sqlite_keys(self, tier: int, after: int | None, limit: int) -> tuple[str, list[Any]]:
-        """:meth:`keys` as SQL text and its parameters, for a query without facet filters
-        (raises ValueError with them: their conditions are SQLAlchemy's), run past
-        SQLAlchemy's execution (building and running the statement: 0.40 ms; this: 0.03)."""
-        if self.filters.facets:
-            raise ValueError("facet filters are SQLAlchemy conditions: use keys()")
-        table = "search_title" if tier == 1 else "search_fts"
-        sql = [f"SELECT rowid FROM {table} WHERE {table} MATCH ?"]
-        params: list[Any] = [self.title if tier == 1 else self.others]
-        if tier == 1 and self.negative is not None:
-            sql.append(
-                f"AND (rowid & {PK_MASK}) NOT IN"
-                f" (SELECT rowid & {PK_MASK} FROM search_fts WHERE search_fts MATCH ?)"
-            )
-            params.append(self.negative)
+    def shape(self, tier: int, after: int | None) -> tuple[Any, ...]:
+        """What decides :meth:`keys`'s SQL and the values it keeps but the match
+        expressions, ``after`` and the limit (named parameters, given per call): the shape
+        :func:`~harvester.store.sqlite_shaped.read_shaped` keeps its SQL text under."""
+        facets = tuple(
+            (facet, tuple(values)) for facet, values in sorted(self.filters.facets.items())
+        )
+        probed = tuple(sorted(set(self.filters.facets) & set(self.dense)))
+        return ("ranked keys", tier, self.negative is not None, after is not None, facets, probed)
+
+    def key_parameters(self, tier: int, after: int | None, limit: int) -> dict[str, Any]:
+        """The named parameters of :meth:`keys`."""
+        values: dict[str, Any] = {"limit": limit}
+        if tier == 1:
+            values["match_search_title"] = self.title
+            if self.negative is not None:
+                values["unwanted"] = self.negative
+        else:
+            values["match_search_fts"] = self.others
         if after is not None:
-            sql.append("AND rowid > ?")
-            params.append(after)
-        sql.append("ORDER BY rowid LIMIT ?")
-        params.append(limit)
-        return " ".join(sql), params
+            values["after"] = after
+        return values
 
     def candidates(self, limit: int | None) -> Select[Any]:
         """The pks of matches in rank order (the first ``limit``; dense facets probed when
@@ -389,8 +390,14 @@ async def page(
 async def _keys(
     session: AsyncSession, query: AnyRankedQuery, tier: int, after: int | None, limit: int
 ) -> list[int]:
-    if isinstance(query, RankedQuery) and not query.filters.facets:
-        return [key for (key,) in await read_rows(session, *query.sqlite_keys(tier, after, limit))]
+    if isinstance(query, RankedQuery):
+        rows = await read_shaped(
+            session,
+            query.shape(tier, after),
+            lambda: query.keys(tier, after, limit),
+            query.key_parameters(tier, after, limit),
+        )
+        return [key for (key,) in rows]
     connection = await session.connection()  # Core: the ORM's execution path costs more
     return [key for (key,) in await connection.execute(query.keys(tier, after, limit))]
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.search import engine, facet_counts, facet_totals, facets
@@ -20,7 +19,7 @@ from harvester.search.engine import SearchRequest, search
 from harvester.search.filters import Filters
 from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
-from tests.harvester.search_support import every_page
+from tests.harvester.search_support import every_page, recorded_sql
 
 FORMATS = ["CSV", "JSON", "SHP"]
 FILTERS = [
@@ -61,16 +60,11 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 
 @pytest.fixture
-def statements(sessions: async_sessionmaker[AsyncSession]) -> Iterator[list[str]]:
-    seen: list[str] = []
-    bind = sessions.kw["bind"].sync_engine
-
-    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(bind, "before_cursor_execute", record)
-    yield seen
-    event.remove(bind, "before_cursor_execute", record)
+def statements(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    with recorded_sql(sessions.kw["bind"], monkeypatch) as seen:
+        yield seen
 
 
 Pages = tuple[list[str], list[tuple[int, bool, Any]]]
@@ -94,6 +88,7 @@ async def _plain(
         return await _pages(sessions, request)
 
 
+@pytest.mark.parametrize("limit", [2, 7])  # 2: pages end within ties of modified
 @pytest.mark.parametrize("window", [10_000, 3])
 @pytest.mark.parametrize("chosen", FILTERS)
 async def test_filtered_pages_walk_the_newest_index_and_match_the_sorted_pages(
@@ -103,9 +98,10 @@ async def test_filtered_pages_walk_the_newest_index_and_match_the_sorted_pages(
     monkeypatch: pytest.MonkeyPatch,
     chosen: dict[str, list[str]],
     window: int,
+    limit: int,
 ) -> None:
     def request() -> SearchRequest:
-        return SearchRequest(filters=Filters(facets=chosen), limit=7, facets=["format"])
+        return SearchRequest(filters=Filters(facets=chosen), limit=limit, facets=["format"])
 
     expected = await _plain(sessions, request(), monkeypatch)
     assert len(expected[0]) > 14, "the filter keeps several pages"

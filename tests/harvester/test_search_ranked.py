@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -20,12 +19,13 @@ from harvester.search.engine import SearchRequest, search
 from harvester.search.filters import Filters
 from harvester.search.query import parse_query
 from harvester.search.rank import rank_key, split
+from harvester.store import sqlite_shaped
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import upgrade_async
 from harvester.store.tables import Dataset
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
-from tests.harvester.search_support import every_page
+from tests.harvester.search_support import every_page, recorded_sql
 
 WORDS = ["parc", "piste", "budget", "arbre", "autobus", "bibliothèque"]
 
@@ -358,21 +358,7 @@ async def test_a_page_its_titles_fill_reads_no_other_match(
     if not database_url.startswith("sqlite"):
         pytest.skip("the rank-key walk is SQLite's; PostgreSQL reads once (test_search_strategy)")
     await _seed(database_url)
-    engine = sessions.kw["bind"]
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        statements.append(statement)
-
-    read_rows = ranked.read_rows
-
-    async def read_recorded(session: AsyncSession, sql: str, params: Any = ()) -> list[Any]:
-        statements.append(sql)
-        return await read_rows(session, sql, params)
-
-    monkeypatch.setattr(ranked, "read_rows", read_recorded)
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded_sql(sessions.kw["bind"], monkeypatch) as statements:
         for q, tables in (("parc", {"search_title"}), ("données", {"search_title", "search_fts"})):
             statements.clear()
             query = ranked.ranked_query(parse_query(q), Filters(), "sqlite")
@@ -383,39 +369,44 @@ async def test_a_page_its_titles_fill_reads_no_other_match(
             assert titled == (q == "parc")  # "données" is in no title
             read = {t for t in ("search_title", "search_fts") if any(t in s for s in statements)}
             assert read == tables, (q, statements)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def test_sqlite_keys_as_text_are_the_statements_keys(
+FILTER_SHAPES: list[tuple[dict[str, list[str]], frozenset[str]]] = [
+    ({}, frozenset()),
+    ({"format": ["CSV"]}, frozenset()),
+    ({"format": ["CSV"]}, frozenset({"format"})),
+    ({"format": ["JSON", "SHP"]}, frozenset({"format"})),
+    ({"format": ["SHP"], "licence": ["CC-BY-4.0"]}, frozenset({"licence"})),
+]
+
+
+async def test_rank_keys_as_shaped_text_are_the_statements_keys(
     sessions: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
-    """A query without facet filters reads its rank keys from SQL text past SQLAlchemy:
-    the same keys as its statement, for each tier, bound and exclusion."""
+    """SQLite reads rank keys from SQL text kept per shape (filters, probes, tier, bounds)
+    and bound per call (match expressions, bound, limit): the same keys as the statement
+    through SQLAlchemy, for queries, filters, tiers, bounds and limits asked in an order
+    that reuses each shape with other values."""
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite's rank-key walk (PostgreSQL reads once: test_search_strategy)")
     await _seed(database_url)
+    sqlite_shaped.clear()
     compared = 0
     async with sessions() as session:
         connection = await session.connection()
-        for q in ("parc", "données", "jeu -arbre", "parc OR données", '"jeu de données"'):
-            query = ranked.ranked_query(parse_query(q), Filters(), "sqlite")
-            assert isinstance(query, ranked.RankedQuery)
-            for tier in (1, 2):
-                everything = [k for (k,) in await connection.execute(query.keys(tier, None, 500))]
-                for after in (None, *everything[:3]):
-                    for limit in (1, 3, 500):
-                        statement = query.keys(tier, after, limit)
-                        expected = [k for (k,) in await connection.execute(statement)]
-                        sql, params = query.sqlite_keys(tier, after, limit)
-                        assert [k for (k,) in await ranked.read_rows(session, sql, params)] == (
-                            expected
-                        ), (q, tier, after, limit)
-                        compared += bool(expected)
-    assert compared > 20
-    with pytest.raises(ValueError, match="facet"):
-        filtered = ranked.ranked_query(
-            parse_query("parc"), Filters(facets={"format": ["CSV"]}), "sqlite"
-        )
-        assert isinstance(filtered, ranked.RankedQuery)
-        filtered.sqlite_keys(1, None, 3)
+        for facets, dense in FILTER_SHAPES:
+            for q in ("parc", "données", "jeu -arbre", "parc OR données", '"jeu de données"'):
+                query = ranked.ranked_query(parse_query(q), Filters(facets=facets), "sqlite", dense)
+                assert isinstance(query, ranked.RankedQuery)
+                for tier in (1, 2):
+                    statement = query.keys(tier, None, 500)
+                    everything = [k for (k,) in await connection.execute(statement)]
+                    for after in (None, *everything[:3]):
+                        for limit in (1, 3, 500):
+                            statement = query.keys(tier, after, limit)
+                            expected = [k for (k,) in await connection.execute(statement)]
+                            found = await ranked._keys(session, query, tier, after, limit)
+                            assert found == expected, (facets, dense, q, tier, after, limit)
+                            compared += bool(expected)
+    assert compared > 100
+    assert sqlite_shaped.stats["reused"] > sqlite_shaped.stats["built"] > 0
