@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from api.schemas import SummaryRecord, links, original_link
 from harvester.search.engine import SearchResult, SummaryRow
-from harvester.search.highlight import Stems, highlight
+from harvester.search.highlight import PreparedText, Stems, highlight, prepare
 
 _MODIFIED: TypeAdapter[date | datetime | None] = TypeAdapter(date | datetime | None)
 """``DatasetSummary.modified``'s type: its JSON is written as that field's."""
@@ -49,14 +49,27 @@ def _kept_fields(row: SummaryRow) -> dict[str, Any]:
     return fields
 
 
-def highlights(fields: dict[str, Any], stems: Stems | None) -> dict[str, str | None] | None:
+def _prepared_texts(row: SummaryRow) -> dict[str, list[PreparedText]]:
+    """The title's and description's texts made ready for highlighting, kept with the
+    record like its fields."""
+    texts = row.derived.get("highlighted")
+    if texts is None:
+        fields = _kept_fields(row)
+        texts = row.derived["highlighted"] = {
+            name: [prepare(text) for text in fields[name].values()]
+            for name in ("title", "description")
+        }
+    return texts
+
+
+def highlights(row: SummaryRow, stems: Stems | None) -> dict[str, str | None] | None:
     """Matched words of the title and description, or None when neither matched."""
     if stems is None:
         return None
-    title = next((h for t in fields["title"].values() if (h := highlight(t, stems))), None)
+    texts = _prepared_texts(row)
+    title = next((h for t in texts["title"] if (h := highlight(t, stems))), None)
     description = next(
-        (h for t in fields["description"].values() if (h := highlight(t, stems, max_words=30))),
-        None,
+        (h for t in texts["description"] if (h := highlight(t, stems, max_words=30))), None
     )
     return {"title": title, "description": description} if title or description else None
 
@@ -75,7 +88,7 @@ def search_result(row: SummaryRow, base: str, stems: Stems | None) -> dict[str, 
         "modified": fields["modified"],
         "source": row.source_id,
         "links": links(row.id, fields["original"], base),
-        "highlights": highlights(fields, stems),
+        "highlights": highlights(row, stems),
     }
 
 

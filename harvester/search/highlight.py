@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harvester.search.aligned_fold import aligned_fold
+from harvester.search.aligned_fold import FoldedText, aligned_fold
 from harvester.search.query import ParsedQuery
 from harvester.search.text import STOPWORDS, fold, stem_word
 
@@ -91,17 +91,38 @@ def query_stems(query: ParsedQuery) -> Stems:
     )
 
 
-def _matched_spans(text: str, stems: Stems) -> tuple[list[tuple[int, int]], bytes] | None:
-    """The offsets of the words of ``text`` that match, in order, found without reading
+_ESCAPED = re.compile(r"[&<>\"']")
+"""What ``html.escape`` changes."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedText:
+    """What highlighting a text needs of it whatever the query: its aligned fold (None:
+    read word by word) and whether escaping changes any of it. Made once per text of a
+    kept record (:mod:`api.search_page`): folding and escaping were a third of a snippet."""
+
+    text: str
+    fold: FoldedText | None
+    plain: bool
+
+
+def prepare(text: str) -> PreparedText:
+    """``text`` made ready for :func:`highlight`."""
+    return PreparedText(text, aligned_fold(text), _ESCAPED.search(text) is None)
+
+
+def _matched_spans(
+    prepared: PreparedText, stems: Stems
+) -> tuple[list[tuple[int, int]], bytes] | None:
+    """The offsets of the words of the text that match, in order, found without reading
     every word: the words whose folded form begins with an anchor (a stem but its last
     :data:`STEM_CHANGE_MAX` letters is a prefix of the folded word it stems), each then
     stemmed; and the text's word mask. None when this cannot tell (no anchors; a text
     :func:`aligned_fold` leaves)."""
-    if stems.anchors is None:
+    found = prepared.fold
+    if stems.anchors is None or found is None:
         return None
-    found = aligned_fold(text)
-    if found is None:
-        return None
+    text = prepared.text
     folded, mask = found.folded, found.mask
     starts: set[int] = set()
     for anchor in stems.anchors:
@@ -179,10 +200,19 @@ def _window(mask: bytes, first_match: int, max_words: int) -> tuple[int, int]:
     return start, end
 
 
-def highlight(text: str, stems: Stems, *, max_words: int | None = None) -> str | None:
-    """``text`` escaped with matching words marked, or None if nothing matched. With
-    ``max_words``, a window of that many words around the first match (``…`` on cut sides)."""
-    matched = _matched_spans(text, stems)
+def _as_is(text: str) -> str:
+    return text
+
+
+def highlight(
+    text: str | PreparedText, stems: Stems, *, max_words: int | None = None
+) -> str | None:
+    """``text`` (or what :func:`prepare` made of it) escaped with matching words marked, or
+    None if nothing matched. With ``max_words``, a window of that many words around the
+    first match (``…`` on cut sides)."""
+    prepared = text if isinstance(text, PreparedText) else prepare(text)
+    text = prepared.text
+    matched = _matched_spans(prepared, stems)
     if matched is None:
         if not may_match(text, stems):
             return None
@@ -195,11 +225,12 @@ def highlight(text: str, stems: Stems, *, max_words: int | None = None) -> str |
         spans = [span for span in spans if span[1] <= end]
     if not spans:
         return None
+    escape = _as_is if prepared.plain else html.escape
     out, position = [], start
     for word_start, word_end in spans:  # escaping is per character: text between marks at once
-        out.append(html.escape(text[position:word_start]))
-        out.append(f"<mark>{html.escape(text[word_start:word_end])}</mark>")
+        out.append(escape(text[position:word_start]))
+        out.append(f"<mark>{escape(text[word_start:word_end])}</mark>")
         position = word_end
-    out.append(html.escape(text[position:end]))
+    out.append(escape(text[position:end]))
     snippet = "".join(out).strip()
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")

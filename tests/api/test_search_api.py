@@ -339,6 +339,32 @@ async def test_a_results_record_fields_are_kept_with_the_record(
     assert len(made) == 3 * len(first["results"]), "nothing kept: made on every page"
 
 
+async def test_texts_are_prepared_for_highlighting_once_per_kept_record(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folding a text and telling whether it needs escaping do not depend on the query:
+    made once per kept record, the next queries' highlights reuse them."""
+    from api import search_page
+    from harvester.search import record_cache
+
+    prepared: list[str] = []
+    prepare = search_page.prepare
+
+    def spy(text: str) -> Any:
+        prepared.append(text)
+        return prepare(text)
+
+    monkeypatch.setattr(search_page, "prepare", spy)
+    record_cache.clear()
+    first = await _get(client, q="cyclables")
+    assert any(result["highlights"] for result in first["results"])
+    made = len(prepared)
+    assert made >= 2 * len(first["results"])  # a title and a description at least
+    assert await _get(client, q="pistes cyclables") != first  # other highlights...
+    assert await _get(client, q="cyclables") == first
+    assert len(prepared) == made  # ...from the same prepared texts
+
+
 def test_the_query_string_is_read_as_fastapi_reads_parameters() -> None:
     """Repeated values for list parameters, the last one for the others, unknown ones
     ignored, values converted by type; a bad one is a validation error at its place."""
