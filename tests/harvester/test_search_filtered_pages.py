@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.search import engine, facet_counts, facet_totals, facets
-from harvester.search.engine import SearchRequest, search
+from harvester.search.engine import SearchRequest, Sort, search
 from harvester.search.filters import Filters
+from harvester.store import sqlite_shaped
 from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
 from tests.harvester.search_support import every_page, recorded_sql
@@ -208,3 +209,49 @@ async def test_text_totals_on_the_plain_path_are_never_served_from_the_cache(
     assert len(totals["parc"]) == 1
     assert totals["parc"] != totals["budget"]
     assert max(*totals["parc"], *totals["budget"]) < everything.total
+
+
+@pytest.mark.parametrize("sort", ["modified", "title", "pk"])
+async def test_pages_without_text_from_kept_sql_are_the_statements_pages(
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sort: Sort,
+) -> None:
+    """The catalogue's pages without a text query (sorts, filters, cursors within ties and
+    missing dates, offsets) read on SQLite from SQL kept per shape and bound per call: the
+    same pages as the statements run through SQLAlchemy."""
+
+    async def through_sqlalchemy(
+        session: AsyncSession, _shape: Any, build: Any, _changed: Any = None
+    ) -> list[Any]:
+        connection = await session.connection()
+        return list(await connection.execute(build()))
+
+    def requests() -> list[SearchRequest]:
+        since = datetime(2020, 1, 20, tzinfo=UTC)
+        return [
+            SearchRequest(sort=sort, limit=4),
+            SearchRequest(sort=sort, limit=3, filters=Filters(facets={"format": ["CSV"]})),
+            SearchRequest(sort=sort, limit=5, filters=Filters(modified_since=since)),
+        ]
+
+    async def read() -> list[Any]:
+        found: list[Any] = []
+        for request in requests():
+            found.append((await _pages(sessions, request))[0])
+            for offset in (1, 4, 9):
+                request.cursor, request.offset = None, offset
+                async with sessions() as session:
+                    page = await search(session, request)
+                found.append([row.remote_id for row in page.datasets])
+        return found
+
+    sqlite_shaped.clear()
+    kept = await read()
+    if database_url.startswith("sqlite"):
+        assert sqlite_shaped.stats["reused"] > sqlite_shaped.stats["built"] > 0
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "read_shaped", through_sqlalchemy)
+        assert kept == await read()
+    assert all(kept) and len(kept[0]) > 100
