@@ -378,7 +378,11 @@ def _facet_matches(chosen: dict[str, list[str]], dense: frozenset[str]) -> Selec
 
 
 async def _page(
-    session: AsyncSession, plan: _Plan, request: SearchRequest, load: Load[RowT]
+    session: AsyncSession,
+    plan: _Plan,
+    request: SearchRequest,
+    load: Load[RowT],
+    version: CatalogVersion | None,
 ) -> tuple[list[tuple[RowT, int | None]], bool]:
     """The page's rows (and scores), and whether more follow. Ordering runs on the narrow
     ``(pk, score)`` pairs; only the page's rows are read whole."""
@@ -388,7 +392,7 @@ async def _page(
         position = _position(plan, cursor.key)
     walked = None
     if plan.walk and not request.offset:
-        walked = await _walked(session, plan, request, position)
+        walked = await _walked(session, plan, request, position, version)
     if walked is not None:
         found: list[tuple[int, int | None]] = [(pk, None) for pk in walked]
     else:
@@ -415,7 +419,7 @@ async def _page(
                 _position_kind(position),
                 bool(request.offset),
             )
-            changed = _bound(request.limit + 1, position)
+            changed = _bound_values(request.limit + 1, position)
             if request.offset and position is None:
                 changed["offset"] = request.offset
             rows = await read_shaped(session, shape, build, changed)
@@ -445,7 +449,7 @@ def _position_kind(position: dict[str, Any] | None) -> str | None:
     return "null" if position.get("after_key") is None else "key"
 
 
-def _bound(limit: int, position: dict[str, Any] | None) -> dict[str, Any]:
+def _bound_values(limit: int, position: dict[str, Any] | None) -> dict[str, Any]:
     """The values bound per call of a kept page statement: its limit and position."""
     values: dict[str, Any] = {"limit": limit}
     if position is not None:
@@ -453,8 +457,38 @@ def _bound(limit: int, position: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
+async def _first_window_edge(
+    session: AsyncSession, version: CatalogVersion | None
+) -> datetime | None:
+    """``modified`` of the :data:`WALK_WINDOW`-th newest visible dataset (None if there are
+    fewer, or it has none), read once per catalogue version: finding it took 0.3 ms of
+    each filtered first page's 0.4 ms of SQL at 100 k datasets."""
+
+    def build() -> Select[Any]:
+        edge = _newest_first("edge")
+        return (
+            sa.select(edge.c.modified)
+            .where(edge.c.withdrawn_at.is_(None))
+            .order_by(edge.c.modified.desc(), edge.c.pk)
+            .offset(WALK_WINDOW - 1)
+            .limit(1)
+        )
+
+    async def read() -> list[datetime | None]:
+        rows = await read_shaped(session, ("window edge", WALK_WINDOW), build)
+        return [sqlite_utc(rows[0][0]) if rows else None]
+
+    key = ["window edge", WALK_WINDOW]
+    (edge,) = await facet_counts.cached_value(session, key, read, version=version)
+    return edge
+
+
 async def _walked(
-    session: AsyncSession, plan: _Plan, request: SearchRequest, after: dict[str, Any] | None
+    session: AsyncSession,
+    plan: _Plan,
+    request: SearchRequest,
+    after: dict[str, Any] | None,
+    version: CatalogVersion | None,
 ) -> list[int] | None:
     """The page's pks (one more than the page), walking the visible datasets newest first
     (``ix_dataset_visible_modified``) and testing the filters on each by probes, over the
@@ -465,23 +499,31 @@ async def _walked(
     newest 21 took 20–200 ms at 100 k datasets; the walk meets 21 within a few hundred rows.
     The window bounds it when the matches are rarer than their totals say, or all old.
     The statement is SQL text kept per filters, probes and kind of position (building it
-    and running it through SQLAlchemy cost ~1 ms per page)."""
+    and running it through SQLAlchemy cost ~1 ms per page); a first page's window edge is
+    read once per catalogue ``version``, a later page's relative to its position."""
+    first_edge = None
+    if after is None:
+        first_edge = await _first_window_edge(session, version)
+        if first_edge is None:  # fewer visible datasets than a window (or undated): no walk
+            return None
 
     def build() -> Select[Any]:
         d = _newest_first("d")
         visible: list[sa.ColumnElement[bool]] = [d.c.withdrawn_at.is_(None)]
-        if after is not None:
+        bound: sa.ColumnElement[Any]
+        if after is None:
+            bound = sa.bindparam("edge", first_edge, type_=d.c.modified.type)
+        else:
             visible.append(_after(plan, after, d))
-        edge = _newest_first("edge")
-        bound = (
-            sa.select(edge.c.modified)
-            .where(edge.c.withdrawn_at.is_(None))
-            .where(*([_after(plan, after, edge)] if after is not None else []))
-            .order_by(edge.c.modified.desc(), edge.c.pk)
-            .offset(WALK_WINDOW - 1)
-            .limit(1)
-            .scalar_subquery()
-        )
+            edge = _newest_first("edge")
+            bound = (
+                sa.select(edge.c.modified)
+                .where(edge.c.withdrawn_at.is_(None), _after(plan, after, edge))
+                .order_by(edge.c.modified.desc(), edge.c.pk)
+                .offset(WALK_WINDOW - 1)
+                .limit(1)
+                .scalar_subquery()
+            )
         return (
             sa.select(d.c.pk)
             .where(*visible, d.c.modified >= bound)
@@ -498,7 +540,10 @@ async def _walked(
         tuple(sorted(plan.dense)),
         _position_kind(after),
     )
-    rows = await read_shaped(session, shape, build, _bound(request.limit + 1, after))
+    changed = _bound_values(request.limit + 1, after)
+    if first_edge is not None:
+        changed["edge"] = first_edge
+    rows = await read_shaped(session, shape, build, changed)
     found = [pk for (pk,) in rows]
     return found if len(found) > request.limit else None
 
@@ -664,7 +709,7 @@ async def search_rows(
     if query is not None:
         page, more = await _ranked_page(session, query, plan, request, load)
     else:
-        page, more = await _page(session, plan, request, load)
+        page, more = await _page(session, plan, request, load, version)
     next_cursor = None
     if more and page:
         last, score = page[-1]

@@ -36,9 +36,19 @@ CACHE_SIZE = 256
 TEXT_CACHE_SIZE = 512
 _cache: OrderedDict[Hashable, Any] = OrderedDict()
 _text_cache: OrderedDict[Hashable, Any] = OrderedDict()
-stats = {"hits": 0, "misses": 0, "stored": 0, "stale": 0, "total_hits": 0, "total_misses": 0}
+stats = {
+    "hits": 0,
+    "misses": 0,
+    "stored": 0,
+    "stale": 0,
+    "total_hits": 0,
+    "total_misses": 0,
+    "value_hits": 0,
+    "value_misses": 0,
+}
 """Facet counts served from the cache or counted, stored totals served current or stale;
-totals served from the cache or counted (text queries' included)."""
+totals served from the cache or counted (text queries' included); other values
+(:func:`cached_value`) served or read."""
 T = TypeVar("T")
 
 
@@ -152,6 +162,25 @@ async def cached_total(
         version or await catalog_version(session),
         counter="total_",
         text=text,
+    )
+
+
+async def cached_value(
+    session: AsyncSession,
+    request_key: Any,
+    compute: Callable[[], Awaitable[T]],
+    *,
+    version: CatalogVersion | None = None,
+) -> T:
+    """``compute()``, any value the catalogue's content decides (not None), served from the
+    cache while the catalogue version is unchanged; ``request_key`` (JSON-able) must
+    identify it."""
+    return await _cached(
+        session,
+        ("value", request_key),
+        compute,
+        version or await catalog_version(session),
+        counter="value_",
     )
 
 

@@ -90,7 +90,7 @@ async def _plain(
 
 
 @pytest.mark.parametrize("limit", [2, 7])  # 2: pages end within ties of modified
-@pytest.mark.parametrize("window", [10_000, 3])
+@pytest.mark.parametrize("window", [10_000, 60, 3])
 @pytest.mark.parametrize("chosen", FILTERS)
 async def test_filtered_pages_walk_the_newest_index_and_match_the_sorted_pages(
     sessions: async_sessionmaker[AsyncSession],
