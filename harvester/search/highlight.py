@@ -15,6 +15,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -93,32 +95,60 @@ def query_stems(query: ParsedQuery) -> Stems:
 
 _ESCAPED = re.compile(r"[&<>\"']")
 """What ``html.escape`` changes."""
+_MASK_WORD = re.compile(rb"a+")
+"""A word in an aligned fold's word mask."""
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedText:
-    """What highlighting a text needs of it whatever the query: its aligned fold (None:
-    read word by word) and whether escaping changes any of it. Made once per text of a
-    kept record (:mod:`api.search_page`): folding and escaping were a third of a snippet."""
+    """What highlighting a text needs of it whatever the query, made once per text of a
+    kept record (:mod:`api.search_page`; folding, escaping and counting words were half of
+    a page's snippets): its aligned fold (None: read word by word), the offsets where its
+    words start and end (in the fold's word mask), and the text escaped, with where each
+    character that escaping lengthens stands and what it adds up to there."""
 
     text: str
     fold: FoldedText | None
-    plain: bool
+    word_starts: array[int]
+    word_ends: array[int]
+    escaped: str
+    lengthened: array[int]
+    added: array[int]
+
+    def escaped_slice(self, start: int, end: int) -> str:
+        """``html.escape(text[start:end])``, cut from the escaped text."""
+        if not self.lengthened:
+            return self.text[start:end]
+        return self.escaped[self._escaped_offset(start) : self._escaped_offset(end)]
+
+    def _escaped_offset(self, offset: int) -> int:
+        before = bisect_left(self.lengthened, offset)  # characters lengthened before it
+        return offset + (self.added[before - 1] if before else 0)
 
 
 def prepare(text: str) -> PreparedText:
     """``text`` made ready for :func:`highlight`."""
-    return PreparedText(text, aligned_fold(text), _ESCAPED.search(text) is None)
+    fold = aligned_fold(text)
+    starts, ends = array("i"), array("i")
+    if fold is not None:
+        for word in _MASK_WORD.finditer(fold.mask):
+            starts.append(word.start())
+            ends.append(word.end())
+    lengthened, added, total = array("i"), array("i"), 0
+    for special in _ESCAPED.finditer(text):
+        lengthened.append(special.start())
+        total += len(html.escape(special.group())) - 1
+        added.append(total)
+    escaped = html.escape(text) if lengthened else text
+    return PreparedText(text, fold, starts, ends, escaped, lengthened, added)
 
 
-def _matched_spans(
-    prepared: PreparedText, stems: Stems
-) -> tuple[list[tuple[int, int]], bytes] | None:
+def _matched_spans(prepared: PreparedText, stems: Stems) -> list[tuple[int, int]] | None:
     """The offsets of the words of the text that match, in order, found without reading
     every word: the words whose folded form begins with an anchor (a stem but its last
     :data:`STEM_CHANGE_MAX` letters is a prefix of the folded word it stems), each then
-    stemmed; and the text's word mask. None when this cannot tell (no anchors; a text
-    :func:`aligned_fold` leaves)."""
+    stemmed. None when this cannot tell (no anchors; a text :func:`aligned_fold`
+    leaves)."""
     found = prepared.fold
     if stems.anchors is None or found is None:
         return None
@@ -138,7 +168,7 @@ def _matched_spans(
         end = len(mask) if end < 0 else end
         if stems.match(text[start:end]):
             spans.append((start, end))
-    return spans, mask
+    return spans
 
 
 def _spans_by_words(
@@ -171,37 +201,18 @@ def _spans_by_words(
     return spans, start, end
 
 
-@lru_cache(maxsize=512)
-def _words(count: int) -> re.Pattern[bytes]:
-    """``count`` words from the start of a word mask, with what separates them."""
-    return re.compile(rb"(?: *+a++){%d}" % count)
-
-
-def _after_words(mask: bytes, count: int) -> int:
-    """The offset just past the first ``count`` words of a word mask that has as many."""
-    found = _words(count).match(mask)
-    assert found is not None
-    return found.end()
-
-
-def _window(mask: bytes, first_match: int, max_words: int) -> tuple[int, int]:
+def _window(prepared: PreparedText, first_match: int, max_words: int) -> tuple[int, int]:
     """The offsets of the window of ``max_words`` words around the match at
-    ``first_match`` in a text of word mask ``mask``: a third of the words before it, as
-    far as the text allows (as :func:`_spans_by_words` cuts it)."""
-    spaced = b" " + mask  # a word starts where " a" is, one byte later here
-    before = spaced.count(b" a", 0, first_match)
-    count = before + spaced.count(b" a", first_match)
+    ``first_match``: a third of the words before it, as far as the text allows (as
+    :func:`_spans_by_words` cuts it)."""
+    starts, ends = prepared.word_starts, prepared.word_ends
+    count = len(starts)
     if count <= max_words:
-        return 0, len(mask)
+        return 0, len(prepared.text)
+    before = bisect_left(starts, first_match)
     first = max(0, min(before - max_words // 3, count - max_words))
     last = first + max_words
-    start = mask.index(b"a", _after_words(mask, first)) if first else 0
-    end = _after_words(mask, last) if last < count else len(mask)
-    return start, end
-
-
-def _as_is(text: str) -> str:
-    return text
+    return (starts[first] if first else 0), (ends[last - 1] if last < count else len(prepared.text))
 
 
 def highlight(
@@ -218,19 +229,22 @@ def highlight(
             return None
         spans, start, end = _spans_by_words(text, stems, max_words)
     else:
-        spans, mask = matched
+        spans = matched
         if not spans:
             return None
-        start, end = (0, len(text)) if max_words is None else _window(mask, spans[0][0], max_words)
+        if max_words is not None:
+            start, end = _window(prepared, spans[0][0], max_words)
+        else:
+            start, end = 0, len(text)
         spans = [span for span in spans if span[1] <= end]
     if not spans:
         return None
-    escape = _as_is if prepared.plain else html.escape
+    escaped = prepared.escaped_slice
     out, position = [], start
     for word_start, word_end in spans:  # escaping is per character: text between marks at once
-        out.append(escape(text[position:word_start]))
-        out.append(f"<mark>{escape(text[word_start:word_end])}</mark>")
+        out.append(escaped(position, word_start))
+        out.append(f"<mark>{escaped(word_start, word_end)}</mark>")
         position = word_end
-    out.append(escape(text[position:end]))
+    out.append(escaped(position, end))
     snippet = "".join(out).strip()
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")

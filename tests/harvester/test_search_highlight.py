@@ -3,9 +3,13 @@ must never skip a text where the full analysis (fold, then stem) finds a match."
 
 from __future__ import annotations
 
+import html
+import random
+import re
+
 import pytest
 
-from harvester.search.highlight import highlight, may_match, query_stems
+from harvester.search.highlight import highlight, may_match, prepare, query_stems
 from harvester.search.query import parse_query
 
 
@@ -197,3 +201,24 @@ def test_aligned_fold_folds_each_word_in_place_or_gives_up() -> None:
     assert aligned_fold("Énergie à Québec").folded == b"energie a quebec"  # type: ignore[union-attr]
     for odd in ("Straße", "½ litre", "µg", "≥ 5", "donne\u0301es", "nul\x00"):
         assert aligned_fold(odd) is None, odd
+
+
+def test_a_prepared_text_cuts_escaped_pieces_and_words_as_the_text_has_them() -> None:
+    """A prepared text's escaped pieces are ``html.escape`` of the same pieces, and its
+    words those of the text, for every recorded and simulated text (and some with every
+    character escaping changes)."""
+    rng = random.Random(5)
+    texts = [*_texts(), "l'eau & <l'air> \"x\"", "&&&", "a<b", ""]
+    checked = 0
+    for text in texts:
+        prepared = prepare(text)
+        assert prepared.escaped_slice(0, len(text)) == html.escape(text)
+        for _ in range(8):
+            start = rng.randint(0, len(text))
+            end = rng.randint(start, len(text))
+            assert prepared.escaped_slice(start, end) == html.escape(text[start:end]), text
+            checked += 1
+        if prepared.fold is not None:
+            spans = [word.span() for word in re.finditer(r"\w+", text)]
+            assert list(zip(prepared.word_starts, prepared.word_ends, strict=True)) == spans
+    assert checked > 8_000
