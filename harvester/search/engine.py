@@ -40,7 +40,7 @@ from harvester.search.planning import plan_for_values
 from harvester.search.query import ParsedQuery, parse_query
 from harvester.search.tables import dataset_facet
 from harvester.search.version import CatalogVersion, catalog_version
-from harvester.store.db import dialect_name
+from harvester.store.db import database_id, dialect_name
 from harvester.store.indexed import VisibleNewestFirst
 from harvester.store.sqlite_inline import read_rows
 from harvester.store.sqlite_shaped import read_shaped
@@ -166,7 +166,7 @@ async def _summary_records(session: AsyncSession, pks: list[int]) -> list[tuple[
 async def load_summary_rows(session: AsyncSession, pks: list[int]) -> dict[int | None, SummaryRow]:
     """:class:`SummaryRow` rows, their records from :mod:`.record_cache` where kept (read
     with their content hash otherwise, and kept)."""
-    url = str(session.get_bind().engine.url)
+    url = database_id(session)
     heads = await _summary_heads(session, pks)
     records: dict[int, record_cache.Kept] = {}
     missing: list[int] = []
@@ -226,13 +226,13 @@ def _plan(
 ) -> _Plan:
     backend = search_backend(dialect)
     sort: Sort = request.sort
-    title = backend.matches(parsed, "title")[0] if sort == "relevance" else None
-    if sort == "relevance" and title is None:
+    if sort == "relevance" and not parsed.must:  # no positive part: nothing to rank by
         sort = "modified"
     fingerprint = cursors.fingerprint(request.q or "", request.filters.key(), sort)
-    if title is not None and not request.offset and ranked.applies(request.filters):
+    if sort == "relevance" and not request.offset and ranked.applies(request.filters):
         # a query with a positive part: narrowed; its statements are built by :mod:`ranked`
         return _Plan(sort, None, True, fingerprint, ranked=True)
+    title = backend.matches(parsed, "title")[0] if sort == "relevance" else None
     positive, negative = backend.matches(parsed)
     pk = col(Dataset.pk)
 

@@ -31,6 +31,7 @@ from sqlalchemy.sql import Select
 from harvester.search import facet_totals
 from harvester.search.facets import FacetCounts, count_facets, dense_facets
 from harvester.search.version import CatalogVersion, catalog_version
+from harvester.store.db import database_id
 
 CACHE_SIZE = 256
 TEXT_CACHE_SIZE = 512
@@ -99,7 +100,7 @@ async def _stored_totals(
     store the same ones, and the catalogue's first page read them on every call (~1.3 ms
     of 5 at 100 k datasets, SQLite)."""
     current_key = facet_totals.version_key(version)
-    key = ("totals", str(session.get_bind().engine.url), current_key, tuple(names), limit)
+    key = ("totals", database_id(session), current_key, tuple(names), limit)
     counts = _recall(key)
     if counts is None:
         stored = await facet_totals.latest_counts(session, names, limit=limit)
@@ -125,7 +126,7 @@ async def cached_dense(
         return await dense_facets(session, filters)
     key = (
         "dense",
-        str(session.get_bind().engine.url),
+        database_id(session),
         facet_totals.version_key(version),
         tuple(sorted((facet, tuple(values)) for facet, values in filters.items())),
     )
@@ -155,14 +156,8 @@ async def cached_total(
     """``count()`` (a query's capped total and whether it is exact), served from the cache
     while the catalogue version is unchanged; ``request_key`` (JSON-able) must identify
     the query (text, filters, cap); ``text``: it holds a text query."""
-    return await _cached(
-        session,
-        ("total", request_key),
-        count,
-        version or await catalog_version(session),
-        counter="total_",
-        text=text,
-    )
+    key = ("total", request_key)
+    return await _cached(session, key, count, version, counter="total_", text=text)
 
 
 async def cached_value(
@@ -175,13 +170,7 @@ async def cached_value(
     """``compute()``, any value the catalogue's content decides (not None), served from the
     cache while the catalogue version is unchanged; ``request_key`` (JSON-able) must
     identify it."""
-    return await _cached(
-        session,
-        ("value", request_key),
-        compute,
-        version or await catalog_version(session),
-        counter="value_",
-    )
+    return await _cached(session, ("value", request_key), compute, version, counter="value_")
 
 
 async def cache_key(session: AsyncSession, request_key: Any, version: CatalogVersion) -> Hashable:
@@ -195,7 +184,7 @@ async def cache_key(session: AsyncSession, request_key: Any, version: CatalogVer
             sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
         )
     return (
-        str(bind.engine.url),
+        database_id(session),
         version[0],
         version[1].isoformat() if version[1] else None,
         orjson.dumps(request_key, default=str),
@@ -228,12 +217,14 @@ async def _cached(
     session: AsyncSession,
     request_key: Any,
     compute: Callable[[], Awaitable[T]],
-    version: CatalogVersion,
+    version: CatalogVersion | None,
     *,
     counter: str = "",
     text: bool = False,
 ) -> T:
-    """``compute()``, or what it gave for the same request, database and version."""
+    """``compute()``, or what it gave for the same request, database and version (read
+    if not given)."""
+    version = version or await catalog_version(session)
     key = await cache_key(session, request_key, version)
     found = cached(key, text=text, counter=counter)
     if found is not None:

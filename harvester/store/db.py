@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -83,6 +84,18 @@ def dialect_name(session: AsyncSession) -> str:
     """``"sqlite"`` or ``"postgresql"`` for the session's bound engine."""
     bind = session.get_bind()
     return bind.dialect.name
+
+
+def database_id(session: AsyncSession) -> str:
+    """The session's database as text (its engine's URL, password hidden), for keys of
+    what is cached per database."""
+    return _url_text(session.get_bind().engine.url)
+
+
+@lru_cache(maxsize=64)
+def _url_text(url: URL) -> str:
+    """``str(url)``, rendered once per URL (a few microseconds, several times a search)."""
+    return str(url)
 
 
 @asynccontextmanager
