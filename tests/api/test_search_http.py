@@ -3,6 +3,7 @@ and the publishers and stats endpoints."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator
 
 import httpx
@@ -64,6 +65,22 @@ async def test_gzip_and_cors(client: httpx.AsyncClient) -> None:
         headers={"Origin": "https://other.example", "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/datasets?q=parc&limit=50", "/api/v1/datasets?limit=50", "/catalog.ttl"],
+)
+async def test_gzipped_bodies_are_the_identity_bodies(client: httpx.AsyncClient, url: str) -> None:
+    """Whole bodies and streamed ones (the catalogue) come out of the compressor intact."""
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and len(plain.content) >= 1000
+    async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as zipped:
+        wire = b"".join([chunk async for chunk in zipped.aiter_raw()])
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in zipped.headers["vary"].lower()
+    assert len(wire) < len(plain.content)
+    assert gzip.decompress(wire) == plain.content
 
 
 async def test_anonymous_reads_are_rate_limited(database_url: str) -> None:
