@@ -244,8 +244,8 @@ async def search_filters(request: Request) -> Filters:
 
 
 async def search_request(request: Request) -> SearchRequest:
-    """A search from the query string (a FastAPI dependency; document the route with
-    :data:`SEARCH_PARAMETERS`)."""
+    """A search from the query string (the search route reads it itself; document a route
+    reading it with :data:`SEARCH_PARAMETERS`)."""
     query = read_query(request, SearchQuery)
     return SearchRequest(
         q=query.q,
