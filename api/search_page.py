@@ -74,6 +74,14 @@ def highlights(row: SummaryRow, stems: Stems | None) -> dict[str, str | None] | 
     return {"title": title, "description": description} if title or description else None
 
 
+def _kept_links(row: SummaryRow, fields: dict[str, Any], base: str) -> dict[str, Any]:
+    """The result's links, kept with the record for the base URL they were built on."""
+    kept = row.derived.get("links")
+    if kept is None or kept[0] != base:
+        kept = row.derived["links"] = (base, links(row.id, fields["original"], base))
+    return kept[1]
+
+
 def search_result(row: SummaryRow, base: str, stems: Stems | None) -> dict[str, Any]:
     """One result (``DatasetSummary``'s JSON)."""
     fields = _kept_fields(row)
@@ -87,7 +95,7 @@ def search_result(row: SummaryRow, base: str, stems: Stems | None) -> dict[str, 
         "formats": fields["formats"],
         "modified": fields["modified"],
         "source": row.source_id,
-        "links": links(row.id, fields["original"], base),
+        "links": _kept_links(row, fields, base),
         "highlights": highlights(row, stems),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import version
 
 import sqlalchemy as sa
@@ -11,6 +12,13 @@ from api.deps import Session
 from api.schemas import Health
 
 router = APIRouter(tags=["health"])
+
+
+@cache
+def _installed_version() -> str:
+    """The installed package's version, read once (reading the distribution's metadata was
+    most of a ``/health`` call's cost, which load balancers call every few seconds)."""
+    return version("moisson")
 
 
 @router.get("/health", response_model=Health)
@@ -25,5 +33,5 @@ async def health(session: Session, response: Response) -> Health:
     return Health(
         status="ok" if database == "ok" else "degraded",
         database=database,
-        version=version("moisson"),
+        version=_installed_version(),
     )

@@ -365,6 +365,21 @@ async def test_texts_are_prepared_for_highlighting_once_per_kept_record(
     assert len(prepared) == made  # ...from the same prepared texts
 
 
+async def test_kept_links_follow_the_base_url_asked_with(client: httpx.AsyncClient) -> None:
+    """A result's links are kept with its record, for the base URL they were built on: a
+    request through another host name gets its own."""
+    first = await _get(client, q="cyclables")
+    other = (await client.get(URL, params={"q": "cyclables"}, headers={"Host": "x.example"})).json()
+    again = await _get(client, q="cyclables")
+    assert first == again and first["results"]
+    for mine, theirs in zip(first["results"], other["results"], strict=True):
+        assert mine["links"]["self"].startswith("http://testserver/api/v1/datasets/")
+        assert theirs["links"]["self"] == mine["links"]["self"].replace(
+            "http://testserver", "http://x.example"
+        )
+        assert theirs["links"]["dcat"]["turtle"].startswith("http://x.example/datasets/")
+
+
 def test_the_query_string_is_read_as_fastapi_reads_parameters() -> None:
     """Repeated values for list parameters, the last one for the others, unknown ones
     ignored, values converted by type; a bad one is a validation error at its place."""
