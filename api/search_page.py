@@ -67,10 +67,13 @@ def highlights(row: SummaryRow, stems: Stems | None) -> dict[str, str | None] | 
     if stems is None:
         return None
     texts = _prepared_texts(row)
-    title = next((h for t in texts["title"] if (h := highlight(t, stems))), None)
-    description = next(
-        (h for t in texts["description"] if (h := highlight(t, stems, max_words=30))), None
-    )
+    title = description = None
+    for text in texts["title"]:  # the first language that matches
+        if title := highlight(text, stems):
+            break
+    for text in texts["description"]:
+        if description := highlight(text, stems, max_words=30):
+            break
     return {"title": title, "description": description} if title or description else None
 
 

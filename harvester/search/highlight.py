@@ -40,9 +40,14 @@ class Stems:
     en: frozenset[str]
     anchors: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
     """What a text must contain, folded to ASCII, to hold a match (None: no such test)."""
+    needles: tuple[bytes, ...] | None = field(init=False, repr=False, compare=False)
+    """The anchors as bytes, to find in an aligned fold."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "anchors", _anchors(self.fr | self.en))
+        anchors = _anchors(self.fr | self.en)
+        object.__setattr__(self, "anchors", anchors)
+        needles = None if anchors is None else tuple(a.encode("ascii") for a in anchors)
+        object.__setattr__(self, "needles", needles)
 
     def match(self, word: str) -> bool:
         french, english = word_stems(word)
@@ -149,24 +154,27 @@ def _matched_spans(prepared: PreparedText, stems: Stems) -> list[tuple[int, int]
     :data:`STEM_CHANGE_MAX` letters is a prefix of the folded word it stems), each then
     stemmed. None when this cannot tell (no anchors; a text :func:`aligned_fold`
     leaves)."""
-    found = prepared.fold
-    if stems.anchors is None or found is None:
+    found, needles = prepared.fold, stems.needles
+    if needles is None or found is None:
         return None
-    text = prepared.text
     folded, mask = found.folded, found.mask
-    starts: set[int] = set()
-    for anchor in stems.anchors:
-        needle = anchor.encode("ascii")
+    starts: list[int] = []  # in order and once each with one anchor (most queries)
+    for needle in needles:
         position = folded.find(needle)
         while position >= 0:
             if position == 0 or mask[position - 1] == _SPACE:
-                starts.add(position)
+                starts.append(position)
             position = folded.find(needle, position + 1)
+    if len(needles) > 1:
+        starts = sorted(set(starts))
+    text, french_stems, english_stems = prepared.text, stems.fr, stems.en
     spans = []
-    for start in sorted(starts):
+    for start in starts:
         end = mask.find(b" ", start)
-        end = len(mask) if end < 0 else end
-        if stems.match(text[start:end]):
+        if end < 0:
+            end = len(mask)
+        french, english = word_stems(text[start:end])
+        if french in french_stems or english in english_stems:
             spans.append((start, end))
     return spans
 
@@ -232,19 +240,26 @@ def highlight(
         spans = matched
         if not spans:
             return None
+        start, end = 0, len(text)
         if max_words is not None:
             start, end = _window(prepared, spans[0][0], max_words)
-        else:
-            start, end = 0, len(text)
-        spans = [span for span in spans if span[1] <= end]
+            if end < len(text):
+                spans = [span for span in spans if span[1] <= end]
     if not spans:
         return None
-    escaped = prepared.escaped_slice
-    out, position = [], start
-    for word_start, word_end in spans:  # escaping is per character: text between marks at once
-        out.append(escaped(position, word_start))
-        out.append(f"<mark>{escaped(word_start, word_end)}</mark>")
-        position = word_end
-    out.append(escaped(position, end))
+    out: list[str] = []
+    position = start
+    if prepared.lengthened:  # escaping is per character: text between marks at once
+        escaped = prepared.escaped_slice
+        for word_start, word_end in spans:
+            out += (escaped(position, word_start), "<mark>", escaped(word_start, word_end))
+            out.append("</mark>")
+            position = word_end
+        out.append(escaped(position, end))
+    else:  # nothing to escape: slices of the text itself
+        for word_start, word_end in spans:
+            out += (text[position:word_start], "<mark>", text[word_start:word_end], "</mark>")
+            position = word_end
+        out.append(text[position:end])
     snippet = "".join(out).strip()
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
