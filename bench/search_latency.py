@@ -171,25 +171,11 @@ async def _load(clients: int, requests: int, one: Any) -> tuple[list[float], flo
     return [latency for latencies in results for latency in latencies], clients * requests / wall
 
 
-async def _exhaustive_once(sessions: Any, shape: str, facets: bool) -> float:
-    """One search on the exhaustive relevance path (every match ranked: the PostgreSQL path
-    before migration 0008), for a before/after comparison in the same run."""
-    from harvester.search import engine
-
-    ranked = engine._ranked
-    engine._ranked = lambda *args: False
-    try:
-        return await _search_once(sessions, shape, facets)
-    finally:
-        engine._ranked = ranked
-
-
 async def measure(
     url: str,
     clients: list[int],
     requests: int,
     like_requests: int,
-    exhaustive: bool = False,
     shapes: list[str] | None = None,
 ) -> None:
     import sqlalchemy as sa
@@ -249,14 +235,6 @@ async def measure(
                     stale_worst = max(stale_worst, found["p95"])
                 else:
                     worst = max(worst, found["p95"])
-                before = "-"
-                if exhaustive and q is not None:
-                    old, _ = await _load(
-                        concurrency,
-                        per_client,
-                        lambda h=shape, f=facets: _exhaustive_once(sessions, h, f),
-                    )
-                    before = f"{percentiles(old)['p95'] * 1000:.1f}"
                 rows.append(
                     [
                         f"{shape} ({_label(shape)})",
@@ -267,7 +245,6 @@ async def measure(
                         found["p95"] * 1000,
                         found["p99"] * 1000,
                         throughput,
-                        *([before] if exhaustive else []),
                         like["p95"] * 1000 if like_shape and like_requests else "-",
                         f"{like['p95'] / found['p95']:.1f}x"
                         if like_shape and like_requests
@@ -284,7 +261,6 @@ async def measure(
         "p95 ms",
         "p99 ms",
         "calls/s",
-        *(["exhaustive p95 ms"] if exhaustive else []),
         "LIKE p95 ms",
         "LIKE/search",
     ]
@@ -435,12 +411,6 @@ def main() -> None:
         "built through the write path) K times in SQL instead of writing N datasets",
     )
     parser.add_argument(
-        "--exhaustive",
-        action="store_true",
-        help="also measure each text query on the exhaustive relevance path (every match "
-        "ranked), the before of the early-stopping one",
-    )
-    parser.add_argument(
         "--queries",
         help="comma-separated query shapes to measure (default all): " + ", ".join(QUERIES),
     )
@@ -482,7 +452,6 @@ def main() -> None:
                 [int(c) for c in args.clients.split(",")],
                 args.requests,
                 args.like_requests,
-                args.exhaustive,
                 _shapes(args.queries),
             )
         )
