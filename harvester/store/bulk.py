@@ -66,6 +66,7 @@ class BulkStatement:
         self._row_keys: list[str | None] = []
         self._constants: list[Any] = []
         self._processors: list[Callable[[Any], Any] | None] = []
+        self._repeating: list[bool] = []
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -78,10 +79,17 @@ class BulkStatement:
                 self._constants.append(processor(value) if processor else value)
                 processor = None
             self._processors.append(processor)
+            self._repeating.append(
+                processor is not None and bind.type._type_affinity in _REPEATING_TYPES
+            )
 
     def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """The rows as the driver takes them."""
-        plan = list(zip(self._row_keys, self._constants, self._processors, strict=True))
+        processors = [
+            _remembering(processor) if repeating and processor else processor
+            for processor, repeating in zip(self._processors, self._repeating, strict=True)
+        ]
+        plan = list(zip(self._row_keys, self._constants, processors, strict=True))
         return [
             tuple(
                 constant
@@ -97,6 +105,27 @@ class BulkStatement:
         if rows:
             connection = await session.connection()
             await connection.exec_driver_sql(self.sql, self.tuples(rows))
+
+
+_REPEATING_TYPES = (sa.DateTime, sa.Date)
+"""Types whose values repeat across a batch's rows (the run's time in three columns of
+every row, absent dates) and whose bind processing is Python (``UTCDateTime``: converted
+to UTC, then written as text): ~3 µs a value, a few tenths of a second per 10 k rows."""
+
+
+def _remembering(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``processor`` remembering its result per value for one call of
+    :meth:`BulkStatement.tuples` (equal datetimes are the same instant: same result)."""
+    done: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = processor(value)
+            return result
+
+    return process
 
 
 def _fixed_value(bind: sa.BindParameter[Any], table: Any) -> Any:

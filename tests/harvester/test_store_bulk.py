@@ -5,7 +5,7 @@ inserted then updated, leave byte-identical tables."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -132,6 +132,24 @@ def test_rows_become_tuples_with_literals_scalar_defaults_and_sqlalchemys_conver
     ]
     with pytest.raises(KeyError):
         statement.tuples([row, {"name": "b"}])
+
+
+def test_dates_repeated_across_rows_convert_as_each_alone() -> None:
+    """Date conversions are remembered per value within a batch: the same instant in
+    another zone, a naive time (taken as UTC), absent and repeated values all come out as
+    each row converted alone would."""
+    statement = bulk.BulkStatement(sqlite.insert(THINGS), ["name", "seen", "stamped"], DIALECT)
+    montreal = timezone(timedelta(hours=-5))
+    values = [NOW, NOW.astimezone(montreal), NOW.replace(tzinfo=None), None, LATER, NOW, None]
+    rows = [{"name": str(i), "seen": v, "stamped": values[-1 - i]} for i, v in enumerate(values)]
+    together = statement.tuples(rows)
+    alone = [statement.tuples([row])[0] for row in rows]
+    assert together == alone
+    assert {row[1] for row in together} == {
+        "2026-03-04 05:06:07.890123",
+        "2026-05-06 07:08:09.000000",
+        None,
+    }
 
 
 def test_a_parameter_without_a_value_or_scalar_default_is_refused() -> None:
