@@ -12,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -194,6 +195,14 @@ async def _params(request: Request) -> Params:
     return params
 
 
+class _CkanResponse(JSONResponse):
+    """CKAN's envelope written by orjson (the same compact JSON as Starlette's stdlib
+    encoder, which was ~8 % of a ``package_search`` call's instructions)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 async def _action(action: str, request: Request, session: Session) -> JSONResponse:
     base = str(request.base_url).rstrip("/")
     envelope: dict[str, Any] = {"help": f"{base}/api/3/action/help_show?name={action}"}
@@ -204,16 +213,16 @@ async def _action(action: str, request: Request, session: Session) -> JSONRespon
         result = await handler(session, await _params(request), base)
     except CkanQueryError as error:
         error_body = {"__type": "Search Query Error", "message": f"Search Query Error: {error}"}
-        return JSONResponse({**envelope, "success": False, "error": error_body}, status_code=409)
+        return _CkanResponse({**envelope, "success": False, "error": error_body}, status_code=409)
     except (json.JSONDecodeError, TypeError) as error:
         error_body = {"__type": "Validation Error", "message": str(error)}
-        return JSONResponse({**envelope, "success": False, "error": error_body}, status_code=409)
+        return _CkanResponse({**envelope, "success": False, "error": error_body}, status_code=409)
     except CkanError as error:
         error_body = {"__type": error.kind, "message": error.message, **error.fields}
-        return JSONResponse(
+        return _CkanResponse(
             {**envelope, "success": False, "error": error_body}, status_code=error.status
         )
-    return JSONResponse({**envelope, "success": True, "result": result})
+    return _CkanResponse({**envelope, "success": True, "result": result})
 
 
 _DOC = (

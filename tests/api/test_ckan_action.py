@@ -57,6 +57,33 @@ async def test_envelope_and_package_search(client: httpx.AsyncClient) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        "package_search?q=cyclables&facet.field=[%22res_format%22,%22tags%22,%22organization%22]",
+        "package_search?rows=50",
+        "package_list",
+        "organization_list?all_fields=true",
+        "status_show",
+        "package_show?id=nothing",
+        "package_search?sort=nothing",
+    ],
+)
+async def test_bodies_are_the_compact_json_starlette_wrote(
+    client: httpx.AsyncClient, call: str
+) -> None:
+    """Written by orjson, every answer (errors too) is the compact JSON that Starlette's
+    ``JSONResponse`` writes (stdlib, ``ensure_ascii=False``), byte for byte."""
+    response = await client.get(f"{ACTION}/{call}")
+    assert response.headers["content-type"] == "application/json"
+    compact = json.dumps(
+        response.json(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode()
+    assert response.content == compact
+    if "q=cyclables" in call:
+        assert "é" in response.text  # written as UTF-8, not escaped
+
+
 async def test_post_bodies_rows_start_and_sort(client: httpx.AsyncClient) -> None:
     names: list[str] = []
     for start in range(0, 30, 10):
