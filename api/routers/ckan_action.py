@@ -196,11 +196,12 @@ async def _params(request: Request) -> Params:
 
 
 class _CkanResponse(JSONResponse):
-    """CKAN's envelope written by orjson (the same compact JSON as Starlette's stdlib
-    encoder, which was ~8 % of a ``package_search`` call's instructions)."""
+    """CKAN's envelope written by orjson: the same compact JSON as Starlette's stdlib
+    encoder (keys that are not strings written as it writes them), which was a fifth of a
+    20-package ``package_search`` call's instructions."""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 async def _action(action: str, request: Request, session: Session) -> JSONResponse:
