@@ -125,23 +125,25 @@ def _resource(record: DatasetRecord, n: int, row: Dataset) -> dict[str, Any]:
     }
 
 
-def package(row: Dataset, partner: Partner | None, base: str) -> dict[str, Any]:
-    """A CKAN package dict for one dataset (withdrawn ones have state ``deleted``)."""
+def _record_part(row: Dataset) -> tuple[dict[str, Any], date | datetime | None]:
+    """What a package takes from its stored record and the columns fixed with it (its id,
+    source and remote id), with the record's ``modified``: the per-call keys hold None, in
+    their places."""
     record = DatasetRecord.model_validate(row.record)
     tags = sorted({term for terms in record.keywords.values() for term in terms})
     resources = [_resource(record, n, row) for n in range(len(record.distributions))]
     licence = record.licence
-    return {
+    part = {
         "id": row.id,
         "name": row.id,
         "title": pick(record.title) or row.title,
         "notes": pick(record.description) or "",
         "url": record.landing_page or record.provenance.original_url or "",
         "type": "dataset",
-        "state": "deleted" if row.withdrawn_at else "active",
+        "state": None,
         "private": False,
-        "metadata_created": _iso(row.first_seen),
-        "metadata_modified": _iso(record.modified or row.updated_at),
+        "metadata_created": None,
+        "metadata_modified": None,
         "license_id": licence.id if licence else None,
         "license_title": (licence.title or licence.id) if licence else None,
         "license_url": licence.uri if licence else None,
@@ -149,8 +151,8 @@ def package(row: Dataset, partner: Partner | None, base: str) -> dict[str, Any]:
         "maintainer": record.contact_points[0].name if record.contact_points else None,
         "maintainer_email": record.contact_points[0].email if record.contact_points else None,
         "version": record.version,
-        "owner_org": partner.id if partner else None,
-        "organization": organization(partner) if partner else None,
+        "owner_org": None,
+        "organization": None,
         "tags": [{"name": tag, "display_name": tag, "state": "active"} for tag in tags],
         "num_tags": len(tags),
         "groups": [{"name": theme, "title": theme} for theme in record.themes],
@@ -159,9 +161,39 @@ def package(row: Dataset, partner: Partner | None, base: str) -> dict[str, Any]:
         "extras": [
             {"key": "moisson_source", "value": row.source_id},
             {"key": "moisson_remote_id", "value": row.remote_id},
-            {"key": "dcat_uri", "value": f"{base}/datasets/{row.id}"},
             {"key": "original_url", "value": record.provenance.original_url or ""},
         ],
         "title_translated": record.title,
         "notes_translated": record.description,
+    }
+    return part, record.modified
+
+
+def package(
+    row: Dataset, partner: Partner | None, base: str, kept: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A CKAN package dict for one dataset (withdrawn ones have state ``deleted``).
+    ``kept``: a dict kept with the row's record (:mod:`harvester.search.record_cache`), in
+    which the part taken from the record alone is kept between calls; the state, dates,
+    organization and links are the row's, the partner's and the request's each call."""
+    found = kept.get("ckan") if kept is not None else None
+    if found is None:
+        found = _record_part(row)
+        if kept is not None:
+            kept["ckan"] = found
+    part, modified = found
+    source, remote, original = part["extras"]
+    return {
+        **part,
+        "state": "deleted" if row.withdrawn_at else "active",
+        "metadata_created": _iso(row.first_seen),
+        "metadata_modified": _iso(modified or row.updated_at),
+        "owner_org": partner.id if partner else None,
+        "organization": organization(partner) if partner else None,
+        "extras": [
+            source,
+            remote,
+            {"key": "dcat_uri", "value": f"{base}/datasets/{row.id}"},
+            original,
+        ],
     }

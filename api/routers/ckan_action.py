@@ -29,7 +29,9 @@ from api.ckan_format import (
     parse_fq,
 )
 from api.deps import Session
+from harvester.search import record_cache
 from harvester.search.engine import SearchRequest, search
+from harvester.store.db import database_id
 from harvester.store.queries import get_dataset, partner_counts, partners_of_sources
 
 router = APIRouter(tags=["ckan"])
@@ -85,8 +87,16 @@ def _facet_fields(params: Params) -> list[str]:
 
 
 async def _packages(session: AsyncSession, rows: list[Any], base: str) -> list[dict[str, Any]]:
+    """The rows as CKAN packages, their record-only parts kept with the record cache (a
+    record validated and made into a package was a third of a ``package_search`` call)."""
     partners = await partners_of_sources(session, [row.source_id for row in rows])
-    return [package(row, partners.get(row.source_id), base) for row in rows]
+    database = database_id(session)
+    packages = []
+    for row in rows:
+        key = (database, row.pk, row.content_hash)
+        kept = record_cache.get(key) or record_cache.put(key, row.record)
+        packages.append(package(row, partners.get(row.source_id), base, kept.derived))
+    return packages
 
 
 async def package_search(session: AsyncSession, params: Params, base: str) -> Any:

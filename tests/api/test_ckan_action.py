@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import ckanapi
 import httpx
@@ -82,6 +83,44 @@ async def test_bodies_are_the_compact_json_starlette_wrote(
     assert response.content == compact
     if "q=cyclables" in call:
         assert "é" in response.text  # written as UTF-8, not escaped
+
+
+async def test_a_packages_record_part_is_kept_and_the_rest_follows_each_call(
+    client: httpx.AsyncClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a package takes from its record is made once per kept record; its state, its
+    organization and its links are the row's, the partner's and the request's each call."""
+    from api import ckan_format
+    from harvester.search import record_cache
+
+    made: list[str] = []
+    record_part = ckan_format._record_part
+
+    def spy(row: Any) -> Any:
+        made.append(row.id)
+        return record_part(row)
+
+    monkeypatch.setattr(ckan_format, "_record_part", spy)
+    record_cache.clear()
+    search = f"{ACTION}/package_search?rows=50"
+    first = (await client.get(search)).json()["result"]["results"]
+    assert first and len(made) == len(first)
+    elsewhere = (await client.get(search, headers={"Host": "x.example"})).json()["result"]
+    assert len(made) == len(first), "the record parts were kept"
+    for mine, theirs in zip(first, elsewhere["results"], strict=True):
+        assert {**mine, "extras": None} == {**theirs, "extras": None}
+        links = [
+            (a["key"], a["value"].replace("http://testserver", "http://x.example"))
+            for a in mine["extras"]
+        ]
+        assert links == [(b["key"], b["value"]) for b in theirs["extras"]]
+    velo = dataset_id("ville", "velo")
+    shown = (await client.get(f"{ACTION}/package_show?id={velo}")).json()["result"]
+    assert shown["state"] == "active" and shown["organization"]["name"] == "ville"
+    await corpus.withdraw(database_url, "velo")
+    withdrawn = (await client.get(f"{ACTION}/package_show?id={velo}")).json()["result"]
+    assert withdrawn["state"] == "deleted"
+    assert {**withdrawn, "state": "active"} == shown
 
 
 async def test_post_bodies_rows_start_and_sort(client: httpx.AsyncClient) -> None:
