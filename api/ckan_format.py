@@ -170,17 +170,15 @@ def _record_part(row: Dataset) -> tuple[dict[str, Any], date | datetime | None]:
 
 
 def package(
-    row: Dataset, partner: Partner | None, base: str, kept: dict[str, Any] | None = None
+    row: Dataset, partner: Partner | None, base: str, kept: dict[str, Any]
 ) -> dict[str, Any]:
     """A CKAN package dict for one dataset (withdrawn ones have state ``deleted``).
     ``kept``: a dict kept with the row's record (:mod:`harvester.search.record_cache`), in
     which the part taken from the record alone is kept between calls; the state, dates,
     organization and links are the row's, the partner's and the request's each call."""
-    found = kept.get("ckan") if kept is not None else None
+    found = kept.get("ckan")
     if found is None:
-        found = _record_part(row)
-        if kept is not None:
-            kept["ckan"] = found
+        found = kept["ckan"] = _record_part(row)
     part, modified = found
     source, remote, original = part["extras"]
     return {
