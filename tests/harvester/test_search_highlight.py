@@ -11,6 +11,7 @@ import pytest
 
 from harvester.search.highlight import highlight, may_match, prepare, query_stems
 from harvester.search.query import parse_query
+from tests.harvester.text_samples import EDGE_TEXTS, sample_texts
 
 
 def _highlight(query: str, text: str, max_words: int | None = None) -> str | None:
@@ -93,44 +94,6 @@ QUERIES = [
     "cœur",
     "eau",
 ]
-EDGE_TEXTS = [
-    "Données ouvertes ; DONNÉES brutes, données-test et données_test",
-    "donne\u0301es brutes et données",  # a combining mark: offsets would drift
-    "Königstraße et STRAẞE, données",  # characters folding to two
-    "Liste des ﬁchiers — données",  # a ligature
-    "Ｄｏｎｎéｅｓ pleine chasse et données",  # compatibility forms fold to ASCII
-    "²données ½ données³",
-    "CŒUR du patrimoine, cœur",
-    "",
-    "…",
-]
-
-
-def _texts() -> list[str]:
-    import orjson
-
-    from simulator.corpus import Corpus, CorpusSpec
-    from tests.paths import FIXTURES
-
-    texts = list(EDGE_TEXTS)
-    corpus = Corpus(CorpusSpec(seed=7, n=60))
-    for index in corpus.indices:
-        dataset = corpus.dataset(index)
-        texts += [*dataset.title, *dataset.description]
-
-    def strings(value: object) -> None:
-        if isinstance(value, str) and " " in value:  # text, not codes or URLs
-            texts.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                strings(item)
-        elif isinstance(value, list):
-            for item in value:
-                strings(item)
-
-    for path in sorted((FIXTURES / "ckan").glob("*package_s*.json")):
-        strings(orjson.loads(path.read_bytes()))
-    return list(dict.fromkeys(texts))
 
 
 def test_the_fast_path_marks_what_reading_every_word_marks(
@@ -140,7 +103,7 @@ def test_the_fast_path_marks_what_reading_every_word_marks(
     edge cases, every query, with and without a window: same snippets both ways."""
     from harvester.search import highlight as module
 
-    texts = _texts()
+    texts = sample_texts()
     assert len(texts) > 1_000
     cases = [
         (text, query_stems(parse_query(query)), max_words)
@@ -187,7 +150,7 @@ def test_aligned_fold_folds_each_word_in_place_or_gives_up() -> None:
     from harvester.search.aligned_fold import CODEC, aligned_fold
     from harvester.search.text import fold
 
-    for text in [*EDGE_TEXTS, *_texts()[:300], "Énergie — l’œuvre", "ÇA VA", "Ÿ ª²"]:
+    for text in [*EDGE_TEXTS, *sample_texts()[:300], "Énergie — l’œuvre", "ÇA VA", "Ÿ ª²"]:
         found = aligned_fold(text)
         if found is None:
             continue
@@ -208,7 +171,7 @@ def test_a_prepared_text_cuts_escaped_pieces_and_words_as_the_text_has_them() ->
     words those of the text, for every recorded and simulated text (and some with every
     character escaping changes)."""
     rng = random.Random(5)
-    texts = [*_texts(), "l'eau & <l'air> \"x\"", "&&&", "a<b", ""]
+    texts = [*sample_texts(), "l'eau & <l'air> \"x\"", "&&&", "a<b", ""]
     checked = 0
     for text in texts:
         prepared = prepare(text)
