@@ -6,6 +6,11 @@ a dataset row of ~25 columns ~40 µs, about a tenth of the harvesting process's 
 tuple, each value converted by the bind processor SQLAlchemy itself would apply (so the
 stored values are the same), then executes it through the driver (``exec_driver_sql``).
 PostgreSQL keeps SQLAlchemy's path: there the server's work dominates.
+
+JSON values (a dataset's record, a raw payload: ~5 KB each) go to SQLite as the UTF-8 bytes
+orjson writes, cast to text in the statement (``CAST(? AS TEXT)``): the stored text is the
+same as the ``str`` the column's serializer returns, without decoding the bytes to a ``str``
+that the driver encodes back to UTF-8 (~10 µs a value with any character beyond Latin-1).
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from harvester.store.db import json_text
 
 T = TypeVar("T")
 
@@ -62,14 +70,18 @@ class BulkStatement:
         if not compiled.positional:
             raise ValueError(f"{dialect.name} binds by name; bulk rows need positions")
         table = getattr(statement, "table", None)
-        self.sql = compiled.string
         self._row_keys: list[str | None] = []
         self._constants: list[Any] = []
         self._processors: list[Callable[[Any], Any] | None] = []
         self._repeating: list[bool] = []
+        cast_as_text: list[bool] = []
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
+            processor: Callable[[Any], Any] | None
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            cast_as_text.append(bind.key in keys and _json_as_utf8(bind, dialect))
+            if cast_as_text[-1]:
+                processor = orjson.dumps
             if bind.key in keys:
                 self._row_keys.append(bind.key)
                 self._constants.append(None)
@@ -82,6 +94,7 @@ class BulkStatement:
             self._repeating.append(
                 processor is not None and bind.type._type_affinity in _REPEATING_TYPES
             )
+        self.sql = _with_casts(compiled.string, cast_as_text)
 
     def tuples(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         """The rows as the driver takes them."""
@@ -105,6 +118,29 @@ class BulkStatement:
         if rows:
             connection = await session.connection()
             await connection.exec_driver_sql(self.sql, self.tuples(rows))
+
+
+def _json_as_utf8(bind: sa.BindParameter[Any], dialect: Dialect) -> bool:
+    """Whether ``bind`` is a JSON value SQLite takes as orjson's UTF-8 bytes cast to text:
+    the column's serializer is :func:`~harvester.store.db.json_text`, i.e. those bytes
+    decoded."""
+    return (
+        dialect.name == "sqlite"
+        and isinstance(bind.type.dialect_impl(dialect), sa.JSON)
+        and getattr(dialect, "_json_serializer", None) is json_text
+    )
+
+
+def _with_casts(sql: str, cast_as_text: list[bool]) -> str:
+    """``sql`` with its positional parameters marked in ``cast_as_text`` cast to text."""
+    pieces = sql.split("?")
+    if len(pieces) != len(cast_as_text) + 1:
+        raise ValueError(f"{len(pieces) - 1} '?' in SQL with {len(cast_as_text)} parameters")
+    marked = (
+        ("CAST(? AS TEXT)" if cast else "?") + piece
+        for cast, piece in zip(cast_as_text, pieces[1:], strict=True)
+    )
+    return pieces[0] + "".join(marked)
 
 
 _REPEATING_TYPES = (sa.DateTime, sa.Date)

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS, InlineReadDBAPI
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """JSON columns' serializer: orjson's JSON as text (raw UTF-8, compact)."""
     return orjson.dumps(value).decode()
 
 
@@ -73,7 +74,7 @@ def create_engine(
     if pool_size is not None and not in_memory(url):
         kwargs.setdefault("pool_size", pool_size)
     engine = create_async_engine(
-        url, json_serializer=_json_dumps, json_deserializer=orjson.loads, **kwargs
+        url, json_serializer=json_text, json_deserializer=orjson.loads, **kwargs
     )
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

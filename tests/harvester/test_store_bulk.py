@@ -4,6 +4,7 @@ inserted then updated, leave byte-identical tables."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from harvester.store import bulk, quality
 from harvester.store.datasets import Harvested, write_batch
-from harvester.store.db import create_engine, session_factory
+from harvester.store.db import create_engine, json_text, session_factory
 from harvester.store.tables import Partner, Source
 from harvester.store.types import JSONDocument, UTCDateTime, utcnow
 from tests.api import corpus
@@ -125,13 +126,38 @@ def test_rows_become_tuples_with_literals_scalar_defaults_and_sqlalchemys_conver
         ["name", "seen", "doc", "stamped"],
         DIALECT,
     )
-    assert statement.sql.startswith("INSERT INTO things (name, seen, doc, kind, stamped, score)")
+    assert statement.sql == (
+        "INSERT INTO things (name, seen, doc, kind, stamped, score)"
+        " VALUES (?, ?, CAST(? AS TEXT), ?, ?, (? + ?))"
+    )
     row = {"name": "a", "seen": NOW, "doc": {"b": [1, None]}, "stamped": None}
     assert statement.tuples([row]) == [
-        ("a", "2026-03-04 05:06:07.890123", '{"b":[1,null]}', "plain", None, 7, 1)
+        ("a", "2026-03-04 05:06:07.890123", b'{"b":[1,null]}', "plain", None, 7, 1)
     ]
     with pytest.raises(KeyError):
         statement.tuples([row, {"name": "b"}])
+
+
+def test_json_goes_as_utf8_cast_to_text_only_with_moissons_serializer() -> None:
+    """The bytes bound are what the engine's serializer would have decoded; an engine with
+    another serializer binds its text as SQLAlchemy does."""
+    import sqlite3
+
+    doc = {"titre": "Données — l’œuvre", "n": [1.5, None]}
+    keys = ["name", "doc", "stamped"]
+    row = {"name": "a", "doc": doc, "stamped": None}
+    statement = bulk.BulkStatement(sqlite.insert(THINGS), keys, DIALECT)
+    ((_, value, *_),) = statement.tuples([row])
+    assert value == json_text(doc).encode()
+    connection = sqlite3.connect(":memory:")
+    stored = connection.execute("SELECT CAST(? AS TEXT), typeof(CAST(? AS TEXT))", (value, value))
+    assert stored.fetchone() == (json_text(doc), "text")
+
+    other = sa.create_engine("sqlite://").dialect
+    plain = bulk.BulkStatement(sqlite.insert(THINGS), keys, other)
+    assert "CAST" not in plain.sql
+    ((_, text_value, *_),) = plain.tuples([row])
+    assert isinstance(text_value, str) and json.loads(text_value) == doc
 
 
 def test_dates_repeated_across_rows_convert_as_each_alone() -> None:
