@@ -15,7 +15,7 @@ import re
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from catalog.model import Checksum, Distribution, LicenceRef
+from catalog.model import Checksum, Distribution, LicenceRef, trusted
 from catalog.vocab import is_service, language_code, normalize_format, normalize_licence
 from connectors.dcat_rdf_values import (
     DCAT,
@@ -164,26 +164,31 @@ def distribution(graph: RdfGraph, node: Node, *, default_lang: str = "") -> Dist
     api_access, endpoint = _service(graph, node)
     if service and not api_access:
         api_access, endpoint = True, access
-    return Distribution(
-        identifier=next((clean(str(v)) for v in objects(graph, node, DCT.identifier)), None),
-        uri=str(node) if isinstance(node, URIRef) else None,
-        title=localized(graph, node, DCT.title, RDFS.label, default_lang=default_lang),
-        description=localized(graph, node, DCT.description, default_lang=default_lang),
-        access_url=access or download,
-        download_url=download,
-        format=info.label if info else raw_format,
-        file_type=info.file_type if info else None,
-        media_type=(info.media_type if info else None) or media,
-        byte_size=_size(graph, node),
-        licence=first_licence(graph, node),
-        rights=_rights(graph, node, default_lang),
-        issued=first_date(graph, node, DCT.issued, DCT.created),
-        modified=first_date(graph, node, DCT.modified, DCT.updated),
-        language=languages(graph, node),
-        checksum=checksum(graph, node),
-        api_access=api_access,
-        endpoint_url=endpoint,
-        conforms_to=iris_or_labels(graph, objects(graph, node, DCT.conformsTo)),
+    # every value below already has its exact field type: no validation needed (see trusted;
+    # tests/connectors/test_dcat_rdf_trusted.py builds every fixture's both ways)
+    return trusted(
+        Distribution,
+        {
+            "identifier": next((clean(str(v)) for v in objects(graph, node, DCT.identifier)), None),
+            "uri": str(node) if isinstance(node, URIRef) else None,
+            "title": localized(graph, node, DCT.title, RDFS.label, default_lang=default_lang),
+            "description": localized(graph, node, DCT.description, default_lang=default_lang),
+            "access_url": access or download,
+            "download_url": download,
+            "format": info.label if info else raw_format,
+            "file_type": info.file_type if info else None,
+            "media_type": (info.media_type if info else None) or media,
+            "byte_size": _size(graph, node),
+            "licence": first_licence(graph, node),
+            "rights": _rights(graph, node, default_lang),
+            "issued": first_date(graph, node, DCT.issued, DCT.created),
+            "modified": first_date(graph, node, DCT.modified, DCT.updated),
+            "language": languages(graph, node),
+            "checksum": checksum(graph, node),
+            "api_access": api_access,
+            "endpoint_url": endpoint,
+            "conforms_to": iris_or_labels(graph, objects(graph, node, DCT.conformsTo)),
+        },
     )
 
 
