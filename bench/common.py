@@ -11,6 +11,7 @@ import asyncio
 import multiprocessing
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -148,6 +149,30 @@ async def _recreate(admin_url: str, name: str, *, drop_only: bool = False) -> No
         if not drop_only:
             await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
+
+
+def callgrind(
+    tree: Path, script: Path, arguments: Sequence[str], env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run ``script arguments`` under ``valgrind --tool=callgrind --instr-atstart=no`` with
+    the code of ``tree`` first on the path (the script switches counting on around what it
+    measures: ``callgrind_control -i on``); the instructions counted and its standard
+    output. Exits with the end of its output when it fails."""
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        str(script),
+        *arguments,
+    ]
+    environment = {**os.environ, **(env or {}), "PYTHONPATH": str(tree)}
+    done = subprocess.run(command, cwd=tree, env=environment, capture_output=True, text=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{script.name} {' '.join(arguments)} in {tree}: {done.stderr[-2000:]}")
+    return int(found.group(1)), done.stdout
 
 
 def fresh_database(kind: str, folder: Path, name: str) -> str:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CONNECTORS = {"ckan": "ckan", "dcat_turtle": "dcat_rdf"}
-"""Simulator platform → Moisson connector."""
+PLATFORMS = ("ckan", "dcat_turtle")
+"""The simulator's platforms measured (``bench/harvest.py`` names)."""
 
 
 def _io() -> dict[str, int]:
@@ -38,35 +38,19 @@ def _io() -> dict[str, int]:
     return {key: int(value) for key, value in (line.split(": ") for line in lines)}
 
 
-async def _child(sim_url: str, platform: str, db: str) -> None:
+async def _child(source_url: str, platform: str, db: str) -> None:
     """Runs under callgrind, with the measured tree first on ``sys.path``: counts only
     ``run_harvest``."""
-    import sqlalchemy as sa
-
+    from bench.harvest import _setup
     from connectors.client import build_client
     from connectors.registry import platforms
     from harvester.runs import run_harvest
     from harvester.store.db import create_engine, session_factory
-    from harvester.store.tables import Partner, Source
-    from simulator.server import SOURCE_PATHS as SIM_PATHS
 
     url = f"sqlite+aiosqlite:///{db}"
     platforms()  # every connector imported before counting (rdflib among them)
+    await _setup(url, source_url, platform, 100)
     engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(
-            sa.insert(Partner).values(id="bench", name="Bench", kind="municipality")
-        )
-        await connection.execute(
-            sa.insert(Source).values(
-                id="bench",
-                partner_id="bench",
-                url=sim_url + SIM_PATHS[platform],
-                platform=CONNECTORS[platform],
-                options={"rows": 100} if platform == "ckan" else {},
-                status="approved",
-            )
-        )
     sessions = session_factory(engine)
     async with build_client(allow=["127.0.0.1"], timeout=300) as client:
         before = _io()
@@ -86,34 +70,22 @@ def _counting(on: bool) -> None:
     subprocess.run(["callgrind_control", "-i", flag, str(os.getpid())], capture_output=True)
 
 
-def measure(tree: Path, sim_url: str, platform: str, folder: Path) -> dict[str, Any]:
+def measure(tree: Path, source_url: str, platform: str, folder: Path) -> dict[str, Any]:
     """Instructions, datasets and I/O bytes of one harvest with the code of ``tree``."""
+    from bench.common import callgrind
+
     db = folder / f"{platform}_{abs(hash(tree))}.db"
     for stale in folder.glob(db.name + "*"):
         stale.unlink()
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        sim_url,
-        "--platforms",
-        platform,
-        "--db",
-        str(db),
-    ]
-    env = dict(os.environ, PYTHONPATH=str(tree), MOISSON_MAP_PROCESSES="0")
-    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    counts = re.search(r"harvested (\d+) written (\d+) read (\d+)", done.stdout)
-    if done.returncode != 0 or found is None or counts is None:
-        raise SystemExit(f"{platform} in {tree}: {done.stdout[-1000:]}{done.stderr[-2000:]}")
+    arguments = ["--child", source_url, "--platforms", platform, "--db", str(db)]
+    env = {"MOISSON_MAP_PROCESSES": "0"}
+    counted, output = callgrind(tree, Path(__file__).resolve(), arguments, env)
+    counts = re.search(r"harvested (\d+) written (\d+) read (\d+)", output)
+    if counts is None:
+        raise SystemExit(f"{platform} in {tree}: {output[-1000:]}")
     datasets = int(counts.group(1))
     return {
-        "instructions": int(found.group(1)) / datasets,
+        "instructions": counted / datasets,
         "datasets": datasets,
         "written": int(counts.group(2)) / datasets,
         "read": int(counts.group(3)) / datasets,
@@ -142,9 +114,9 @@ def main() -> None:
     from simulator.state import SimConfig
 
     names = [name.strip() for name in args.platforms.split(",") if name.strip()]
-    unknown = [name for name in names if name not in CONNECTORS]
+    unknown = [name for name in names if name not in PLATFORMS]
     if unknown:
-        raise SystemExit(f"unknown platform {unknown[0]!r}; use any of {', '.join(CONNECTORS)}")
+        raise SystemExit(f"unknown platform {unknown[0]!r}; use any of {', '.join(PLATFORMS)}")
     print(machine())
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -152,7 +124,7 @@ def main() -> None:
             spec = CorpusSpec(seed=42, n=args.n, changed=0.05, removed=0.0, added=0.0)
             config = SimConfig(spec=spec, platforms=(name,), page_size=100)
             with SimProcess(config) as sim:
-                after = measure(ROOT, sim.url, name, Path(folder))
+                after = measure(ROOT, sim.source_url(name), name, Path(folder))
                 row = [
                     name,
                     f"{after['datasets']:,}",
@@ -161,7 +133,7 @@ def main() -> None:
                     f"{after['read'] / 1e3:.0f}",
                 ]
                 if args.baseline_tree:
-                    before = measure(args.baseline_tree, sim.url, name, Path(folder))
+                    before = measure(args.baseline_tree, sim.source_url(name), name, Path(folder))
                     ratio = after["instructions"] / before["instructions"]
                     row += [f"{before['instructions'] / 1e6:.2f}", f"{ratio:.2f}"]
             rows.append(row)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,26 +80,11 @@ async def _child(db: str, path: str, calls: int) -> None:
 
 def instructions(tree: Path, db: Path, path: str, calls: int) -> float:
     """Instructions per call of ``path`` with the code of ``tree``."""
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        path,
-        "--db",
-        str(db),
-        "--calls",
-        str(calls),
-    ]
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"{path} in {tree}: {done.stderr[-2000:]}")
-    return int(found.group(1)) / calls
+    from bench.common import callgrind
+
+    arguments = ["--child", path, "--db", str(db), "--calls", str(calls)]
+    counted, _ = callgrind(tree, Path(__file__).resolve(), arguments)
+    return counted / calls
 
 
 def main() -> None:
