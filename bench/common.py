@@ -151,6 +151,15 @@ async def _recreate(admin_url: str, name: str, *, drop_only: bool = False) -> No
     await engine.dispose()
 
 
+def chosen(listed: str, known: Sequence[str] | dict[str, Any], what: str) -> list[str]:
+    """The comma-separated names in ``listed``; exits naming the first one not ``known``."""
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what} {unknown[0]!r}; use any of {', '.join(known)}")
+    return names
+
+
 def callgrind(
     tree: Path, script: Path, arguments: Sequence[str], env: dict[str, str] | None = None
 ) -> tuple[int, str]:

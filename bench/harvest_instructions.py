@@ -108,15 +108,12 @@ def main() -> None:
         asyncio.run(_child(args.child, args.platforms, args.db))
         return
     sys.path.insert(0, str(ROOT))
-    from bench.common import machine, table
+    from bench.common import chosen, machine, table
     from simulator.corpus import CorpusSpec
     from simulator.server import SimProcess
     from simulator.state import SimConfig
 
-    names = [name.strip() for name in args.platforms.split(",") if name.strip()]
-    unknown = [name for name in names if name not in PLATFORMS]
-    if unknown:
-        raise SystemExit(f"unknown platform {unknown[0]!r}; use any of {', '.join(PLATFORMS)}")
+    names = chosen(args.platforms, PLATFORMS, "platform")
     print(machine())
     rows = []
     with tempfile.TemporaryDirectory() as folder:

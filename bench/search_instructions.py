@@ -100,14 +100,11 @@ def main() -> None:
         asyncio.run(_child(str(args.db), args.child, args.calls))
         return
     sys.path.insert(0, str(ROOT))
-    from bench.common import machine, table
+    from bench.common import chosen, machine, table
     from bench.search_http import _path
     from bench.search_latency import QUERIES
 
-    shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
-    unknown = [name for name in shapes if name not in QUERIES]
-    if unknown:
-        raise SystemExit(f"unknown shape {unknown[0]!r}; use any of {', '.join(QUERIES)}")
+    shapes = chosen(args.shapes, QUERIES, "shape")
     print(machine())
     rows = []
     for name in shapes:
