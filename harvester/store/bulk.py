@@ -132,7 +132,10 @@ def _json_as_utf8(bind: sa.BindParameter[Any], dialect: Dialect) -> bool:
 
 
 def _with_casts(sql: str, cast_as_text: list[bool]) -> str:
-    """``sql`` with its positional parameters marked in ``cast_as_text`` cast to text."""
+    """``sql`` with its positional parameters marked in ``cast_as_text`` cast to text (a
+    ``?`` that is not a parameter, in a literal, refuses the casts)."""
+    if not any(cast_as_text):
+        return sql
     pieces = sql.split("?")
     if len(pieces) != len(cast_as_text) + 1:
         raise ValueError(f"{len(pieces) - 1} '?' in SQL with {len(cast_as_text)} parameters")

@@ -153,6 +153,10 @@ def test_json_goes_as_utf8_cast_to_text_only_with_moissons_serializer() -> None:
     stored = connection.execute("SELECT CAST(? AS TEXT), typeof(CAST(? AS TEXT))", (value, value))
     assert stored.fetchone() == (json_text(doc), "text")
 
+    assert bulk._with_casts("SELECT '?', ?", [False]) == "SELECT '?', ?"
+    with pytest.raises(ValueError):
+        bulk._with_casts("SELECT '?', ?", [True])
+
     other = sa.create_engine("sqlite://").dialect
     plain = bulk.BulkStatement(sqlite.insert(THINGS), keys, other)
     assert "CAST" not in plain.sql
