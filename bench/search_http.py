@@ -41,7 +41,7 @@ import httptools
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, percentiles, table
+from bench.common import chosen, machine, percentiles, table
 from bench.search_latency import FILTERS, QUERIES, TARGET_P95_MS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,10 +211,7 @@ def main() -> None:
     else:
         raise SystemExit("give --db (an existing file built by search_latency.py) or --url")
     target = TARGET_P95_MS["postgresql" if url.startswith("postgresql") else "sqlite"]
-    shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
-    unknown = [name for name in shapes if name not in QUERIES]
-    if unknown:
-        raise SystemExit(f"unknown shape {unknown[0]!r}; use any of {', '.join(QUERIES)}")
+    shapes = chosen(args.shapes, QUERIES, "shape")
     from harvester.store.migrate import upgrade
 
     upgrade(url)  # once here: the server processes start without migrating

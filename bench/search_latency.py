@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, machine, percentiles, table
+from bench.common import chosen, fresh_database, machine, percentiles, table
 from bench.harvest_jobs import patch_stem_cache
 from bench.search import like_statement
 
@@ -378,13 +378,7 @@ def _kept_database(n: int) -> str | None:
 
 
 def _shapes(option: str | None) -> list[str] | None:
-    if option is None:
-        return None
-    shapes = [shape.strip() for shape in option.split(",") if shape.strip()]
-    unknown = [shape for shape in shapes if shape not in QUERIES]
-    if unknown:
-        raise SystemExit(f"unknown query shapes {unknown}: choose among {list(QUERIES)}")
-    return shapes
+    return None if option is None else chosen(option, QUERIES, "query shape")
 
 
 def main() -> None:
