@@ -350,32 +350,43 @@ def nt_index(text: str) -> TripleIndex:
     by_subject = index._by_subject
     terms: dict[str, Node] = {}  # N-Triples term → rdflib term, for this document
     size = 0
+    # a payload's lines are sorted: a line's subject and predicate are mostly the last one's
+    last_subject: str | None = None
+    last_predicate: str | None = None
+    predicates: dict[Node, dict[Node, None]] = {}
+    values: dict[Node, None] = {}
     for line in text.split("\n"):
         if not line:
             continue
         subject_text, predicate_text, rest = line.split(" ", 2)
         if rest[-2:] != " .":
             raise ValueError(f"not an N-Triples line: {line[:80]!r}")
-        subject = terms.get(subject_text)
-        if subject is None:
-            subject = terms[subject_text] = nt_node(subject_text)
-            if isinstance(subject, Literal):
-                raise ValueError(f"literal subject: {line[:80]!r}")
-        predicate = terms.get(predicate_text)
-        if predicate is None:
-            predicate = terms[predicate_text] = _iri(predicate_text)
+        if subject_text != last_subject:
+            subject = terms.get(subject_text)
+            if subject is None:
+                subject = terms[subject_text] = nt_node(subject_text)
+                if isinstance(subject, Literal):
+                    raise ValueError(f"literal subject: {line[:80]!r}")
+            found = by_subject.get(subject)
+            if found is None:
+                found = by_subject[subject] = {}
+            predicates, last_subject, last_predicate = found, subject_text, None
+        if predicate_text != last_predicate:
+            predicate = terms.get(predicate_text)
+            if predicate is None:
+                predicate = terms[predicate_text] = _iri(predicate_text)
+            known_values = predicates.get(predicate)
+            if known_values is None:
+                known_values = predicates[predicate] = {}
+            values, last_predicate = known_values, predicate_text
         value_text = rest[:-2]
         value = terms.get(value_text)
         if value is None:
             value = terms[value_text] = nt_node(value_text)
-        predicates = by_subject.get(subject)
-        if predicates is None:
-            predicates = by_subject[subject] = {}
-        values = predicates.get(predicate)
-        if values is None:
-            values = predicates[predicate] = {}
-        if value not in values:
-            values[value] = None
-            size += 1
+        # one hash of the value (a Literal's is computed in Python): setting a key already
+        # there keeps it, and its place
+        known = len(values)
+        values[value] = None
+        size += len(values) - known
     index._size = size
     return index

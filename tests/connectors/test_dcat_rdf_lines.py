@@ -277,6 +277,10 @@ def _cuts(data: bytes, fmt: str) -> Cuts:
         '<http://a/s> <http://a/p> "x"@ .\n',
         "<http://a/s> <http://a/p> _: .\n",
         "<http://a/s> <http://a/p> o .\n",
+        " <http://a/p> <http://a/o> .\n",
+        # after a good line: a missing subject or predicate is not the previous line's
+        "<http://a/s> <http://a/p> <http://a/o> .\n <http://a/p> <http://a/o> .\n",
+        "<http://a/s> <http://a/p> <http://a/o> .\n<http://a/s>  <http://a/o> .\n",
     ],
 )
 def test_nt_index_refuses_other_forms(text: str) -> None:
@@ -313,6 +317,27 @@ def test_nt_index_round_trips_nt_lines() -> None:
     assert list(index.objects(b, p)) == [Literal("")]
     upper = nt_index('<http://a/s> <http://a/p> "x"@EN-GB .\n')
     assert [v.language for v in upper.objects(s, p)] == ["en-gb"]  # as pyoxigraph reads it
+
+
+def test_nt_index_reads_lines_in_any_order() -> None:
+    """Payloads are sorted, so a line mostly repeats the last one's subject and predicate;
+    lines in another order, going back to a subject or predicate, read the same."""
+    lines = [
+        '<http://a/s> <http://a/p> "1" .',
+        '<http://a/t> <http://a/p> "2" .',
+        '<http://a/s> <http://a/q> "3" .',
+        '<http://a/s> <http://a/p> "1" .',  # a repeated triple is kept once
+        '<http://a/s> <http://a/p> "4"@fr .',
+        '<http://a/t> <http://a/p> "2"@fr .',
+    ]
+    text = "\n".join(lines) + "\n"
+    index = nt_index(text)
+    s, t, p, q = (URIRef(f"http://a/{name}") for name in "stpq")
+    assert len(index) == 5
+    assert list(index.objects(s, p)) == [Literal("1"), Literal("4", lang="fr")]
+    assert list(index.objects(s, q)) == [Literal("3")]
+    assert list(index.objects(t, p)) == [Literal("2"), Literal("2", lang="fr")]
+    assert _typed_terms(index) == _typed_terms(oxigraph_index(text.encode(), "nt", ""))
 
 
 def test_max_depth_is_the_term_paths() -> None:
