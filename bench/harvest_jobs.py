@@ -17,7 +17,7 @@ import os
 import resource
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def patch_stem_cache() -> None:
     from harvester.search import text
 
     original = text.new_stemmer
-    text.new_stemmer = lambda language: _CachedStemmer(original(language))  # type: ignore[assignment]
+    text.new_stemmer = lambda language: _CachedStemmer(original(language))
 
 
 def _source(sim_url: str, platform: str) -> Any:
@@ -215,7 +215,9 @@ def harvest(
     return {**result, **_memory_and_stop_workers(), "profile": text}
 
 
-def _stopping_workers_on_error(main: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+def _stopping_workers_on_error(
+    main: Callable[[], Coroutine[Any, Any, dict[str, Any]]],
+) -> dict[str, Any]:
     """``asyncio.run(main())``; if it fails, stop the mapping workers first: this spawned
     process would otherwise wait for them at exit, forever, and the error never reach the
     benchmark."""
@@ -261,6 +263,7 @@ def naive(sim_url: str, platform: str, db_url: str, sample: int) -> dict[str, An
     """ckanext-dcat's approach on ``sample`` datasets: per dataset, one rdflib graph, serialized
     and re-parsed (gather → import), mapped, and written in its own transaction."""
     from rdflib import Graph, URIRef
+    from rdflib.term import Node
 
     from catalog.rdf import dataset_triples
     from connectors.client import build_client
@@ -272,7 +275,7 @@ def naive(sim_url: str, platform: str, db_url: str, sample: int) -> dict[str, An
 
     source = _source(sim_url, platform)
 
-    def graph_of(connector: Any, raw: Any) -> tuple[Graph, URIRef]:
+    def graph_of(connector: Any, raw: Any) -> tuple[Graph, Node]:
         if platform == "dcat_turtle":
             graph, node, _ = from_payload(raw.payload)
             return graph, node

@@ -50,7 +50,7 @@ def _read_only_engines() -> None:
             args.setdefault("server_settings", {})["default_transaction_read_only"] = "on"
         return original(url, **kwargs)
 
-    db.create_engine = create_engine  # type: ignore[assignment]
+    db.create_engine = create_engine
 
 
 async def _measure(url: str, repeat: int) -> dict[str, Any]:

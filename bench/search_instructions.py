@@ -20,7 +20,9 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 20
@@ -60,9 +62,9 @@ async def _child(db: str, path: str, calls: int) -> None:
 
     statuses: list[int] = []
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            statuses.append(int(message["status"]))  # type: ignore[call-overload]
+            statuses.append(int(message["status"]))
 
     def counting(on: bool) -> None:
         flag = "on" if on else "off"

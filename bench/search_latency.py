@@ -134,7 +134,7 @@ async def _search_once(
         facet_counts.clear()
     stored = facet_totals.latest_counts
     if stale:
-        facet_totals.latest_counts = _no_stored_counts  # type: ignore[assignment]
+        facet_totals.latest_counts = _no_stored_counts
     start = time.perf_counter()
     try:
         async with sessions() as session:
