@@ -8,6 +8,7 @@ rewritten, and nothing else.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,9 +37,20 @@ from harvester.store.tables import Dataset, Partner, RawRecord, Source
 DATASET_NAMESPACE = uuid.UUID("6d6f6973-736f-6e00-8000-646174617365")
 
 
+_NAMESPACE_BYTES = DATASET_NAMESPACE.bytes
+
+
 def dataset_id(source_id: str, remote_id: str) -> str:
-    """The public, stable id of a dataset: a UUID5 of its unique key, as 32 hex digits."""
-    return uuid.uuid5(DATASET_NAMESPACE, f"{source_id}\x1f{remote_id}").hex
+    """The public, stable id of a dataset: a UUID5 of its unique key, as 32 hex digits.
+
+    ``uuid.uuid5(DATASET_NAMESPACE, key).hex`` computed without building the ``UUID``
+    (~3 µs instead of ~7 for every dataset a harvest writes): the SHA-1 of namespace and
+    key, cut to 16 bytes, with the version (5) and RFC 4122 variant bits set."""
+    key = f"{source_id}\x1f{remote_id}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + key, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 @dataclass(slots=True)

@@ -124,3 +124,17 @@ async def test_a_batch_read_is_planned_for_its_parameters(sessions, source):
             async with custom_plans(session):
                 assert await session.scalar(show) == "force_custom_plan"
             assert await session.scalar(show) == "auto"
+
+
+def test_dataset_id_is_the_uuid5_of_the_unique_key() -> None:
+    """Dataset ids are public and stored: the fast path must give uuid5's, for any key."""
+    import uuid
+
+    from harvester.store.datasets import DATASET_NAMESPACE
+
+    assert dataset_id("src", "a") == "dc5176f78512510cb1142280644b8a84"  # as stored since 0001
+    keys = [("src", "a"), ("", ""), ("montreal", "é" * 300), ("s\x1f", "x"), ("ç", "𝔘\u00a0")]
+    keys += [(f"source-{n}", f"{n:08x}-ded0-4a1b-9c2d") for n in range(0, 5000, 37)]
+    for source_id, remote_id in keys:
+        expected = uuid.uuid5(DATASET_NAMESPACE, f"{source_id}\x1f{remote_id}").hex
+        assert dataset_id(source_id, remote_id) == expected, (source_id, remote_id)
