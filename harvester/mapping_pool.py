@@ -34,7 +34,7 @@ from datetime import datetime
 import orjson
 import structlog
 
-from connectors.base import Connector, RawRecord, SourceSpec
+from connectors.base import Connector, RawRecord, SourceSpec, payload_hash
 from connectors.errors import HarvestError, RecordSkipped
 from connectors.registry import get_connector
 from harvester.positional import PickledByPosition
@@ -97,6 +97,9 @@ class Mapped(PickledByPosition):
 
     prepared: tuple[Dumped, Derived] | None = None
     error: MappingError | None = None
+    digest: str | None = None
+    """The payload's hash (:func:`~connectors.base.payload_hash`), when the harvesting
+    process sent the payload without it (a record it had never stored)."""
 
     @property
     def skipped(self) -> bool:
@@ -117,17 +120,19 @@ def _connector(spec: SourceSpec) -> Connector:
     return connector
 
 
-Packed = tuple[str, bytes, datetime, str]
-"""A fetched record on its way to a worker: remote id, payload as JSON, fetch time, type."""
+Packed = tuple[str, bytes, datetime, str, str | None]
+"""A fetched record on its way to a worker: remote id, payload as JSON, fetch time, type,
+and the payload's hash when the harvesting process has it (the worker computes it
+otherwise: the harvesting process is a run's serial part)."""
 
 
-def packed(raws: list[RawRecord]) -> list[Packed] | None:
-    """``raws`` with JSON payloads (orjson is ~10× faster than pickling nested dicts);
-    None when a payload is not plain JSON."""
+def packed(raws: list[RawRecord], digests: list[str | None]) -> list[Packed] | None:
+    """``raws`` with JSON payloads (orjson is ~10× faster than pickling nested dicts) and
+    their ``digests``; None when a payload is not plain JSON."""
     try:
         return [
-            (raw.remote_id, json_bytes(raw.payload), raw.fetched_at, raw.content_type)
-            for raw in raws
+            (raw.remote_id, json_bytes(raw.payload), raw.fetched_at, raw.content_type, digest)
+            for raw, digest in zip(raws, digests, strict=True)
         ]
     except orjson.JSONEncodeError:
         return None
@@ -145,12 +150,16 @@ def mapped(connector: Connector, raw: RawRecord, source_id: str, partner: Partne
 
 
 def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -> list[Mapped]:
-    """Normalize, dump and derive each payload (runs in a worker process)."""
+    """Normalize, dump and derive each payload, and hash those sent without their hash
+    (runs in a worker process)."""
     connector = _connector(spec)
     out: list[Mapped] = []
-    for remote_id, payload, fetched_at, content_type in records:
+    for remote_id, payload, fetched_at, content_type, digest in records:
         raw = RawRecord(remote_id, orjson.loads(payload), fetched_at, content_type)
-        out.append(mapped(connector, raw, spec.id, partner))
+        result = mapped(connector, raw, spec.id, partner)
+        if digest is None:
+            result.digest = payload_hash(raw.payload)
+        out.append(result)
     return out
 
 
@@ -313,11 +322,19 @@ class MappingPool:
         return [pid for pid, process in processes.items() if process.is_alive()]
 
     def submit(
-        self, spec: SourceSpec, partner: PartnerInfo, raws: list[RawRecord]
+        self,
+        spec: SourceSpec,
+        partner: PartnerInfo,
+        raws: list[RawRecord],
+        digests: list[str | None] | None = None,
     ) -> BatchMapping | None:
-        """Map ``raws`` in a worker; None when the pool is unavailable."""
+        """Map ``raws`` in a worker; None when the pool is unavailable. ``digests``: their
+        payload hashes where known (by default those the connector gave), the worker
+        computing the others (:attr:`Mapped.digest`)."""
         executor = self._executor
-        records = packed(raws) if executor is not None else None
+        if digests is None:
+            digests = [raw.digest for raw in raws]
+        records = packed(raws, digests) if executor is not None else None
         if executor is None or records is None:
             return None
         chunks = [records[start : start + CHUNK] for start in range(0, len(records), CHUNK)]

@@ -89,7 +89,8 @@ class Cut:
     pages: int
     bytes: int
     cursor: dict[str, Any]
-    digests: list[str] | None = None
+    digests: list[str | None] | None = None
+    """Payload hashes read ahead (None for a record never stored: its worker hashes it)."""
     sent: list[int] = field(default_factory=list)
     """Positions in ``raws`` of the records sent to the worker, in order."""
     mapping: BatchMapping | None = None
@@ -116,18 +117,27 @@ async def map_ahead(
     (:func:`_map_batch`): this read only chooses what to map early."""
     async with sessions() as session:
         stored = await stored_state(session, source_id, [raw.remote_id for raw in cut.raws])
-    cut.digests = [raw.digest or payload_hash(raw.payload) for raw in cut.raws]
+    # a record never stored is mapped whatever its hash: the worker computes it
+    cut.digests = [
+        raw.digest or (payload_hash(raw.payload) if raw.remote_id in stored else None)
+        for raw in cut.raws
+    ]
     sent = []
     for index, (raw, digest) in enumerate(zip(cut.raws, cut.digests, strict=True)):
         known = stored.get(raw.remote_id)
-        if known is None or not known.unchanged(digest, mapping_key):
+        if known is None or digest is None or not known.unchanged(digest, mapping_key):
             sent.append(index)
     pool = mapping_pool.POOL
     # the pool starts only once a batch has records to map: an unchanged re-harvest never
     # starts it
     if len(sent) < pool.min_records or not pool.usable_for(connector):
         return
-    cut.mapping = pool.submit(spec, partner, [cut.raws[index] for index in sent])
+    cut.mapping = pool.submit(
+        spec,
+        partner,
+        [cut.raws[index] for index in sent],
+        [cut.digests[index] for index in sent],
+    )
     cut.sent = sent if cut.mapping is not None else []
 
 
@@ -157,17 +167,19 @@ async def _map_batch(
     mapped here, each failing alone as in a worker (:func:`mapping_pool.mapped`)."""
     raws = cut.raws
     stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
-    digests = cut.digests or [raw.digest or payload_hash(raw.payload) for raw in raws]
+    digests = cut.digests or [raw.digest for raw in raws]
     run = report.run
     partner: PartnerInfo | None = None
     items: list[Harvested] = []
     for index, (raw, digest) in enumerate(zip(raws, digests, strict=True)):
+        mapped = premapped.get(index)
+        if digest is None:  # hashed by the worker, if it mapped the record
+            digest = (mapped.digest if mapped is not None else None) or payload_hash(raw.payload)
         known = stored.get(raw.remote_id)
         if known is not None and known.unchanged(digest, mapping_key):
             items.append(Harvested(raw, None, digest))
             continue
         cut.changed += 1
-        mapped = premapped.get(index)
         if mapped is None:
             if partner is None:
                 partner = await source_partner(session, source_id)

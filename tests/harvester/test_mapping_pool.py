@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import RawRecord as FetchedRecord
-from connectors.base import SourceSpec
+from connectors.base import SourceSpec, payload_hash
 from connectors.ckan import CkanConnector
-from harvester import mapping_pool, runs
+from harvester import mapping_pool, run_report, runs
 from harvester.mapping_pool import MappingPool
 from harvester.prepare import derived, dumped
 from harvester.runs import run_harvest, source_spec
@@ -78,9 +78,18 @@ async def _harvest(
         return await run_harvest(sessions, SOURCE, client, batch_size=batch_size, full=True)
 
 
-async def test_worker_batches_write_what_the_run_process_would(sessions, source, ready_pool):
+async def test_worker_batches_write_what_the_run_process_would(
+    sessions, source, ready_pool, monkeypatch
+):
     packages = mixed_packages()
     sent_before = ready_pool.batches_sent
+    hashed_here: list[str] = []
+
+    def counted_hash(payload: Any) -> str:
+        hashed_here.append(str(payload.get("id")))
+        return payload_hash(payload)
+
+    monkeypatch.setattr(run_report, "payload_hash", counted_hash)
     run = await _harvest(sessions, packages)
     assert run.status == "succeeded", run.message
     assert run.added == len(packages)
@@ -92,6 +101,11 @@ async def test_worker_batches_write_what_the_run_process_would(sessions, source,
         facets = (await session.execute(sa.select(dataset_facet))).all()
         quality = {row.dataset_pk: row for row in await session.scalars(sa.select(DatasetQuality))}
     assert set(raws) == set(datasets) == {str(p["id"]) for p in packages}
+    for remote_id, raw in raws.items():  # hashed by the worker, as the run's process would
+        assert raw.payload_hash == payload_hash(raw.payload), remote_id
+    # new records are hashed where they are mapped: in the harvesting process only those it
+    # mapped itself (a batch cut before the worker was ready, the last short batch)
+    assert len(hashed_here) <= len(packages) - 10 * (ready_pool.batches_sent - sent_before)
     by_pk: dict[int, set[tuple[str, str]]] = {}
     for row in facets:
         by_pk.setdefault(row.dataset_pk, set()).add((row.facet, row.value))
@@ -169,7 +183,7 @@ async def test_a_run_waiting_for_a_worker_maps_a_later_batchs_queued_part_itself
     monkeypatch.setattr(mapping_pool, "CHUNK", 3)
     spec, partner = _spec(), PartnerInfo("portail", "public_body")
     raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
-    records = mapping_pool.packed(raws)
+    records = mapping_pool.packed(raws, [None] * len(raws))
     assert records is not None
     expected = mapping_pool.map_records(spec, partner, records)
     stolen_before = ready_pool.parts_stolen
@@ -190,7 +204,7 @@ def test_connectors_that_are_not_portable_stay_in_process(pool: MappingPool) -> 
         """A subclass the worker's registry would not know."""
 
     assert not pool.usable_for(Patched(_spec(), httpx.AsyncClient()))
-    assert mapping_pool.packed([FetchedRecord("x", {"when": object()}, utcnow())]) is None
+    assert mapping_pool.packed([FetchedRecord("x", {"when": object()}, utcnow())], [None]) is None
 
 
 async def test_an_unchanged_re_harvest_never_starts_the_pool(sessions, source, monkeypatch):
@@ -262,7 +276,7 @@ def test_payloads_sent_to_a_worker_hold_no_spare_room() -> None:
     payload = {"id": "x", "notes": "Données ouvertes de la Ville. " * 300}
     tracemalloc.start()
     try:
-        records = mapping_pool.packed([FetchedRecord("x", payload, utcnow())] * 20)
+        records = mapping_pool.packed([FetchedRecord("x", payload, utcnow())] * 20, [None] * 20)
         held, _peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -22,10 +22,10 @@ SPEC = SourceSpec(id="portail", url="https://portal.example.org/api/3/action", p
 def _mapped() -> list[Mapped]:
     at = datetime(2026, 11, 1, tzinfo=UTC)
     packed = [
-        (str(p.get("id") or p["name"]), orjson.dumps(p), at, "application/json")
+        (str(p.get("id") or p["name"]), orjson.dumps(p), at, "application/json", None)
         for p in ckan_packages()
     ]
-    packed.append(("broken", orjson.dumps(["not", "a", "package"]), at, "application/json"))
+    packed.append(("broken", orjson.dumps(["not", "a", "package"]), at, "application/json", None))
     return map_records(SPEC, PartnerInfo("ville", "municipality"), packed)
 
 
