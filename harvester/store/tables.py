@@ -67,7 +67,7 @@ class Dataset(SQLModel, table=True):
     title: str
     publisher_name: str | None = None
     licence_id: str | None = Field(default=None, max_length=64)
-    modified: datetime | None = _utc_column(index=True)
+    modified: datetime | None = _utc_column()  # ix_dataset_visible_modified (0007, 0020)
     first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
