@@ -32,6 +32,19 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """A ``UTCDateTime`` as SQLite keeps it (naive UTC text in SQLAlchemy's storage format,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``): what the column's bind processing gives, written by
+    ``isoformat`` instead of SQLAlchemy's %-formatting (~2 µs a value instead of ~4). A naive
+    value is UTC already; an aware one's text is cut before its offset (years have four
+    digits)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
 def sqlite_utc(value: str | None) -> datetime | None:
     """A ``UTCDateTime`` as SQLite keeps it (naive UTC text) read past SQLAlchemy, as the
     column reads it."""

@@ -214,3 +214,65 @@ async def test_copied_rows_belong_to_the_session_transaction(database_url: str) 
             assert await session.scalar(sa.text("SELECT count(*) FROM facet_total")) == 0
     finally:
         await engine.dispose()
+
+
+def test_utc_times_are_written_as_sqlalchemy_writes_them() -> None:
+    """The bulk path's own ``UTCDateTime`` conversion (no %-formatting) gives SQLAlchemy's
+    text for UTC, naive, offset and zoned values, around DST changes and at the ends of
+    the calendar; in one batch too, where the second 1:30 of a DST change (equal to the
+    first in its zone) is not taken for the first."""
+    from zoneinfo import ZoneInfo
+
+    from harvester.store.types import sqlite_utc_text
+
+    montreal = ZoneInfo("America/Montreal")
+    values = [
+        None,
+        NOW,
+        NOW.replace(microsecond=0),
+        NOW.replace(tzinfo=None),
+        NOW.astimezone(timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 11, 3, 1, 30, tzinfo=montreal),
+        datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=montreal),
+        datetime(2024, 1, 1, tzinfo=ZoneInfo("UTC")),
+        datetime(999, 1, 2, 3, 4, 5, 6),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=-1))),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    sqlalchemys = UTCDateTime().dialect_impl(DIALECT).bind_processor(DIALECT)
+    assert sqlalchemys is not None
+    assert [sqlite_utc_text(v) for v in values] == [sqlalchemys(v) for v in values]
+    statement = bulk.BulkStatement(sqlite.insert(THINGS), ["name", "seen", "stamped"], DIALECT)
+    rows = [{"name": "a", "seen": v, "stamped": None} for v in values]
+    assert [row[1] for row in statement.tuples(rows)] == [sqlalchemys(v) for v in values]
+
+
+def test_row_builders_quote_keys_and_keep_constants_and_processors_in_place() -> None:
+    """The generated row function reads any key as a literal (quotes, backslashes, code),
+    puts constants where they stand and calls each processor on its own column."""
+    odd = ["it's", 'say "hi"', "back\\slash", "x']); import os; (['", "é\n"]
+    columns = [
+        bulk._Column(odd[0], None, True),
+        bulk._Column(None, ("a", "constant"), False),
+        bulk._Column(odd[1], None, False),
+        bulk._Column(odd[2], None, True),
+        bulk._Column(odd[3], None, False),
+        bulk._Column(None, None, False),
+        bulk._Column(odd[4], None, False),
+    ]
+    build = bulk._row_builder(columns)
+    rows = [{key: f"{key}{n}" for key in odd} for n in range(3)]
+    built = build(rows, str.upper, len)
+    assert built == [
+        (
+            row[odd[0]].upper(),
+            ("a", "constant"),
+            row[odd[1]],
+            len(row[odd[2]]),
+            row[odd[3]],
+            None,
+            row[odd[4]],
+        )
+        for row in rows
+    ]
+    assert bulk._row_builder([])(rows) == [(), (), ()]
