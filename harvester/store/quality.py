@@ -38,8 +38,10 @@ def published_on(issued: date | datetime | None, first_seen: datetime | None) ->
     return (first_seen or utcnow()).astimezone(UTC).date()
 
 
-def quality_values(pk: int, facts: QualityFacts, first_seen: datetime | None) -> dict[str, Any]:
-    """The ``dataset_quality`` row of dataset ``pk``."""
+def quality_values(
+    pk: int, facts: QualityFacts, first_seen: datetime | None, checked_at: datetime
+) -> dict[str, Any]:
+    """The ``dataset_quality`` row of dataset ``pk``, checked at ``checked_at``."""
     published = published_on(facts.issued, first_seen)
     return {
         "dataset_pk": pk,
@@ -53,13 +55,15 @@ def quality_values(pk: int, facts: QualityFacts, first_seen: datetime | None) ->
         "hvd": bool(facts.hvd_categories),
         "hvd_categories": facts.hvd_categories,
         "rules_version": conformity.RULES_VERSION,
-        "checked_at": utcnow(),
+        "checked_at": checked_at,
     }
 
 
-def quality_row(pk: int, record: DatasetRecord, first_seen: datetime | None) -> dict[str, Any]:
+def quality_row(
+    pk: int, record: DatasetRecord, first_seen: datetime | None, checked_at: datetime
+) -> dict[str, Any]:
     """The ``dataset_quality`` values of one record."""
-    return quality_values(pk, quality_facts(record), first_seen)
+    return quality_values(pk, quality_facts(record), first_seen, checked_at)
 
 
 def _quality_upsert(dialect: str, columns: Sequence[str]) -> Any:
@@ -89,7 +93,11 @@ async def index_quality(
             )
         )
         first_seen = {pk: seen for pk, seen in found.all() if pk is not None}
-    await _upsert(session, [quality_values(pk, facts, first_seen.get(pk)) for pk, facts in rows])
+    # one time for the batch: its rows are checked together (and bound once, not per row)
+    now = utcnow()
+    await _upsert(
+        session, [quality_values(pk, facts, first_seen.get(pk), now) for pk, facts in rows]
+    )
 
 
 async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:
@@ -114,8 +122,9 @@ async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH
         ).all()
         if not found:
             return done
+        now = utcnow()
         rows = [
-            quality_row(pk, DatasetRecord.model_validate(record), first_seen)
+            quality_row(pk, DatasetRecord.model_validate(record), first_seen, now)
             for pk, record, first_seen in found
         ]
         await _upsert(session, rows)

@@ -27,6 +27,29 @@ async def figures(sessions: async_sessionmaker[AsyncSession]) -> Figures:
         return await indicators.compute(session, TARGETS, as_of=AS_OF)
 
 
+async def test_a_batch_is_checked_at_one_time_after_its_writes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each batch's quality rows carry one check time (bound once for the batch), never
+    before the datasets they were checked for were written (else they would read stale)."""
+    await seed(sessions)
+    async with sessions() as session, session.begin():
+        await session.execute(sa.delete(DatasetQuality))
+        assert await backfill_quality(session, batch=3) == 8
+        checked = (
+            await session.execute(
+                sa.text(
+                    "SELECT q.checked_at, d.updated_at FROM dataset_quality q "
+                    "JOIN dataset d ON d.pk = q.dataset_pk ORDER BY q.dataset_pk"
+                )
+            )
+        ).all()
+    times = [str(at) for at, _ in checked]
+    assert len(times) == 8 and len(set(times)) == 3, times  # batches of 3, 3 and 2
+    assert all(times[i] == times[i + 1] for i in (0, 1, 3, 4, 6)), times
+    assert all(str(at) >= str(updated) for at, updated in checked)
+
+
 def _kind(figures: Figures, kind: str) -> KindFigure:
     return next(k for k in figures.partners if k.kind == kind)
 
