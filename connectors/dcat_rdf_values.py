@@ -69,6 +69,8 @@ _STRAY_A = re.compile("\u00c2(?=[ \u00a0])")
 _URL = re.compile(r"^(?:https?|ftp)://\S+$", re.I)
 _TAG = re.compile(r"^[a-z]{2,8}(?:-[a-z0-9]{1,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S")
+_YEAR = re.compile(r"\d{4}")
 
 
 def repair_mojibake(text: str) -> str:
@@ -195,7 +197,7 @@ def iri(graph: RdfGraph, node: Node) -> str | None:
     ``rdf:value`` / ``foaf:homepage`` of a blank node that stands for a resource."""
     if isinstance(node, URIRef):
         value = str(node).strip()
-        return value if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S", value) else None
+        return value if _ABSOLUTE_IRI.match(value) else None
     if isinstance(node, Literal):
         text = clean(str(node))
         return text if text and is_url(text) else None
@@ -239,7 +241,7 @@ def when(node: Node | None, *, end: bool = False) -> date | datetime | None:
     if node is None or not isinstance(node, Literal):
         return None
     text = (clean(str(node)) or "").strip()
-    if re.fullmatch(r"\d{4}", text):
+    if _YEAR.fullmatch(text):
         return date(int(text), 12, 31) if end else date(int(text), 1, 1)
     parsed = parse_date(text)
     return parsed if isinstance(parsed, date | datetime) else None

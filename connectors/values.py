@@ -30,6 +30,7 @@ T = TypeVar("T")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _URL = re.compile(r"^https?://\S+$", re.I)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
 _LANG_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _DATE_LABEL = re.compile(r"^\s*date\s+(changed|modified|created|updated)\s*:?\s*", re.I)
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
@@ -243,7 +244,7 @@ def is_uuid(value: str) -> bool:
 def slug(value: str) -> str:
     """Lower-case ASCII words joined by ``-`` (for comparing names and titles)."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return _NOT_WORD.sub("-", ascii_text.lower()).strip("-")
 
 
 def byte_size(value: Any) -> int | None:
