@@ -123,16 +123,28 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = "?"
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {cpu} × {os.cpu_count()}{memory} · "
-        f"load {load:.1f} · Python {platform.python_version()} · commit {commit} (+ working tree)"
+        f"load {load:.1f} · Python {platform.python_version()} · commit {revision()}"
     )
+
+
+def revision() -> str:
+    """The checkout measured: ``HEAD``'s short hash, followed by ``(+ working tree)`` when
+    tracked files differ from it; ``?`` outside a git checkout."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
+    except OSError:
+        return "?"
+    if not commit:
+        return "?"
+    return f"{commit} (+ working tree)" if changed else commit
 
 
 # --- databases ---------------------------------------------------------------------------
