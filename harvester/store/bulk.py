@@ -28,7 +28,6 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from harvester.store.db import json_text
-from harvester.store.types import UTCDateTime, sqlite_utc_text
 
 T = TypeVar("T")
 
@@ -78,7 +77,8 @@ class BulkStatement:
         cast_as_text: list[bool] = []
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
-            processor = _bind_processor(bind.type, dialect)
+            processor: Callable[[Any], Any] | None
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             cast_as_text.append(bind.key in keys and _json_as_utf8(bind, dialect))
             if cast_as_text[-1]:
                 processor = orjson.dumps
@@ -168,14 +168,6 @@ def _row_builder(columns: Sequence[_Column]) -> Callable[..., list[tuple[Any, ..
     exec(source, names)  # the source above: column keys as literals, names bound here
     build: Callable[..., list[tuple[Any, ...]]] = names["build"]
     return build
-
-
-def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Any:
-    """The bind processor SQLAlchemy applies to ``type_``: for ``UTCDateTime`` on SQLite the
-    same conversion without its Python %-formatting (:func:`sqlite_utc_text`)."""
-    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
-        return sqlite_utc_text
-    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 _REPEATING_TYPES = (sa.DateTime, sa.Date)

@@ -24,6 +24,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite :func:`sqlite_utc_text`: the text :meth:`process_bind_param` then
+        SQLite's ``DATETIME`` formatting give, without their Python %-formatting. Elsewhere
+        SQLAlchemy's chain."""
+        if dialect.name == "sqlite":
+            return sqlite_utc_text
+        return super().bind_processor(dialect)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -34,7 +42,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 def sqlite_utc_text(value: datetime | None) -> str | None:
     """A ``UTCDateTime`` as SQLite keeps it (naive UTC text in SQLAlchemy's storage format,
-    ``YYYY-MM-DD HH:MM:SS.ffffff``): what the column's bind processing gives, written by
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), the type's bind processing on SQLite: written by
     ``isoformat`` instead of SQLAlchemy's %-formatting (~2 µs a value instead of ~4). A naive
     value is UTC already; an aware one's text is cut before its offset (years have four
     digits)."""

@@ -217,8 +217,9 @@ async def test_copied_rows_belong_to_the_session_transaction(database_url: str) 
 
 
 def test_utc_times_are_written_as_sqlalchemy_writes_them() -> None:
-    """The bulk path's own ``UTCDateTime`` conversion (no %-formatting) gives SQLAlchemy's
-    text for UTC, naive, offset and zoned values, around DST changes and at the ends of
+    """``UTCDateTime``'s SQLite conversion (no %-formatting; every SQLite write, the bulk
+    path's too) gives the text of SQLAlchemy's own chain for UTC, naive, offset and zoned
+    values, around DST changes and at the ends of
     the calendar; in one batch too, where the second 1:30 of a DST change (equal to the
     first in its zone) is not taken for the first."""
     from zoneinfo import ZoneInfo
@@ -239,7 +240,10 @@ def test_utc_times_are_written_as_sqlalchemy_writes_them() -> None:
         datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=-1))),
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     ]
-    sqlalchemys = UTCDateTime().dialect_impl(DIALECT).bind_processor(DIALECT)
+    column = UTCDateTime().dialect_impl(DIALECT)
+    assert column.bind_processor(DIALECT) is sqlite_utc_text  # every SQLite write
+    # SQLAlchemy's own chain: process_bind_param, then SQLite's DATETIME formatting
+    sqlalchemys = sa.types.TypeDecorator.bind_processor(column, DIALECT)
     assert sqlalchemys is not None
     assert [sqlite_utc_text(v) for v in values] == [sqlalchemys(v) for v in values]
     statement = bulk.BulkStatement(sqlite.insert(THINGS), ["name", "seen", "stamped"], DIALECT)
