@@ -88,6 +88,12 @@ def record(
     return Harvested(raw=RawRecord(remote_id, {"id": remote_id}, NOW), record=rec)
 
 
+def record_of(item: Harvested) -> DatasetRecord:
+    """The record of a corpus item, which always has one (``Harvested.record`` may be None)."""
+    assert item.record is not None
+    return item.record
+
+
 LONG = "Données ouvertes détaillées, mises à jour chaque semaine, avec leur dictionnaire. " * 3
 
 VILLE = [
@@ -238,7 +244,7 @@ def ckan_items(source: str = "portail") -> list[Harvested]:
     """The fixture packages normalized by the CKAN connector (invalid ones left out)."""
     connector = CkanConnector(
         SourceSpec(id=source, url="https://portal.example.org", platform="ckan"),
-        client=None,  # type: ignore[arg-type]  (normalize does no I/O)
+        client=None,  # type: ignore[arg-type]  # normalize does no I/O, needs no client
     )
     items = []
     for package in ckan_packages():

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from harvester.runs import run_harvest
 from harvester.store.partnership_tables import DatasetQuality
@@ -129,7 +130,7 @@ async def test_full_path_to_the_indicators(
     assert municipality["additional"] == 1 and municipality["publishing"] == 1
     counted = {row["key"]: row["count"] for row in data["new_datasets"]["by_partner"]}
     async with sessions() as session:
-        published = (await session.scalars(sa.select(DatasetQuality.published))).all()
+        published = (await session.scalars(sa.select(col(DatasetQuality.published)))).all()
     assert counted == {"ville-de-saint-jerome": sum(1 for d in published if d <= joined)}
     listing = await client.get(data["new_datasets"]["datasets"])
     assert listing.json()["total"] == data["new_datasets"]["count"]
@@ -168,7 +169,7 @@ async def test_rejection_reason_is_shown_to_the_registrant(
     assert twice.status_code == 409
     async with sessions() as session:
         actions = (
-            await session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id))
+            await session.scalars(sa.select(col(AuditEvent.action)).order_by(col(AuditEvent.id)))
         ).all()
     assert actions == ["source.reject", "source.approve"]
 

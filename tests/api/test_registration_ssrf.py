@@ -131,8 +131,10 @@ async def fake_dns(target: tuple[int, list[str]]) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     real = loop.getaddrinfo
 
-    async def getaddrinfo(host: str, port: int, **kwargs: Any) -> Any:
-        if host in answers:
+    async def getaddrinfo(
+        host: bytes | str | None, port: bytes | str | int | None, **kwargs: Any
+    ) -> Any:
+        if isinstance(host, str) and host in answers:
             return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
         return await real(host, port, **kwargs)
 

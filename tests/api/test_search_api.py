@@ -35,7 +35,9 @@ async def _ids(client: httpx.AsyncClient, **params: Any) -> set[str]:
 
 
 def _uids(*remote_ids: str) -> set[str]:
-    source = {item.raw.remote_id: item.record.provenance.source_id for item in corpus.SYNTHETIC}
+    source = {
+        item.raw.remote_id: corpus.record_of(item).provenance.source_id for item in corpus.SYNTHETIC
+    }
     return {dataset_id(source[r], r) for r in remote_ids}
 
 
@@ -181,7 +183,8 @@ async def test_cursor_is_stable_while_harvests_write(
         url = body["next"]
     assert len(seen) == len(set(seen)), "no dataset served twice"
     original = {
-        dataset_id(i.record.provenance.source_id, i.raw.remote_id) for i in corpus.SYNTHETIC
+        dataset_id(corpus.record_of(i).provenance.source_id, i.raw.remote_id)
+        for i in corpus.SYNTHETIC
     }
     assert original <= set(seen), "no dataset that existed before is skipped"
     assert dataset_id("ville", "aaa") not in seen, "rows before the cursor stay behind it"

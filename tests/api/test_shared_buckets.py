@@ -71,13 +71,17 @@ def test_apps_use_the_shared_tables_once_given(monkeypatch: pytest.MonkeyPatch) 
 def test_registrations_use_their_shared_table(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
+    from fastapi import FastAPI, Request
+
     from api import registration_limit
 
     tables = allocate_tables(multiprocessing.get_context("spawn"))
     monkeypatch.setattr(shared_buckets, "_shared", tables)
     settings = SimpleNamespace(registration_limit=5, registration_window=3600)
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings)))
-    limiter = registration_limit._buckets(request)  # type: ignore[arg-type]
+    app = FastAPI()
+    app.state.settings = settings
+    request = Request({"type": "http", "app": app})
+    limiter = registration_limit._buckets(request)
     assert isinstance(limiter, SharedTokenBuckets)
     assert limiter.table is tables["registrations"] and limiter.burst == 5
     assert registration_limit._buckets(request) is limiter  # one per app

@@ -108,7 +108,7 @@ def test_rule_texts() -> None:
 # Hand-checked against the raw packages of the recorded RIDL search: none has a licence
 # or an update frequency; formats CSV+XLS, ""+XLS, XLSX+PDF (guessed from URLs), ZIP+PDF;
 # 2, 2, 0, 0 and 4 tags.
-RIDL_EXPECTED = [
+RIDL_EXPECTED: list[dict[str, bool | None]] = [
     {"keywords": True, "open_format": True},
     {"keywords": True, "open_format": True},
     {"keywords": False, "open_format": False},

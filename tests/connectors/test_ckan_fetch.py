@@ -187,7 +187,8 @@ async def test_page_cap_stops_without_completing(packages: list[dict[str, Any]])
     assert conn.stats.complete is False
     assert conn.stats.cursor["stopped"] == "page cap"
     assert connector(server, max_pages=3, rows=5).max_pages == 3
-    assert connector(server, rows=5, **{"max_pages": 4}).max_pages == 4
+    options: dict[str, Any] = {"max_pages": 4}
+    assert connector(server, rows=5, **options).max_pages == 4
 
 
 async def test_since_filter_and_incremental_sort(packages: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from catalog.model import PartnerKind
 from connectors import dcat_rdf_graphs
@@ -88,7 +89,7 @@ def same_graph(first: str, second: str) -> bool:
     return graph_hash(graphs[0]) == graph_hash(graphs[1])
 
 
-def mapped(small: Any, key: str) -> dict[str, Any] | str:
+def mapped(small: Any, key: str | Node) -> dict[str, Any] | str:
     try:
         record = normalize_dataset_graph(small, key, SOURCE, fetched_at=AT)
     except HarvestError as error:

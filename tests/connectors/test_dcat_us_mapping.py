@@ -185,7 +185,7 @@ def test_publisher_chain_and_unknown_licence() -> None:
     assert record.licence is None
     assert record.distributions[0].file_type == "NETCDF"  # "cdf"
     usgs = one("usgs_long_description_data.json")
-    assert normalize(usgs).publisher.uri == usgs["publisher"]["@id"]  # type: ignore[union-attr]
+    assert normalize(usgs).publisher.uri == usgs["publisher"]["@id"]
 
 
 def test_html_description_is_reduced_to_text() -> None:
@@ -199,7 +199,7 @@ def test_html_description_is_reduced_to_text() -> None:
     west, south, east, north = (float(v) for v in dataset["spatial"].split(","))
     assert record.spatial[0].bbox == (west, south, east, north)
     service = next(d for d in record.distributions if d.format == "Esri REST")
-    assert service.api_access and service.endpoint_url.endswith("/ImageServer")  # type: ignore[union-attr]
+    assert service.api_access and service.endpoint_url.endswith("/ImageServer")
 
 
 def test_long_description_is_kept_whole() -> None:

@@ -110,6 +110,7 @@ def _resumed(portal: Portal, cursor: dict[str, Any]) -> Any:
         "dcat_rdf": DcatRdfConnector,
     }[portal.platform]
     connector = cls(spec, httpx.AsyncClient(transport=httpx.MockTransport(portal)))
+    assert isinstance(connector, Resumable)
     assert connector.resume_from(cursor) is True
     return connector
 

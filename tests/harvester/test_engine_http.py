@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ class _Chunks(httpx.AsyncByteStream):
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    async def __aiter__(self):  # type: ignore[no-untyped-def]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for start in range(0, len(self.data), 256):
             yield self.data[start : start + 256]
 

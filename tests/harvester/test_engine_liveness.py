@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from harvester.liveness import heartbeat, sweep
 from harvester.store.tables import HarvestRun, Source
@@ -156,7 +157,9 @@ async def test_a_run_killed_mid_harvest_is_detected_and_resumed_from_its_cursor(
     assert await datasets(sessions) == dict.fromkeys(ids(ALL), True), "nothing lost, no dupes"
     async with sessions() as session:
         running = await session.scalar(
-            sa.select(sa.func.count()).select_from(HarvestRun).where(HarvestRun.status == "running")
+            sa.select(sa.func.count())
+            .select_from(HarvestRun)
+            .where(col(HarvestRun.status) == "running")
         )
     assert running == 0
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
@@ -93,7 +94,7 @@ class Writes:
     async def take(self) -> dict[str, int]:
         """The writes since the last call, by table (those with any)."""
         async with self.engine.begin() as connection:
-            rows = await connection.exec_driver_sql("SELECT tbl, n FROM test_writes WHERE n > 0")
+            rows = await connection.execute(sa.text("SELECT tbl, n FROM test_writes WHERE n > 0"))
             found = {str(name): int(n) for name, n in rows}
             await connection.exec_driver_sql("UPDATE test_writes SET n = 0")
         return found
@@ -138,7 +139,9 @@ async def _state(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
             row.remote_id: (row.payload_hash, row.fetched_at, row.mapping_key)
             for row in await session.scalars(sa.select(RawRecord))
         }
-        pks = dict((await session.execute(sa.select(Dataset.pk, Dataset.remote_id))).all())
+        pks = dict(
+            (await session.execute(sa.select(col(Dataset.pk), col(Dataset.remote_id)))).all()
+        )
         facets: dict[str, set[tuple[str, str]]] = {remote_id: set() for remote_id in datasets}
         for pk, facet, value in await session.execute(
             sa.select(dataset_facet.c.dataset_pk, dataset_facet.c.facet, dataset_facet.c.value)
@@ -174,7 +177,9 @@ async def _some(sessions: async_sessionmaker[AsyncSession]) -> tuple[set[str], s
     async with sessions() as session:
         rows = (
             await session.execute(
-                sa.select(Dataset.remote_id, Dataset.record).order_by(Dataset.remote_id)
+                sa.select(col(Dataset.remote_id), col(Dataset.record)).order_by(
+                    col(Dataset.remote_id)
+                )
             )
         ).all()
     chosen = rows[::2]

@@ -35,14 +35,15 @@ def _saved_and_resumed(kind: str, portal: Portal) -> tuple[dict[str, Any], Any]:
     run must ask for."""
     last = portal.ids()[2 * PAGE - 1]
     page_2_end = 2 * PAGE
-    return {
+    cases: dict[str, tuple[dict[str, Any], Any]] = {
         "socrata-scroll": ({"scroll_id": last, "served": page_2_end}, last),
         "socrata-offset": ({"offset": page_2_end}, PAGE),
         "ods-v2.1": ({"api": "v2.1", "offset": page_2_end}, PAGE),
         "ods-v1": ({"api": "v1", "offset": page_2_end}, PAGE),
         "arcgis-portal": ({"start": page_2_end + 1}, PAGE + 1),
         "dcat-hydra": ({"page": f"{portal.url}?page=2", "listed": PAGE}, f"{portal.url}?page=2"),
-    }[kind]
+    }
+    return cases[kind]
 
 
 async def _add_source(sessions: Sessions, portal: Portal) -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from catalog.model import DatasetRecord
 from connectors.base import RawRecord as FetchedRecord
@@ -157,7 +158,7 @@ async def test_new_mapping_key_with_same_output_rewrites_only_the_key(sessions, 
     before = await _state(sessions)
     async with sessions() as session, session.begin():
         await session.execute(
-            sa.update(Source).where(Source.id == SOURCE).values(options={"rows": 3})
+            sa.update(Source).where(col(Source.id) == SOURCE).values(options={"rows": 3})
         )
 
     spy.calls.clear()
@@ -227,7 +228,7 @@ async def test_withdrawn_dataset_that_reappears_is_restored(sessions, source, sp
     shorter = await _harvest(sessions, packages[1:])
     assert shorter.withdrawn == 1, shorter.withdrawals
     async with sessions() as session:
-        row = await session.scalar(sa.select(Dataset).where(Dataset.remote_id == _id(gone)))
+        row = await session.scalar(sa.select(Dataset).where(col(Dataset.remote_id) == _id(gone)))
         assert row is not None and row.withdrawn_at is not None
         hidden = await session.scalar(
             sa.select(sa.func.count())
@@ -241,7 +242,7 @@ async def test_withdrawn_dataset_that_reappears_is_restored(sessions, source, sp
     assert spy.calls == [_id(gone)], "a withdrawn dataset is mapped and rewritten"
     assert (back.added, back.updated, back.unchanged) == (0, 1, len(packages) - 1)
     async with sessions() as session:
-        row = await session.scalar(sa.select(Dataset).where(Dataset.remote_id == _id(gone)))
+        row = await session.scalar(sa.select(Dataset).where(col(Dataset.remote_id) == _id(gone)))
         assert row is not None and row.withdrawn_at is None
         facets = (
             await session.execute(
@@ -255,7 +256,9 @@ async def test_withdrawn_dataset_that_reappears_is_restored(sessions, source, sp
 
 async def _facets_of(sessions, remote_id: str) -> set[tuple[str, str, bool]]:
     async with sessions() as session:
-        pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == remote_id))
+        pk = await session.scalar(
+            sa.select(col(Dataset.pk)).where(col(Dataset.remote_id) == remote_id)
+        )
         rows = await session.execute(
             sa.select(dataset_facet.c.facet, dataset_facet.c.value, dataset_facet.c.visible).where(
                 dataset_facet.c.dataset_pk == pk

@@ -92,7 +92,12 @@ def test_key_follows_the_library_versions(code: CodeCopy, monkeypatch: pytest.Mo
 def test_fingerprint_is_computed_once_per_process(code: CodeCopy, monkeypatch: pytest.MonkeyPatch):
     _key()
     reads: list[Any] = []
-    monkeypatch.setattr(mapping_code, "code_files", lambda: reads.append(1) or [])
+
+    def code_files() -> list[Path]:
+        reads.append(1)
+        return []
+
+    monkeypatch.setattr(mapping_code, "code_files", code_files)
     for _ in range(3):
         _key()
     assert reads == []

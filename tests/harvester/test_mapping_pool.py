@@ -19,6 +19,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from connectors.base import RawRecord as FetchedRecord
 from connectors.base import SourceSpec, payload_hash
@@ -153,7 +154,7 @@ async def test_worker_failures_and_skips_are_counted_per_record(sessions, source
     assert (run.failed, run.skipped, run.added) == (1, 1, len(packages) - 2)
     async with sessions() as session:
         errors = list(await session.scalars(sa.select(HarvestError)))
-        stored = set(await session.scalars(sa.select(Dataset.remote_id)))
+        stored = set(await session.scalars(sa.select(col(Dataset.remote_id))))
     assert [(e.remote_id, e.kind) for e in errors] == [(str(broken["id"]), "RecordInvalid")]
     assert "no title" in errors[0].message
     assert str(broken["id"]) not in stored and str(private["id"]) not in stored
@@ -251,7 +252,7 @@ async def test_after_a_batch_without_changes_the_next_is_not_read_ahead(
         titles = {
             row.remote_id: row.title
             for row in await session.scalars(
-                sa.select(Dataset).where(Dataset.remote_id.in_([str(p["id"]) for p in edited]))
+                sa.select(Dataset).where(col(Dataset.remote_id).in_([str(p["id"]) for p in edited]))
             )
         }
     for package in edited[6:9]:

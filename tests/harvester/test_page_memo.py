@@ -8,6 +8,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from connectors import dcat_rdf
 from harvester.runs import run_harvest
@@ -104,7 +105,7 @@ async def test_a_payload_stored_since_sends_its_page_to_be_cut(sessions, source,
     pages = Pages()
     await _harvest(sessions, pages)
     async with sessions() as session, session.begin():
-        raw = await session.scalar(sa.select(RawRecord).where(RawRecord.remote_id == "4"))
+        raw = await session.scalar(sa.select(RawRecord).where(col(RawRecord.remote_id) == "4"))
         assert raw is not None
         real_hash = raw.payload_hash
         raw.payload_hash = "0" * 64  # as if another page had listed it since
@@ -114,7 +115,7 @@ async def test_a_payload_stored_since_sends_its_page_to_be_cut(sessions, source,
     assert again.status == "succeeded" and again.seen == 4
     async with sessions() as session:
         stored = await session.scalar(
-            sa.select(RawRecord.payload_hash).where(RawRecord.remote_id == "4")
+            sa.select(col(RawRecord.payload_hash)).where(col(RawRecord.remote_id) == "4")
         )
     assert stored == real_hash, "the page's own payload is stored again"
     cuts.clear()
@@ -158,7 +159,7 @@ async def test_each_payload_is_hashed_once_and_a_remembered_page_not_at_all(
     first = await _harvest(sessions, pages)
     assert first.added == 4 and len(hashed) == 4, hashed
     async with sessions() as session:
-        stored = set(await session.scalars(sa.select(RawRecord.payload_hash)))
+        stored = set(await session.scalars(sa.select(col(RawRecord.payload_hash))))
     assert stored == set(hashed), "the hashes written are the payloads' own"
     hashed.clear()
     again = await _harvest(sessions, pages)

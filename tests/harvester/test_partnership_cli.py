@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 from typer.testing import CliRunner, Result
 
 from harvester import registration
@@ -92,7 +93,9 @@ def test_pending_approve_reject(env: str) -> None:
             assert source is not None and source.status == "approved"
             partner = await session.get(Partner, "ville-de-rimouski")
             assert partner is not None and partner.joined_at is not None
-            events = (await session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))).all()
+            events = (
+                await session.scalars(sa.select(AuditEvent).order_by(col(AuditEvent.id)))
+            ).all()
             assert [(e.action, e.target_id) for e in events] == [
                 ("source.approve", first),
                 ("source.reject", second),

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from connectors.base import SourceSpec
-from harvester.mapping_pool import Mapped, MappingError, map_records
+from harvester.mapping_pool import Mapped, MappingError, Packed, map_records
 from harvester.positional import PickledByPosition
 from harvester.search.fields import PartnerInfo
 from tests.api.corpus import ckan_packages
@@ -21,7 +21,7 @@ SPEC = SourceSpec(id="portail", url="https://portal.example.org/api/3/action", p
 
 def _mapped() -> list[Mapped]:
     at = datetime(2026, 11, 1, tzinfo=UTC)
-    packed = [
+    packed: list[Packed] = [
         (str(p.get("id") or p["name"]), orjson.dumps(p), at, "application/json", None)
         for p in ckan_packages()
     ]
@@ -53,7 +53,7 @@ def test_mapped_records_come_back_whole() -> None:
     assert {Mapped, MappingError} <= kinds and len(kinds) == 7, kinds
     for kind in kinds:  # each crosses as cls(*values), the Python __setstate__ unused
         assert issubclass(kind, PickledByPosition), kind
-        assert all(field.init for field in fields(kind)), kind
+        assert is_dataclass(kind) and all(field.init for field in fields(kind)), kind
 
 
 def test_a_frozen_class_is_rebuilt_through_its_constructor() -> None:

@@ -60,7 +60,8 @@ async def test_vectors_are_those_the_generated_columns_gave(
     items = await corpus.real(postgresql_url)
     await corpus.synthetic(postgresql_url)
     documents = {
-        item.raw.remote_id: search_document(item.record) for item in [*items, *corpus.SYNTHETIC]
+        item.raw.remote_id: search_document(corpus.record_of(item))
+        for item in [*items, *corpus.SYNTHETIC]
     }
     assert await _columns(sessions) == {
         "dataset_pk": "",

@@ -160,7 +160,7 @@ def test_index_fields_extents_and_richness() -> None:
             identifier="x",
             title={"fr": "Élan"},
             provenance=Provenance(source_id="s", remote_id="x", platform="ckan"),
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     fields = index_fields(
@@ -204,6 +204,7 @@ async def test_migration_backfills_rows_written_before_it(tmp_path: Path) -> Non
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     await upgrade_async(url, "0001")
     item = corpus.VILLE[0]
+    assert item.record is not None
     engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.execute(

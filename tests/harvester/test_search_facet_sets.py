@@ -5,8 +5,9 @@ grouped counts of ``dataset_facet`` (ties, cut-offs, accents, control characters
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -196,6 +197,7 @@ async def test_packed_counts_equal_grouped_counts(
 
 
 def _changed(item: Harvested, **fields: Any) -> Harvested:
+    assert item.record is not None
     base: dict[str, Any] = {
         "title": item.record.title,
         "publisher": "Ville de Québec",
@@ -216,13 +218,16 @@ async def test_sets_follow_updates_withdrawals_restores_and_deletions(
     await assert_sets_follow_rows(sessions)
     await _assert_searches_agree(sessions)
     async with sessions() as session, session.begin():
-        pks = (
-            await session.scalars(
-                sa.select(col(Dataset.pk))
-                .where(col(Dataset.remote_id).like("tricky-%"))
-                .order_by(col(Dataset.pk))
-            )
-        ).all()
+        pks = cast(  # the primary key, never NULL
+            Sequence[int],
+            (
+                await session.scalars(
+                    sa.select(col(Dataset.pk))
+                    .where(col(Dataset.remote_id).like("tricky-%"))
+                    .order_by(col(Dataset.pk))
+                )
+            ).all(),
+        )
         assert await withdraw(session, pks[:3], corpus.LATER) == 3
     await assert_sets_follow_rows(sessions)
     await _assert_counts_agree_after_withdrawal(sessions)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from harvester.runs import run_harvest
 from harvester.search import facet_counts, facet_totals, facets
@@ -126,7 +127,7 @@ async def test_a_write_or_a_withdrawal_makes_the_totals_stale(
         fresh = await search(session, request)
     assert fresh.facets_exact and ("XLS", 1) in fresh.facets["format"]
     async with sessions() as session, session.begin():
-        pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == "new"))
+        pk = await session.scalar(sa.select(col(Dataset.pk)).where(col(Dataset.remote_id) == "new"))
         assert pk is not None
         await withdraw(session, [pk], corpus.LATER)
     assert await _stored(sessions) is None, "a withdrawal moves the catalogue version"
@@ -224,7 +225,9 @@ async def test_refresh_waits_for_transactions_writing_datasets(
     async with sessions() as writer:
         await writer.begin()
         await writer.execute(
-            sa.update(Dataset).where(Dataset.remote_id == "d00").values(withdrawn_at=corpus.LATER)
+            sa.update(Dataset)
+            .where(col(Dataset.remote_id) == "d00")
+            .values(withdrawn_at=corpus.LATER)
         )
         refreshing = asyncio.create_task(facet_totals.refresh(sessions))
         await asyncio.sleep(0.5)
@@ -246,7 +249,9 @@ async def test_refresh_gives_up_after_the_lock_timeout(
     async with sessions() as writer:
         await writer.begin()
         await writer.execute(
-            sa.update(Dataset).where(Dataset.remote_id == "d00").values(withdrawn_at=corpus.LATER)
+            sa.update(Dataset)
+            .where(col(Dataset.remote_id) == "d00")
+            .values(withdrawn_at=corpus.LATER)
         )
         assert not await facet_totals.refresh(sessions)
         await writer.rollback()
@@ -262,7 +267,7 @@ async def test_tsvectors_are_kept_in_the_row_with_fine_statistics(
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL storage")
     async with sessions() as session:
-        storage = dict(
+        storage: dict[str, str] = dict(
             (
                 await session.execute(
                     sa.text(
@@ -296,7 +301,7 @@ async def test_writers_go_on_while_the_totals_are_counted(
             async with sessions() as writer, writer.begin():
                 await writer.execute(
                     sa.update(Dataset)
-                    .where(Dataset.remote_id == "d00")
+                    .where(col(Dataset.remote_id) == "d00")
                     .values(withdrawn_at=corpus.LATER)
                 )
         return version

@@ -200,7 +200,7 @@ async def test_text_totals_on_the_plain_path_are_never_served_from_the_cache(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     chosen = Filters(facets={"format": ["CSV"]})
-    totals = {}
+    totals: dict[str, set[int]] = {}
     async with sessions() as session:
         for q in ("parc", "budget", "parc"):  # sorted by date: not the relevance path
             request = SearchRequest(q=q, filters=chosen, sort="modified", limit=2)

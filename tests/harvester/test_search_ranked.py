@@ -6,6 +6,7 @@ catalogue version."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from harvester.search.engine import SearchRequest, search
 from harvester.search.filters import Filters
 from harvester.search.query import parse_query
 from harvester.search.rank import rank_key, split
+from harvester.search.text import SearchDocument
 from harvester.store import sqlite_shaped
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import upgrade_async
@@ -144,7 +146,9 @@ async def test_index_follows_rewrites_and_withdrawals(
     ids, _ = await _all_pages(sessions, SearchRequest(q="parc", limit=4))
     assert ids == await _oracle(sessions, "parc") and "d005" in ids
     async with sessions() as session, session.begin():
-        pk = await session.scalar(sa.select(Dataset.pk).where(Dataset.remote_id == "d005"))
+        pk = await session.scalar(
+            sa.select(col(Dataset.pk)).where(col(Dataset.remote_id) == "d005")
+        )
         assert pk is not None
         await withdraw(session, [pk], corpus.LATER)
     ids, _ = await _all_pages(sessions, SearchRequest(q="parc", limit=4))
@@ -197,7 +201,9 @@ async def test_migration_rekeys_rows_indexed_before_it(
     original = backend.SqliteSearch
 
     class PkKeyed:
-        async def index(self, session: AsyncSession, docs: list) -> None:  # type: ignore[type-arg]
+        async def index(
+            self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+        ) -> None:
             await session.execute(
                 sa.text(
                     "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en) "
@@ -206,10 +212,12 @@ async def test_migration_rekeys_rows_indexed_before_it(
                 backend._doc_params(docs),
             )
 
-        async def remove(self, session: AsyncSession, pks: list) -> None:  # type: ignore[type-arg]
+        async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
             pass
 
-    async def no_sets(session: AsyncSession, rows: list) -> None:  # type: ignore[type-arg]
+    async def no_sets(
+        session: AsyncSession, rows: Sequence[tuple[int, set[tuple[str, str]]]]
+    ) -> None:
         pass  # the facet sets came with 0011
 
     backend.SqliteSearch = PkKeyed  # type: ignore[misc,assignment]

@@ -63,7 +63,7 @@ def test_materializes_within_the_bound_for_a_sample_a_compound_query_or_few_matc
     assert choose(page) and not choose(page + 1)
     assert not choose(None, sample=True)  # unknown: walk
     # an exhaustive total (CKAN action API) reads every match either way, within the bound
-    uncapped = {"count": True, "sample": False, "compound": False, "limit": 10**9}
+    uncapped: dict[str, Any] = {"count": True, "sample": False, "compound": False, "limit": 10**9}
     assert ranked.materializes(cap, **uncapped) and not ranked.materializes(cap + 1, **uncapped)
 
 

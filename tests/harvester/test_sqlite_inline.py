@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ def _engine(path: Path, budget_ms: float) -> AsyncEngine:
     engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_inline_ms=budget_ms)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _thread_name(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _thread_name(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.create_function("thread_name", 0, lambda: threading.current_thread().name)
 
     return engine

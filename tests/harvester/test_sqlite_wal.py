@@ -28,7 +28,7 @@ async def test_commits_leave_pages_in_the_log_until_the_checkpoint_size(tmp_path
                 )
         async with engine.connect() as connection:
             busy, logged, copied = (
-                await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                await connection.execute(sa.text("PRAGMA wal_checkpoint(PASSIVE)"))
             ).one()
         assert busy == 0
         assert 2_000 < logged < WAL_CHECKPOINT_PAGES, "no commit checkpointed the log"

@@ -241,6 +241,7 @@ def test_utc_times_are_written_as_sqlalchemy_writes_them() -> None:
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     ]
     column = UTCDateTime().dialect_impl(DIALECT)
+    assert isinstance(column, UTCDateTime)  # a TypeDecorator's dialect copy
     assert column.bind_processor(DIALECT) is sqlite_utc_text  # every SQLite write
     # SQLAlchemy's own chain: process_bind_param, then SQLite's DATETIME formatting
     sqlalchemys = sa.types.TypeDecorator.bind_processor(column, DIALECT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from simulator.corpus import Corpus, CorpusSpec, diff
 from simulator.platforms import render_one
 from simulator.state import PLATFORMS
@@ -33,7 +35,7 @@ def test_datasets_are_bilingual_with_several_distributions() -> None:
 
 def test_a_generation_changes_removes_and_adds_the_configured_shares() -> None:
     spec = CorpusSpec(seed=11, n=2000, changed=0.05, removed=0.02, added=0.01)
-    before, after = Corpus(spec), Corpus(CorpusSpec(**{**_fields(spec), "generation": 1}))
+    before, after = Corpus(spec), Corpus(replace(spec, generation=1))
     change = diff(before, after)
     assert len(change.added) == 20
     assert 60 <= len(change.changed) <= 140 and 20 <= len(change.removed) <= 60
@@ -48,9 +50,5 @@ def test_a_generation_changes_removes_and_adds_the_configured_shares() -> None:
 
 def test_no_change_share_means_identical_generations() -> None:
     spec = CorpusSpec(seed=5, n=300, changed=0, removed=0, added=0)
-    later = Corpus(CorpusSpec(**{**_fields(spec), "generation": 3}))
+    later = Corpus(replace(spec, generation=3))
     assert Corpus(spec).datasets() == later.datasets()
-
-
-def _fields(spec: CorpusSpec) -> dict[str, object]:
-    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}

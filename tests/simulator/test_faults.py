@@ -8,6 +8,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from connectors.base import Connector, SourceSpec
 from connectors.client import build_client
@@ -125,6 +126,6 @@ async def test_a_failed_run_keeps_what_it_stored_and_withdraws_nothing(
     assert run.status == "failed" and not run.complete
     assert (run.seen, run.added, run.withdrawn) == (2 * PAGE, 2 * PAGE, 0)
     async with sessions() as session:
-        kinds = (await session.scalars(sa.select(HarvestErrorRow.kind))).all()
+        kinds = (await session.scalars(sa.select(col(HarvestErrorRow.kind)))).all()
         stored = await session.scalar(sa.select(sa.func.count()).select_from(Dataset))
     assert list(kinds) == ["SourceProtocolError"] and stored == 2 * PAGE

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from connectors.client import build_client
 from harvester.runs import run_harvest
@@ -102,11 +103,14 @@ async def test_an_unchanged_generation_rewrites_nothing(
         source = await add_source(sessions, sim, "dcat_turtle")
         await _harvest(sessions, source, full=False)
         async with sessions() as session:
-            stamps = dict((await session.execute(sa.select(Dataset.id, Dataset.updated_at))).all())
+            stamps = dict(
+                (await session.execute(sa.select(col(Dataset.id), col(Dataset.updated_at)))).all()
+            )
         sim.state.set_generation(1)
         again = await _harvest(sessions, source, full=True)
     assert (again.added, again.updated, again.unchanged, again.withdrawn) == (0, 0, N, 0)
     async with sessions() as session:
         assert (
-            dict((await session.execute(sa.select(Dataset.id, Dataset.updated_at))).all()) == stamps
+            dict((await session.execute(sa.select(col(Dataset.id), col(Dataset.updated_at)))).all())
+            == stamps
         )
