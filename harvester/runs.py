@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,24 +133,38 @@ GC_YOUNG_THRESHOLD = 50_000
 is 700): a harvest allocates millions of short-lived, acyclic objects, and the default made
 the collector ~15 % of a CKAN harvest's CPU for nothing (same peak RSS)."""
 
+RUN_SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may keep the interpreter while another waits for it, while a run works
+(CPython's default: 0.005). A harvesting process's threads take turns at it (the event
+loop, SQLite's connection thread for each statement's rows, the mapping pool's feeder and
+result threads, a mapped part's thread), each waiting up to the interval: a 10 k CKAN
+harvest took 11.0 s at the default, 9.8 s at this (means of four alternated pairs)."""
+
 _relaxed_runs = 0
 _saved_thresholds: tuple[int, int, int] | None = None
+_saved_switch_interval: float | None = None
 
 
 @contextlib.contextmanager
 def _gc_relaxed() -> Iterator[None]:
-    """Collect garbage less often while at least one run of this process works."""
-    global _relaxed_runs, _saved_thresholds
+    """Collect garbage less often, and let threads take turns sooner
+    (:data:`RUN_SWITCH_INTERVAL`), while at least one run of this process works."""
+    global _relaxed_runs, _saved_thresholds, _saved_switch_interval
     if _relaxed_runs == 0:
         _saved_thresholds = gc.get_threshold()
         gc.set_threshold(max(GC_YOUNG_THRESHOLD, _saved_thresholds[0]), *_saved_thresholds[1:])
+        _saved_switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(RUN_SWITCH_INTERVAL, _saved_switch_interval))
     _relaxed_runs += 1
     try:
         yield
     finally:
         _relaxed_runs -= 1
-        if _relaxed_runs == 0 and _saved_thresholds is not None:
-            gc.set_threshold(*_saved_thresholds)
+        if _relaxed_runs == 0:
+            if _saved_thresholds is not None:
+                gc.set_threshold(*_saved_thresholds)
+            if _saved_switch_interval is not None:
+                sys.setswitchinterval(_saved_switch_interval)
 
 
 def _resumes(connector: Connector, cursor: dict[str, Any]) -> bool:
