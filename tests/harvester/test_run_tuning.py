@@ -1,5 +1,5 @@
 """While a run works, its process collects garbage less often and lets threads take turns
-at the interpreter sooner; both come back when the last run ends (``runs._gc_relaxed``)."""
+at the interpreter sooner; both come back when the last run ends (``runs._tuned_for_runs``)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ async def test_a_run_tunes_its_process_while_it_works(
 
 def test_nested_runs_restore_the_settings_once_the_last_ends() -> None:
     before_interval, before_thresholds = sys.getswitchinterval(), gc.get_threshold()
-    with runs._gc_relaxed():
-        with runs._gc_relaxed():
+    with runs._tuned_for_runs():
+        with runs._tuned_for_runs():
             assert sys.getswitchinterval() == RUN_SWITCH_INTERVAL
         assert sys.getswitchinterval() == RUN_SWITCH_INTERVAL, "one run still works"
         assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
