@@ -138,25 +138,36 @@ def packed(raws: list[RawRecord], digests: list[str | None]) -> list[Packed] | N
         return None
 
 
-def mapped(connector: Connector, raw: RawRecord, source_id: str, partner: PartnerInfo) -> Mapped:
-    """Normalize, dump and derive one payload (in a worker or in the harvesting process)."""
+def mapped(
+    connector: Connector,
+    raw: RawRecord,
+    source_id: str,
+    partner: PartnerInfo,
+    *,
+    pg_vectors: bool = False,
+) -> Mapped:
+    """Normalize, dump and derive one payload (in a worker or in the harvesting process;
+    ``pg_vectors``: see :func:`harvester.prepare.derived`)."""
     try:
         record = connector.normalize(raw)
-        return Mapped((dumped(record), derived(record, source_id, partner)))
+        derivation = derived(record, source_id, partner, pg_vectors=pg_vectors)
+        return Mapped((dumped(record), derivation))
     except RecordSkipped:
         return Mapped()
     except Exception as error:  # one bad record must not stop the others
         return Mapped(error=MappingError.of(error))
 
 
-def map_records(spec: SourceSpec, partner: PartnerInfo, records: list[Packed]) -> list[Mapped]:
+def map_records(
+    spec: SourceSpec, partner: PartnerInfo, records: list[Packed], pg_vectors: bool = False
+) -> list[Mapped]:
     """Normalize, dump and derive each payload, and hash those sent without their hash
     (runs in a worker process)."""
     connector = _connector(spec)
     out: list[Mapped] = []
     for remote_id, payload, fetched_at, content_type, digest in records:
         raw = RawRecord(remote_id, orjson.loads(payload), fetched_at, content_type)
-        result = mapped(connector, raw, spec.id, partner)
+        result = mapped(connector, raw, spec.id, partner, pg_vectors=pg_vectors)
         if digest is None:
             result.digest = payload_hash(raw.payload)
         out.append(result)
@@ -175,10 +186,12 @@ class BatchMapping:
         partner: PartnerInfo,
         chunks: list[list[Packed]],
         parts: list[Future[list[Mapped]]],
+        pg_vectors: bool = False,
     ) -> None:
         self._pool = pool
         self._spec = spec
         self._partner = partner
+        self._pg_vectors = pg_vectors
         self._chunks: list[list[Packed] | None] = list(chunks)  # those no worker started
         self._parts = parts
         self._local: set[int] = set()  # parts stolen into the harvesting process
@@ -206,7 +219,9 @@ class BatchMapping:
             records, self._chunks[index] = self._chunks[index], None
             if records is None or not self._parts[index].cancel():
                 return None
-            local = executor.submit(map_records, self._spec, self._partner, records)
+            local = executor.submit(
+                map_records, self._spec, self._partner, records, self._pg_vectors
+            )
             self._parts[index] = local
             self._local.add(index)
             return local
@@ -327,10 +342,13 @@ class MappingPool:
         partner: PartnerInfo,
         raws: list[RawRecord],
         digests: list[str | None] | None = None,
+        *,
+        pg_vectors: bool = False,
     ) -> BatchMapping | None:
         """Map ``raws`` in a worker; None when the pool is unavailable. ``digests``: their
         payload hashes where known (by default those the connector gave), the worker
-        computing the others (:attr:`Mapped.digest`)."""
+        computing the others (:attr:`Mapped.digest`). ``pg_vectors``: the records go to
+        PostgreSQL, and the worker writes their search vectors (:func:`prepare.derived`)."""
         executor = self._executor
         if digests is None:
             digests = [raw.digest for raw in raws]
@@ -339,12 +357,14 @@ class MappingPool:
             return None
         chunks = [records[start : start + CHUNK] for start in range(0, len(records), CHUNK)]
         try:
-            parts = [executor.submit(map_records, spec, partner, chunk) for chunk in chunks]
+            parts = [
+                executor.submit(map_records, spec, partner, chunk, pg_vectors) for chunk in chunks
+            ]
         except (BrokenProcessPool, RuntimeError) as error:
             self.broken(error)
             return None
         self.batches_sent += 1
-        batch = BatchMapping(self, spec, partner, chunks, parts)
+        batch = BatchMapping(self, spec, partner, chunks, parts, pg_vectors)
         self._in_flight = [*(b for b in self._in_flight if not b.done()), batch]
         return batch
 

@@ -22,6 +22,7 @@ from catalog.text import pick
 from harvester.positional import PickledByPosition
 from harvester.quality_facts import QualityFacts, quality_facts
 from harvester.search.fields import IndexFields, PartnerInfo, index_fields
+from harvester.search.pg_vectors import vectors
 from harvester.search.text import SearchDocument, search_document
 
 
@@ -68,16 +69,23 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def derived(record: DatasetRecord, source_id: str, partner: PartnerInfo) -> Derived:
+def derived(
+    record: DatasetRecord, source_id: str, partner: PartnerInfo, *, pg_vectors: bool = False
+) -> Derived:
     """Everything the dataset row, the search index and the quality table take from
-    ``record`` (``partner`` is the partner of its source, for the facets)."""
+    ``record`` (``partner`` is the partner of its source, for the facets); with
+    ``pg_vectors``, the search text's PostgreSQL vectors too (written where the mapping
+    runs, not by the process that waits for the database)."""
+    search = search_document(record)
+    if pg_vectors:
+        search = replace(search, vectors=vectors(search))
     result = Derived(
         fields=index_fields(record, source_id, partner),
         title=pick(record.title),
         publisher_name=pick(record.publisher.name) if record.publisher else None,
         licence_id=record.licence.id if record.licence else None,
         modified=_as_datetime(record.modified),
-        search=search_document(record),
+        search=search,
         quality=quality_facts(record),
     )
     result.digest = derived_digest(result)
@@ -90,8 +98,21 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} in derived values")
 
 
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """A search document's texts as the digest has always read them: its vectors, when
+    the mapping wrote them, are derived from these."""
+
+    title_fr: str
+    title_en: str
+    body_fr: str
+    body_en: str
+
+
 def derived_digest(values: Derived) -> str:
     """128-bit BLAKE2b (hex) of ``values`` but their ``digest``, in canonical JSON."""
-    unsigned = replace(values, digest="")
+    search = values.search
+    texts = _Texts(search.title_fr, search.title_en, search.body_fr, search.body_en)
+    unsigned = replace(values, digest="", search=texts)  # type: ignore[arg-type]
     canonical = orjson.dumps(unsigned, default=_plain, option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(canonical, digest_size=16).hexdigest()

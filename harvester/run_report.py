@@ -25,6 +25,7 @@ from harvester.store.datasets import (
     stored_state,
     write_batch,
 )
+from harvester.store.db import dialect_name
 from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import HarvestRun
 from harvester.store.types import utcnow
@@ -117,6 +118,7 @@ async def map_ahead(
     (:func:`_map_batch`): this read only chooses what to map early."""
     async with sessions() as session:
         stored = await stored_state(session, source_id, [raw.remote_id for raw in cut.raws])
+        postgresql = dialect_name(session) == "postgresql"
     # a record never stored is mapped whatever its hash: the worker computes it
     cut.digests = [
         raw.digest or (payload_hash(raw.payload) if raw.remote_id in stored else None)
@@ -137,6 +139,7 @@ async def map_ahead(
         partner,
         [cut.raws[index] for index in sent],
         [cut.digests[index] for index in sent],
+        pg_vectors=postgresql,
     )
     cut.sent = sent if cut.mapping is not None else []
 

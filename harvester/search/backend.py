@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
 
+from harvester.search.pg_vectors import vectors
 from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
@@ -154,20 +155,46 @@ _PG_INSERT = (
 """The vectors the generated columns before migration 0018 held (same expressions), from
 the texts as parameters: the texts themselves are not stored."""
 
+_PG_INSERT_VECTORS = (
+    "INSERT INTO search_doc(dataset_pk, rank_key, title_vector, vector) "
+    "VALUES (:pk, :key, CAST(:title_vector AS tsvector), CAST(:vector AS tsvector)) "
+    "ON CONFLICT (dataset_pk) DO UPDATE SET rank_key = excluded.rank_key, "
+    "title_vector = excluded.title_vector, vector = excluded.vector"
+)
+"""The same vectors, written by :func:`harvester.search.pg_vectors.vectors`."""
+
 
 class PostgresSearch:
     """Table ``search_doc``: tsvectors ``vector`` (titles and bodies, weights A–D) and
     ``title_vector`` (titles, A–B), each under a GIN index, and the dataset's rank key
     (:mod:`harvester.search.rank`) under a btree, so a relevance page can walk matches in
-    rank order (migration 0008). The vectors are computed by the ``INSERT`` from the
-    analysed texts (migration 0018). Only visible datasets are indexed (withdrawal removes
-    them)."""
+    rank order (migration 0008). The vectors are written as ``tsvector`` text
+    (:mod:`harvester.search.pg_vectors`), or computed by the ``INSERT`` from the analysed
+    texts (migration 0018) when a text needs PostgreSQL's parser. Only visible datasets
+    are indexed (withdrawal removes them)."""
 
     async def index(
         self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
     ) -> None:
-        if docs:
-            await session.execute(sa.text(_PG_INSERT), await _keyed_params(session, docs))
+        if not docs:
+            return
+        written, computed = [], []
+        for row, (_, doc) in zip(await _keyed_params(session, docs), docs, strict=True):
+            found = doc.vectors or vectors(doc)  # the mapping's, or written here
+            if found is None:
+                computed.append(row)
+            else:
+                written.append(
+                    {
+                        "pk": row["pk"],
+                        "key": row["key"],
+                        "title_vector": found[0],
+                        "vector": found[1],
+                    }
+                )
+        for sql, params in ((_PG_INSERT_VECTORS, written), (_PG_INSERT, computed)):
+            if params:
+                await session.execute(sa.text(sql), params)
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         if pks:

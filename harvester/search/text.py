@@ -11,7 +11,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import snowballstemmer
@@ -95,6 +95,10 @@ class SearchDocument(PickledByPosition):
     title_en: str
     body_fr: str
     body_en: str
+    vectors: tuple[str, str] | None = field(default=None, compare=False)
+    """PostgreSQL's ``(title_vector, vector)`` of these texts as ``tsvector`` text, when the
+    mapping wrote them (:mod:`harvester.search.pg_vectors`); derived from the texts, so
+    left out of comparisons and digests."""
 
 
 TOKEN_STEMS_MAX = 50_000

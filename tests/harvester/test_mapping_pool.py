@@ -31,6 +31,7 @@ from harvester.runs import run_harvest, source_spec
 from harvester.search import text
 from harvester.search.fields import PartnerInfo
 from harvester.search.tables import dataset_facet
+from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.queries import search_datasets
 from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
@@ -284,3 +285,62 @@ def test_payloads_sent_to_a_worker_hold_no_spare_room() -> None:
     assert records is not None
     assert [record[1] for record in records] == [orjson.dumps(payload)] * 20
     assert held < 2 * sum(len(record[1]) for record in records)
+
+
+async def test_worker_batches_for_postgresql_carry_their_search_vectors(
+    sessions, source, ready_pool, monkeypatch
+):
+    """Batches bound for PostgreSQL are mapped with their search vectors (written by the
+    worker, off the harvesting process's path), and the stored vectors are those
+    ``to_tsvector`` gives for each dataset's texts; SQLite's batches carry none."""
+    asked: list[bool] = []
+    submit = ready_pool.submit
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("pg_vectors", False))
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(ready_pool, "submit", spy)
+    packages = mixed_packages()
+    run = await _harvest(sessions, packages)
+    assert run.status == "succeeded", run.message
+    async with sessions() as session:
+        postgresql = dialect_name(session) == "postgresql"
+    assert asked and set(asked) == {postgresql}
+    if not postgresql:
+        return
+
+    async with sessions() as session:
+        source_row = await session.get(Source, SOURCE)
+        assert source_row is not None
+        connector = CkanConnector(await source_spec(session, source_row), None)  # type: ignore[arg-type]
+        raws = list(await session.scalars(sa.select(RawRecord)))
+        partner = PartnerInfo("portail", "public_body")
+        # the payloads as listed: JSONB orders keys otherwise, and the order of a record's
+        # languages is the order of its search text
+        listed = {str(package["id"]): package for package in packages}
+        for raw in raws:
+            payload = listed[raw.remote_id]
+            record = connector.normalize(FetchedRecord(raw.remote_id, payload, raw.fetched_at))
+            doc = derived(record, SOURCE, partner).search
+            same = (
+                await session.execute(
+                    sa.text(
+                        "SELECT s.title_vector = t.titles, s.vector = t.titles || "
+                        "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
+                        "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
+                        "FROM search_doc s JOIN dataset d ON d.pk = s.dataset_pk, "
+                        "(SELECT setweight(to_tsvector('simple'::regconfig, :title_fr), 'A') || "
+                        "setweight(to_tsvector('simple'::regconfig, :title_en), 'B') AS titles)"
+                        " AS t WHERE d.remote_id = :remote_id"
+                    ),
+                    {
+                        "remote_id": raw.remote_id,
+                        "title_fr": doc.title_fr,
+                        "title_en": doc.title_en,
+                        "body_fr": doc.body_fr,
+                        "body_en": doc.body_en,
+                    },
+                )
+            ).one()
+            assert tuple(same) == (True, True), raw.remote_id
