@@ -9,18 +9,19 @@ as itself at positions 1, 2, … and ``||`` shifts the right-hand positions by t
 last: the vectors are these tokens at their running positions, with their part's weight.
 Each token is written with its own position (``eau:1A potabl:2A eau:7C``): ``tsvector``'s
 input merges a lexeme's positions itself, so the text is joined in C, with no grouping in
-Python (~80 µs per dataset on the benchmark machine, in the mapping worker). The server casts it in ~75 µs per dataset where the four ``to_tsvector`` calls
-take ~290 µs (10 k simulator datasets: 0.74 against 2.87 s), and the harvesting process
-waits for that statement.
+Python (~80–110 µs per dataset on the benchmark machine, in the mapping worker). The server
+casts it in ~75 µs per dataset where the four ``to_tsvector`` calls take ~290 µs (10 k
+simulator datasets: 0.74 against 2.87 s), and the harvesting process waits for that
+statement.
 
 A text is kept to this path when its tokens are lower-case ASCII letters and digits,
 single-spaced (what ``\\w``, folding and stemming give for French and English; a word the
 database's locale might classify otherwise, an underscore, which the parser splits on, or
 any other character sends the document to ``to_tsvector``), and none is a number in
 exponent notation followed by more characters (``1e5x`` is read as ``1e5`` then ``x``).
-Documents past the limits of ``tsvector`` (positions above 16,383, 256 positions of one
-lexeme, words over 2,046 bytes) go to ``to_tsvector`` too. Tests compare both on every
-recorded and simulated document.
+Documents past the limits of ``tsvector`` (positions above 16,383, more than 255 positions
+of one lexeme, words over 2,046 bytes) go to ``to_tsvector`` too. Tests compare both on
+every recorded and simulated document.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from harvester.store.queries import search_datasets
 from harvester.store.tables import Dataset, HarvestError, Partner, RawRecord, Source
 from harvester.store.types import utcnow
 from tests.connectors.ckan_replay import PagedSearch, mixed_packages
+from tests.harvester.vector_support import stored_as_computed
 
 SOURCE = "portail"
 URL = "https://portal.example.org"
@@ -323,24 +324,5 @@ async def test_worker_batches_for_postgresql_carry_their_search_vectors(
             payload = listed[raw.remote_id]
             record = connector.normalize(FetchedRecord(raw.remote_id, payload, raw.fetched_at))
             doc = derived(record, SOURCE, partner).search
-            same = (
-                await session.execute(
-                    sa.text(
-                        "SELECT s.title_vector = t.titles, s.vector = t.titles || "
-                        "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
-                        "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
-                        "FROM search_doc s JOIN dataset d ON d.pk = s.dataset_pk, "
-                        "(SELECT setweight(to_tsvector('simple'::regconfig, :title_fr), 'A') || "
-                        "setweight(to_tsvector('simple'::regconfig, :title_en), 'B') AS titles)"
-                        " AS t WHERE d.remote_id = :remote_id"
-                    ),
-                    {
-                        "remote_id": raw.remote_id,
-                        "title_fr": doc.title_fr,
-                        "title_en": doc.title_en,
-                        "body_fr": doc.body_fr,
-                        "body_en": doc.body_en,
-                    },
-                )
-            ).one()
-            assert tuple(same) == (True, True), raw.remote_id
+            same = await stored_as_computed(session, raw.remote_id, doc)
+            assert same == (True, True), raw.remote_id

@@ -24,6 +24,7 @@ from harvester.store.db import create_engine
 from simulator.corpus import Corpus, CorpusSpec
 from simulator.platforms.ckan import package
 from tests import fixture_docs
+from tests.harvester.vector_support import stored_as_computed
 
 
 def _doc(
@@ -42,7 +43,8 @@ def _analysed(title: str, body: str) -> SearchDocument:
 
 
 def _recorded() -> Iterator[SearchDocument]:
-    """Every recorded CKAN, Socrata and DCAT-US object with a title, analysed."""
+    """Every recorded CKAN, Socrata, DCAT-US and OpenDataSoft object with a title,
+    analysed."""
     for document in fixture_docs.documents("ckan", "socrata", "dcat-us", "opendatasoft"):
         for node in fixture_docs.dicts(document):
             title = node.get("title") or node.get("name")
@@ -207,22 +209,4 @@ async def test_a_batch_is_indexed_by_both_paths_as_to_tsvector_would(
 
     async with postgres.connect() as connection:
         for remote_id, doc in documents.items():
-            same = (
-                await connection.execute(
-                    sa.text(
-                        "SELECT s.title_vector = t.titles, s.vector = t.titles || "
-                        "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
-                        "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
-                        "FROM search_doc s JOIN dataset d ON d.pk = s.dataset_pk, "
-                        f"(SELECT {_PG_TITLES} AS titles) AS t WHERE d.remote_id = :remote_id"
-                    ),
-                    {
-                        "remote_id": remote_id,
-                        "title_fr": doc.title_fr,
-                        "title_en": doc.title_en,
-                        "body_fr": doc.body_fr,
-                        "body_en": doc.body_en,
-                    },
-                )
-            ).one()
-            assert tuple(same) == (True, True), remote_id
+            assert await stored_as_computed(connection, remote_id, doc) == (True, True), remote_id
