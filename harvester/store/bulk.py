@@ -5,7 +5,9 @@ a dataset row of ~25 columns ~40 µs, about a tenth of the harvesting process's 
 :class:`BulkStatement` compiles a statement once per dialect and turns each row into a
 tuple, each value converted by the bind processor SQLAlchemy itself would apply (so the
 stored values are the same), then executes it through the driver (``exec_driver_sql``).
-PostgreSQL keeps SQLAlchemy's path: there the server's work dominates.
+PostgreSQL keeps SQLAlchemy's path for its upserts (there the server's work dominates), but
+takes the rows a batch knows to be new, and its facet rows, by ``COPY``
+(:func:`copy_new_rows`, :func:`copy_rows`).
 
 JSON values (a dataset's record, a raw payload: ~5 KB each) go to SQLite as the UTF-8 bytes
 orjson writes, cast to text in the statement (``CAST(? AS TEXT)``): the stored text is the
@@ -70,6 +72,8 @@ class BulkStatement:
         if not compiled.positional:
             raise ValueError(f"{dialect.name} binds by name; bulk rows need positions")
         table = getattr(statement, "table", None)
+        self.names: list[str] = []
+        """The parameters' keys (an ``INSERT``'s columns), in order."""
         columns: list[_Column] = []
         self._processors: list[tuple[Callable[[Any], Any], bool]] = []
         """The processors of the row values that have one, in order, and whether their
@@ -77,6 +81,7 @@ class BulkStatement:
         cast_as_text: list[bool] = []
         for name in compiled.positiontup or ():
             bind = compiled.binds[name]
+            self.names.append(bind.key)
             processor: Callable[[Any], Any] | None
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             cast_as_text.append(bind.key in keys and _json_as_utf8(bind, dialect))
@@ -233,6 +238,33 @@ async def execute_many(
     if statement is None:
         statement = statements[(name, keys)] = BulkStatement(build(), keys, dialect)
     await statement.execute(session, rows)
+
+
+COPY_NEW_ROWS = True
+"""Whether PostgreSQL takes rows known to be new by ``COPY`` (tests compare with the
+upsert)."""
+
+
+async def copy_new_rows(
+    session: AsyncSession, name: str, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> bool:
+    """On PostgreSQL, insert ``rows`` (each with the first row's keys) into ``table`` by
+    ``COPY``, every value converted by the bind processor an ``INSERT`` would apply, and
+    return True; False elsewhere (the caller upserts them). For rows the batch's
+    stored-state read found absent, under the run's hold on its source: an upsert's
+    ``ON CONFLICT`` would never fire, and its statement per row cost the server and the
+    driver ~1.8 s per 10 k dataset rows against ~1.3 s."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql" or not COPY_NEW_ROWS or not rows:
+        return False
+    keys = tuple(rows[0])
+    statements = _compiled.setdefault(dialect, {})
+    statement = statements.get((name, keys))
+    if statement is None:
+        insert = postgresql.insert(table)
+        statement = statements[(name, keys)] = BulkStatement(insert, keys, dialect)
+    await copy_rows(session, table.name, statement.names, statement.tuples(rows))
+    return True
 
 
 async def copy_rows(

@@ -29,7 +29,7 @@ from harvester.search.backend import search_backend
 from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
-from harvester.store.bulk import execute_many, upsert
+from harvester.store.bulk import copy_new_rows, execute_many, upsert
 from harvester.store.db import custom_plans, dialect_name
 from harvester.store.quality import index_quality
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
@@ -210,10 +210,18 @@ def _dataset_upsert(dialect: str, columns: Sequence[str]) -> Any:
     )
 
 
-async def _upsert_datasets(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    dialect = dialect_name(session)
-    build = partial(_dataset_upsert, dialect, list(rows[0]))
-    await execute_many(session, "dataset upsert", rows, build)
+async def _upsert_datasets(
+    session: AsyncSession, rows: list[dict[str, Any]], new: set[str]
+) -> None:
+    """Write dataset ``rows``: on PostgreSQL those whose remote id is in ``new`` by
+    ``COPY`` (:func:`~harvester.store.bulk.copy_new_rows`), the others upserted."""
+    table = Dataset.__table__  # type: ignore[attr-defined]
+    fresh = [row for row in rows if row["remote_id"] in new]
+    if await copy_new_rows(session, "dataset insert", table, fresh):
+        rows = [row for row in rows if row["remote_id"] not in new]
+    if rows:
+        build = partial(_dataset_upsert, dialect_name(session), list(rows[0]))
+        await execute_many(session, "dataset upsert", rows, build)
 
 
 async def _write_raw(
@@ -225,6 +233,7 @@ async def _write_raw(
 ) -> None:
     """Store the payloads that changed; only the mapping key of those that did not."""
     rows, rekeyed = [], []
+    new: set[str] = set()  # remote ids no raw row holds yet
     for item in items:
         if not item.mapped:  # unchanged payload and mapping: nothing to store
             continue
@@ -246,7 +255,12 @@ async def _write_raw(
                 "mapping_key": mapping_key,
             }
         )
+        if known is None or known.raw_pk is None:
+            new.add(raw.remote_id)
     table = RawRecord.__table__  # type: ignore[attr-defined]
+    fresh = [row for row in rows if row["remote_id"] in new]
+    if await copy_new_rows(session, "raw insert", table, fresh):
+        rows = [row for row in rows if row["remote_id"] not in new]
     if rekeyed:
         await session.execute(
             table.update()
@@ -295,6 +309,7 @@ async def write_batch(
         stored = await stored_state(session, source_id, list(latest))
     partner: PartnerInfo | None = None
     rows: list[dict[str, Any]] = []
+    new: set[str] = set()  # remote ids of the rows no dataset row holds yet
     rederived: list[dict[str, Any]] = []
     written: list[Written] = []
     for remote_id, item in latest.items():
@@ -323,11 +338,13 @@ async def write_batch(
             written.append(Written(remote_id, previous, derive, known.first_seen))
             continue
         rows.append(_dataset_row(source_id, remote_id, dump, derive, now))
+        if previous is None:
+            new.add(remote_id)
         first_seen = known.first_seen if known is not None and previous is not None else now
         written.append(Written(remote_id, previous, derive, first_seen))
     await _write_raw(session, source_id, list(latest.values()), stored, mapping_key)
     if rows:
-        await _upsert_datasets(session, rows)
+        await _upsert_datasets(session, rows, new)
     if rederived:
         await _rederive_datasets(session, rederived)
     if written:

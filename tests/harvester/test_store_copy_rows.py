@@ -1,0 +1,103 @@
+"""On PostgreSQL, dataset and raw rows a batch knows to be new go by ``COPY``
+(:func:`harvester.store.bulk.copy_new_rows`): what is stored is what the upsert stores,
+for batches of new rows, of rewritten ones and of both."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from harvester.store import bulk, quality
+from harvester.store.datasets import Harvested, write_batch
+from harvester.store.db import create_engine, session_factory
+from harvester.store.tables import Partner, Source
+from tests.api import corpus
+from tests.conftest import _truncate
+from tests.harvester.test_store_bulk import _edited
+
+NOW = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+LATER = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+STAMPS = {"pk", "dataset_pk", "change_seq", "change_txid"}
+"""Columns that differ between two runs whatever wrote them: serial keys (rows are named by
+their remote id instead), change stamps drawn from a sequence and the transaction id."""
+
+DUMPED = {
+    "dataset": "SELECT d.* FROM dataset d",
+    "raw_record": "SELECT r.* FROM raw_record r",
+    "dataset_facet": (
+        "SELECT d.remote_id, f.facet, f.value, f.visible FROM dataset_facet f "
+        "JOIN dataset d ON d.pk = f.dataset_pk"
+    ),
+    "dataset_quality": (
+        "SELECT d.remote_id, q.* FROM dataset_quality q JOIN dataset d ON d.pk = q.dataset_pk"
+    ),
+    "search_doc": (
+        "SELECT d.remote_id, s.vector, s.title_vector FROM search_doc s "
+        "JOIN dataset d ON d.pk = s.dataset_pk"
+    ),
+}
+"""Every table a batch writes, rows named by their dataset's remote id."""
+
+
+async def _write(url: str, rounds: list[list[Harvested]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Write ``rounds`` (16 records a batch) into an emptied database; its tables."""
+    await _truncate(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        session.add(Partner(id="portail", name="Portail", kind="public_body"))
+        session.add(
+            Source(id="portail", partner_id="portail", url="https://p.example.org", platform="ckan")
+        )
+    for now, items in zip((NOW, LATER), rounds, strict=True):
+        for start in range(0, len(items), 16):
+            async with sessions() as session, session.begin():
+                await write_batch(
+                    session, "portail", items[start : start + 16], now=now, mapping_key="m"
+                )
+    dumped: dict[str, list[tuple[Any, ...]]] = {}
+    async with engine.connect() as connection:
+        for table, sql in DUMPED.items():
+            result = await connection.execute(sa.text(sql))
+            kept = [index for index, name in enumerate(result.keys()) if name not in STAMPS]
+            dumped[table] = sorted(
+                (tuple(str(row[index]) for index in kept) for row in result), key=str
+            )
+    await engine.dispose()
+    return dumped
+
+
+async def test_copied_rows_store_what_the_upsert_stores(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quality, "utcnow", lambda: NOW)
+    items = corpus.ckan_items()
+    assert len(items) > 40, "batches of new rows, of rewritten ones and of both"
+    # the second round rewrites half of the first 20 records and brings the others new:
+    # its second batch (16 to 31) holds both
+    rounds = [items[:20], _edited(items)]
+    copied: list[tuple[str, int]] = []
+    copy_rows = bulk.copy_rows
+
+    async def counted(session: Any, table: str, columns: Any, records: Any) -> None:
+        copied.append((table, len(records)))
+        await copy_rows(session, table, columns, records)
+
+    monkeypatch.setattr(bulk, "copy_rows", counted)
+    dumps = []
+    for copy_new in (True, False):
+        monkeypatch.setattr(bulk, "COPY_NEW_ROWS", copy_new)
+        copied.clear()
+        dumps.append(await _write(postgres_url, rounds))
+        written = {table: sum(n for t, n in copied if t == table) for table, _ in copied}
+        expected = len(items) if copy_new else 0
+        assert (written.get("dataset", 0), written.get("raw_record", 0)) == (expected, expected)
+    with_copy, with_upsert = dumps
+    assert len(with_copy["dataset"]) == len(items)
+    assert sum("révisé" in str(row) for row in with_copy["dataset"]) == len(items) // 2
+    for table in DUMPED:
+        assert with_copy[table] == with_upsert[table], table
