@@ -52,7 +52,8 @@ def _edited(items: list[Harvested]) -> list[Harvested]:
     return edited
 
 
-async def _write(url: str, rounds: list[list[Harvested]]) -> None:
+async def _write(url: str, rounds: list[list[Harvested]], batch: int = 40) -> None:
+    """Write ``rounds`` (at ``NOW``, then ``LATER``), ``batch`` records a transaction."""
     engine = create_engine(url)
     sessions = session_factory(engine)
     async with sessions() as session, session.begin():
@@ -61,10 +62,10 @@ async def _write(url: str, rounds: list[list[Harvested]]) -> None:
             Source(id="portail", partner_id="portail", url="https://p.example.org", platform="ckan")
         )
     for now, items in zip((NOW, LATER), rounds, strict=True):
-        for start in range(0, len(items), 40):
+        for start in range(0, len(items), batch):
             async with sessions() as session, session.begin():
                 await write_batch(
-                    session, "portail", items[start : start + 40], now=now, mapping_key="m"
+                    session, "portail", items[start : start + batch], now=now, mapping_key="m"
                 )
     await engine.dispose()
 

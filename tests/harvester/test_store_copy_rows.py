@@ -4,22 +4,17 @@ for batches of new rows, of rewritten ones and of both."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from harvester.store import bulk, quality
-from harvester.store.datasets import Harvested, write_batch
-from harvester.store.db import create_engine, session_factory
-from harvester.store.tables import Partner, Source
+from harvester.store.datasets import Harvested
+from harvester.store.db import create_engine
 from tests.api import corpus
 from tests.conftest import _truncate
-from tests.harvester.test_store_bulk import _edited
-
-NOW = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
-LATER = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+from tests.harvester.test_store_bulk import NOW, _edited, _write
 
 STAMPS = {"pk", "dataset_pk", "change_seq", "change_txid"}
 """Columns that differ between two runs whatever wrote them: serial keys (rows are named by
@@ -43,22 +38,12 @@ DUMPED = {
 """Every table a batch writes, rows named by their dataset's remote id."""
 
 
-async def _write(url: str, rounds: list[list[Harvested]]) -> dict[str, list[tuple[Any, ...]]]:
-    """Write ``rounds`` (16 records a batch) into an emptied database; its tables."""
+async def _written(url: str, rounds: list[list[Harvested]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Write ``rounds`` (16 records a batch, as :func:`test_store_bulk._write` does) into an
+    emptied database; its tables."""
     await _truncate(url)
+    await _write(url, rounds, batch=16)
     engine = create_engine(url)
-    sessions = session_factory(engine)
-    async with sessions() as session, session.begin():
-        session.add(Partner(id="portail", name="Portail", kind="public_body"))
-        session.add(
-            Source(id="portail", partner_id="portail", url="https://p.example.org", platform="ckan")
-        )
-    for now, items in zip((NOW, LATER), rounds, strict=True):
-        for start in range(0, len(items), 16):
-            async with sessions() as session, session.begin():
-                await write_batch(
-                    session, "portail", items[start : start + 16], now=now, mapping_key="m"
-                )
     dumped: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as connection:
         for table, sql in DUMPED.items():
@@ -92,7 +77,7 @@ async def test_copied_rows_store_what_the_upsert_stores(
     for copy_new in (True, False):
         monkeypatch.setattr(bulk, "COPY_NEW_ROWS", copy_new)
         copied.clear()
-        dumps.append(await _write(postgres_url, rounds))
+        dumps.append(await _written(postgres_url, rounds))
         written = {table: sum(n for t, n in copied if t == table) for table, _ in copied}
         expected = len(items) if copy_new else 0
         assert (written.get("dataset", 0), written.get("raw_record", 0)) == (expected, expected)
