@@ -139,16 +139,20 @@ class SqliteSearch:
         )
 
 
-_PG_TITLES = (
+PG_TITLES = (
     "setweight(to_tsvector('simple'::regconfig, :title_fr), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, :title_en), 'B')"
 )
+"""``search_doc.title_vector`` of the title texts (parameters)."""
+PG_VECTOR = (
+    "titles || setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
+    "setweight(to_tsvector('simple'::regconfig, :body_en), 'D')"
+)
+"""``search_doc.vector`` of the texts (parameters), ``titles`` being :data:`PG_TITLES`."""
 _PG_INSERT = (
     "INSERT INTO search_doc(dataset_pk, rank_key, title_vector, vector) "
-    "SELECT :pk, :key, titles, titles || "
-    "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
-    "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
-    f"FROM (SELECT {_PG_TITLES} AS titles) AS document "
+    f"SELECT :pk, :key, titles, {PG_VECTOR} "
+    f"FROM (SELECT {PG_TITLES} AS titles) AS document "
     "ON CONFLICT (dataset_pk) DO UPDATE SET rank_key = excluded.rank_key, "
     "title_vector = excluded.title_vector, vector = excluded.vector"
 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 import orjson
@@ -232,12 +233,23 @@ async def execute_many(
     if dialect.name != "sqlite" or not DRIVER_ROWS:
         await session.execute(build(), rows)  # type: ignore[call-overload]
         return
+    await _statement(dialect, name, rows, build).execute(session, rows)
+
+
+def _statement(
+    dialect: Dialect,
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    build: Callable[[], ClauseElement],
+) -> BulkStatement:
+    """``build()`` as a :class:`BulkStatement` for the keys of ``rows[0]``, compiled once
+    per dialect, ``name`` and keys."""
     keys = tuple(rows[0])
     statements = _compiled.setdefault(dialect, {})
     statement = statements.get((name, keys))
     if statement is None:
         statement = statements[(name, keys)] = BulkStatement(build(), keys, dialect)
-    await statement.execute(session, rows)
+    return statement
 
 
 COPY_NEW_ROWS = True
@@ -257,12 +269,7 @@ async def copy_new_rows(
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql" or not COPY_NEW_ROWS or not rows:
         return False
-    keys = tuple(rows[0])
-    statements = _compiled.setdefault(dialect, {})
-    statement = statements.get((name, keys))
-    if statement is None:
-        insert = postgresql.insert(table)
-        statement = statements[(name, keys)] = BulkStatement(insert, keys, dialect)
+    statement = _statement(dialect, name, rows, partial(postgresql.insert, table))
     await copy_rows(session, table.name, statement.names, statement.tuples(rows))
     return True
 

@@ -216,12 +216,21 @@ async def _upsert_datasets(
     """Write dataset ``rows``: on PostgreSQL those whose remote id is in ``new`` by
     ``COPY`` (:func:`~harvester.store.bulk.copy_new_rows`), the others upserted."""
     table = Dataset.__table__  # type: ignore[attr-defined]
-    fresh = [row for row in rows if row["remote_id"] in new]
-    if await copy_new_rows(session, "dataset insert", table, fresh):
-        rows = [row for row in rows if row["remote_id"] not in new]
+    rows = await _copied_new(session, "dataset insert", table, rows, new)
     if rows:
         build = partial(_dataset_upsert, dialect_name(session), list(rows[0]))
         await execute_many(session, "dataset upsert", rows, build)
+
+
+async def _copied_new(
+    session: AsyncSession, name: str, table: Any, rows: list[dict[str, Any]], new: set[str]
+) -> list[dict[str, Any]]:
+    """Copy the ``rows`` whose remote id is in ``new``
+    (:func:`~harvester.store.bulk.copy_new_rows`, PostgreSQL); the rows left to upsert."""
+    fresh = [row for row in rows if row["remote_id"] in new]
+    if not await copy_new_rows(session, name, table, fresh):
+        return rows
+    return [row for row in rows if row["remote_id"] not in new]
 
 
 async def _write_raw(
@@ -258,9 +267,7 @@ async def _write_raw(
         if known is None or known.raw_pk is None:
             new.add(raw.remote_id)
     table = RawRecord.__table__  # type: ignore[attr-defined]
-    fresh = [row for row in rows if row["remote_id"] in new]
-    if await copy_new_rows(session, "raw insert", table, fresh):
-        rows = [row for row in rows if row["remote_id"] not in new]
+    rows = await _copied_new(session, "raw insert", table, rows, new)
     if rekeyed:
         await session.execute(
             table.update()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.base import SourceSpec
 from harvester.mapping_pool import Packed, map_records
 from harvester.prepare import Derived
-from harvester.search.backend import _PG_TITLES
+from harvester.search.backend import PG_TITLES, PG_VECTOR
 from harvester.search.fields import PartnerInfo
 from harvester.search.pg_vectors import MAX_POSITION, MAX_POSITIONS, MAX_WORD, vectors
 from harvester.search.text import SearchDocument, search_document, stems
@@ -135,10 +135,8 @@ async def postgres(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 _COMPARE = (
     "SELECT CAST(:title_vector AS tsvector) = titles, "
-    "CAST(:vector AS tsvector) = titles || "
-    "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
-    "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
-    f"FROM (SELECT {_PG_TITLES} AS titles) AS document"
+    f"CAST(:vector AS tsvector) = {PG_VECTOR} "
+    f"FROM (SELECT {PG_TITLES} AS titles) AS document"
 )
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from harvester.search.backend import _PG_TITLES
+from harvester.search.backend import PG_TITLES, PG_VECTOR
 from harvester.search.text import SearchDocument
 
 _STORED_AS_COMPUTED = (
-    "SELECT s.title_vector = t.titles, s.vector = t.titles || "
-    "setweight(to_tsvector('simple'::regconfig, :body_fr), 'C') || "
-    "setweight(to_tsvector('simple'::regconfig, :body_en), 'D') "
+    f"SELECT s.title_vector = t.titles, s.vector = {PG_VECTOR} "
     "FROM search_doc s JOIN dataset d ON d.pk = s.dataset_pk, "
-    f"(SELECT {_PG_TITLES} AS titles) AS t WHERE d.remote_id = :remote_id"
+    f"(SELECT {PG_TITLES} AS titles) AS t WHERE d.remote_id = :remote_id"
 )
 
 
