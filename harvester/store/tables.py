@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from harvester.store.types import JSONDocument, UTCDateTime, utcnow
+from harvester.store.types import JSONDocument, UTCDateTime, WholeJSONDocument, utcnow
 
 
 def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
@@ -63,7 +63,7 @@ class Dataset(SQLModel, table=True):
     source_id: str = Field(foreign_key="source.id")  # uq_dataset_source_remote indexes it
     remote_id: str
     content_hash: str = Field(max_length=64)
-    record: dict[str, Any] = Field(sa_type=JSONDocument)
+    record: dict[str, Any] = Field(sa_type=WholeJSONDocument)
     title: str
     publisher_name: str | None = None
     licence_id: str | None = Field(default=None, max_length=64)
@@ -102,7 +102,7 @@ class RawRecord(SQLModel, table=True):
     source_id: str = Field(foreign_key="source.id")
     remote_id: str
     payload_hash: str = Field(max_length=64)
-    payload: Any = Field(sa_type=JSONDocument)
+    payload: Any = Field(sa_type=WholeJSONDocument)
     content_type: str = Field(default="application/json", max_length=100)
     fetched_at: datetime = Field(sa_type=UTCDateTime)
     # Migration 0006: what the payload was last normalized with (connector, mapping version,

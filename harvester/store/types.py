@@ -62,6 +62,14 @@ def sqlite_utc(value: str | None) -> datetime | None:
 JSONDocument: sa.types.TypeEngine[Any] = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 """A JSON document column: JSONB on PostgreSQL, JSON text on SQLite."""
 
+WholeJSONDocument: sa.types.TypeEngine[Any] = sa.JSON().with_variant(
+    postgresql.JSON(), "postgresql"
+)
+"""A large JSON document always written and read whole, never queried in SQL (a dataset's
+record, a raw payload): ``json`` on PostgreSQL, which checks the text and keeps it as
+written (``jsonb`` parsed it into its binary form on every write, printed it back on every
+read and sorted its keys; migration 0022), JSON text on SQLite."""
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
