@@ -9,10 +9,12 @@ PostgreSQL keeps SQLAlchemy's path for its upserts (there the server's work domi
 takes the rows a batch knows to be new, and its facet rows, by ``COPY``
 (:func:`copy_new_rows`, :func:`copy_rows`).
 
-JSON values (a dataset's record, a raw payload: ~5 KB each) go to SQLite as the UTF-8 bytes
-orjson writes, cast to text in the statement (``CAST(? AS TEXT)``): the stored text is the
-same as the ``str`` the column's serializer returns, without decoding the bytes to a ``str``
-that the driver encodes back to UTF-8 (~10 µs a value with any character beyond Latin-1).
+JSON values (a dataset's record, a raw payload: ~5 KB each) go to the driver as the UTF-8
+bytes orjson writes: on SQLite cast to text in the statement (``CAST(? AS TEXT)``), on
+PostgreSQL to its JSON codecs, which take bytes as they are
+(:func:`harvester.store.db.create_engine`). The stored text is the same as the ``str`` the
+column's serializer returns, without decoding the bytes to a ``str`` that the driver
+encodes back to UTF-8 (~10 µs a value with any character beyond Latin-1).
 """
 
 from __future__ import annotations
@@ -85,8 +87,9 @@ class BulkStatement:
             self.names.append(bind.key)
             processor: Callable[[Any], Any] | None
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            cast_as_text.append(bind.key in keys and _json_as_utf8(bind, dialect))
-            if cast_as_text[-1]:
+            as_utf8 = bind.key in keys and _json_as_utf8(bind, dialect)
+            cast_as_text.append(as_utf8 and dialect.name == "sqlite")
+            if as_utf8:
                 processor = orjson.dumps
             if bind.key in keys:
                 columns.append(_Column(bind.key, None, processor is not None))
@@ -115,11 +118,11 @@ class BulkStatement:
 
 
 def _json_as_utf8(bind: sa.BindParameter[Any], dialect: Dialect) -> bool:
-    """Whether ``bind`` is a JSON value SQLite takes as orjson's UTF-8 bytes cast to text:
-    the column's serializer is :func:`~harvester.store.db.json_text`, i.e. those bytes
-    decoded."""
+    """Whether ``bind`` is a JSON value the driver takes as orjson's UTF-8 bytes: the
+    column's serializer is :func:`~harvester.store.db.json_text` (those bytes decoded), on
+    SQLite (cast to text in the statement) or PostgreSQL (whose codecs take bytes)."""
     return (
-        dialect.name == "sqlite"
+        dialect.name in ("sqlite", "postgresql")
         and isinstance(bind.type.dialect_impl(dialect), sa.JSON)
         and getattr(dialect, "_json_serializer", None) is json_text
     )

@@ -93,7 +93,38 @@ def create_engine(
     )
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif make_url(url).drivername == "postgresql+asyncpg":
+        event.listen(engine.sync_engine, "connect", _json_codecs)
     return engine
+
+
+def _json_bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _jsonb_bytes(value: str | bytes) -> bytes:
+    return b"\x01" + _json_bytes(value)  # jsonb's binary form: version 1, then the text
+
+
+def _jsonb_loads(data: bytes) -> Any:
+    return orjson.loads(memoryview(data)[1:])
+
+
+def _json_codecs(dbapi_connection: Any, _record: Any) -> None:
+    """asyncpg's codecs for PostgreSQL's ``json`` and ``jsonb``, replacing SQLAlchemy's
+    (registered before): they also take the UTF-8 bytes orjson writes, as they are (bulk
+    rows, :mod:`harvester.store.bulk`), and give orjson the bytes read, undecoded."""
+
+    async def register(connection: Any) -> None:
+        for name, encoder, decoder in (
+            ("json", _json_bytes, orjson.loads),
+            ("jsonb", _jsonb_bytes, _jsonb_loads),
+        ):
+            await connection.set_type_codec(
+                name, encoder=encoder, decoder=decoder, schema="pg_catalog", format="binary"
+            )
+
+    dbapi_connection.run_async(register)
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from harvester.store import bulk, quality
 from harvester.store.datasets import Harvested, write_batch
 from harvester.store.db import create_engine, json_text, session_factory
 from harvester.store.tables import Partner, Source
-from harvester.store.types import JSONDocument, UTCDateTime, utcnow
+from harvester.store.types import JSONDocument, UTCDateTime, WholeJSONDocument, utcnow
 from tests.api import corpus
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -282,3 +283,44 @@ def test_row_builders_quote_keys_and_keep_constants_and_processors_in_place() ->
         for row in rows
     ]
     assert bulk._row_builder([])(rows) == [(), (), ()]
+
+
+def test_postgresql_json_goes_as_utf8() -> None:
+    """On PostgreSQL, bulk rows hand ``json`` and ``jsonb`` columns orjson's bytes, which the
+    engine's codecs take as they are (no ``CAST``: ``COPY`` has no SQL); an engine with
+    another serializer binds its text as SQLAlchemy does."""
+    dialect = create_engine("postgresql+asyncpg://moisson@127.0.0.1/none").sync_engine.dialect
+    table = sa.Table(
+        "docs",
+        sa.MetaData(),
+        sa.Column("whole", WholeJSONDocument),
+        sa.Column("queried", JSONDocument),
+    )
+    doc = {"titre": "Données — l’œuvre", "n": [1.5, None]}
+    statement = bulk.BulkStatement(postgresql.insert(table), ["whole", "queried"], dialect)
+    assert "CAST" not in statement.sql
+    assert statement.tuples([{"whole": doc, "queried": doc}]) == [(json_text(doc).encode(),) * 2]
+
+    other = create_async_engine("postgresql+asyncpg://moisson@127.0.0.1/none").sync_engine.dialect
+    plain = bulk.BulkStatement(postgresql.insert(table), ["whole", "queried"], other)
+    ((whole, queried),) = plain.tuples([{"whole": doc, "queried": doc}])
+    assert isinstance(whole, str) and isinstance(queried, str)
+
+
+async def test_postgresql_json_codecs_take_bytes_and_text(postgres_url: str) -> None:
+    """The engine's ``json`` and ``jsonb`` codecs take orjson's bytes and text alike (a
+    database not yet migrated to 0022 still has ``jsonb`` records); ``json`` reads documents
+    back with their keys in order, ``jsonb`` sorted."""
+    engine = create_engine(postgres_url)
+    async with engine.connect() as connection:
+        for sent in (b'{"zone":"nord","a":[1,"\xc3\xa9"]}', '{"zone":"nord","a":[1,"é"]}'):
+            read = await connection.scalar(sa.text("SELECT CAST(:doc AS json)"), {"doc": sent})
+            assert read == {"zone": "nord", "a": [1, "é"]} and list(read) == ["zone", "a"]
+            read = await connection.scalar(sa.text("SELECT CAST(:doc AS jsonb)"), {"doc": sent})
+            assert read == {"zone": "nord", "a": [1, "é"]} and list(read) == ["a", "zone"]
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        assert await driver.fetchval("SELECT $1::json", b'{"b":2}') == {"b": 2}
+        assert await driver.fetchval("SELECT $1::jsonb", b'{"b":2,"a":1}') == {"a": 1, "b": 2}
+    await engine.dispose()
