@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from connectors.base import RawRecord as Raw
+from harvester.store.datasets import Harvested
 from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import alembic_config, upgrade_async
 from harvester.store.tables import Dataset, RawRecord
@@ -24,7 +25,7 @@ FIRST = {"zone": "nord", "id": "d1", "a": 1, "titre": {"fr": "Pistes", "en": "Tr
 SECOND = {"titre": {"en": "Trails", "fr": "Pistes cyclables"}, "b": [3, 1], "id": "d1"}
 
 
-def _item(payload: dict[str, Any], title: str) -> Any:
+def _item(payload: dict[str, Any], title: str) -> Harvested:
     item = corpus.record("d1", {"fr": title, "en": "Trails"}, keywords=["vélo"])
     item.raw = Raw("d1", payload, corpus.NOW)
     return item
