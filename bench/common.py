@@ -198,23 +198,29 @@ def callgrind(
 
 def fresh_database(kind: str, folder: Path, name: str) -> str:
     """A new, migrated, empty database of ``kind`` (``sqlite`` or ``postgresql``); its URL."""
-    from sqlalchemy.engine import make_url
-
     from harvester.store.migrate import upgrade
+
+    url = empty_database(kind, folder, name)
+    upgrade(url)
+    return url
+
+
+def empty_database(kind: str, folder: Path, name: str) -> str:
+    """The URL of a new database of ``kind`` with no tables yet (migrated by its user, e.g.
+    with another checkout's migrations): a file in ``folder`` (SQLite), or
+    ``moisson_simbench_<name>`` on :data:`BENCH_POSTGRES`."""
+    from sqlalchemy.engine import make_url
 
     if kind == "sqlite":
         path = folder / f"{name}.db"
         for stale in folder.glob(f"{name}.db*"):
             stale.unlink()
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        if not BENCH_POSTGRES:
-            raise RuntimeError("set MOISSON_BENCH_POSTGRES_URL (or MOISSON_TEST_POSTGRES_URL)")
-        database = f"moisson_simbench_{name}"
-        asyncio.run(_recreate(BENCH_POSTGRES, database))
-        url = make_url(BENCH_POSTGRES).set(database=database).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
+        return f"sqlite+aiosqlite:///{path}"
+    if not BENCH_POSTGRES:
+        raise RuntimeError("set MOISSON_BENCH_POSTGRES_URL (or MOISSON_TEST_POSTGRES_URL)")
+    database = f"moisson_simbench_{name}"
+    asyncio.run(_recreate(BENCH_POSTGRES, database))
+    return make_url(BENCH_POSTGRES).set(database=database).render_as_string(hide_password=False)
 
 
 def drop_database(url: str) -> None:
