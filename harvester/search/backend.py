@@ -7,7 +7,7 @@ and facets in portable SQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from typing import Protocol
 
@@ -20,7 +20,8 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
-from harvester.store.bulk import execute_many, slices
+from harvester.store import bulk
+from harvester.store.bulk import copy_text, execute_many, slices
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
 """Sub-selects of the pks that match (positive part) and that must be excluded."""
@@ -28,9 +29,16 @@ Matches = tuple[TextualSelect | None, TextualSelect | None]
 
 class SearchBackend(Protocol):
     async def index(
-        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+        self,
+        session: AsyncSession,
+        docs: Sequence[tuple[int, SearchDocument]],
+        *,
+        richness: Mapping[int, int],
+        fresh: Collection[int] = (),
     ) -> None:
-        """Add or replace the documents of these datasets."""
+        """Add or replace the documents of these datasets; ``richness`` is each one's as its
+        row holds it (the first part of its rank key), ``fresh`` those the caller just
+        inserted (none of theirs is indexed yet)."""
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         """Drop these datasets from the index."""
@@ -53,23 +61,12 @@ def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, ob
     ]
 
 
-async def _keyed_params(
-    session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+def _keyed_params(
+    docs: Sequence[tuple[int, SearchDocument]], richness: Mapping[int, int]
 ) -> list[dict[str, object]]:
-    """:func:`_doc_params` plus each dataset's rank key (``key``), from ``dataset.richness``."""
-    pks = [pk for pk, _ in docs]
-    richness: dict[int, int] = {}
-    for chunk in slices(pks, 500):
-        rows = await session.execute(
-            sa.text("SELECT pk, richness FROM dataset WHERE pk IN :pks").bindparams(
-                sa.bindparam("pks", expanding=True)
-            ),
-            {"pks": chunk},
-        )
-        richness.update({pk: int(value or 0) for pk, value in rows})
+    """:func:`_doc_params` plus each dataset's rank key (``key``)."""
     params = _doc_params(docs)
-    for row in params:
-        pk = int(str(row["pk"]))
+    for row, (pk, _) in zip(params, docs, strict=True):
         row["key"] = rank_key(richness.get(pk, 0), pk)
     return params
 
@@ -100,12 +97,17 @@ class SqliteSearch:
     ``dataset.pk`` to it. Only visible datasets are indexed (withdrawal removes them)."""
 
     async def index(
-        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+        self,
+        session: AsyncSession,
+        docs: Sequence[tuple[int, SearchDocument]],
+        *,
+        richness: Mapping[int, int],
+        fresh: Collection[int] = (),
     ) -> None:
         if not docs:
             return
-        await self.remove(session, [pk for pk, _ in docs])
-        params = await _keyed_params(session, docs)
+        await self.remove(session, [pk for pk, _ in docs if pk not in fresh])
+        params = _keyed_params(docs, richness)
         for name, sql in _SQLITE_INSERTS:
             await execute_many(session, name, params, partial(sa.text, sql))
 
@@ -168,6 +170,12 @@ _PG_INSERT_VECTORS = (
 """The same vectors, written by :func:`harvester.search.pg_vectors.vectors`."""
 
 
+_PG_COPY_COLUMNS = ("dataset_pk", "rank_key", "title_vector", "vector")
+"""The columns of the rows of datasets the batch inserted, taken by text ``COPY`` (no row
+of theirs to conflict with; the server reads the vectors' text as the ``CAST`` does, and
+:func:`~harvester.search.pg_vectors.vectors` writes no character the format escapes)."""
+
+
 class PostgresSearch:
     """Table ``search_doc``: tsvectors ``vector`` (titles and bodies, weights A–D) and
     ``title_vector`` (titles, A–B), each under a GIN index, and the dataset's rank key
@@ -178,24 +186,28 @@ class PostgresSearch:
     are indexed (withdrawal removes them)."""
 
     async def index(
-        self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+        self,
+        session: AsyncSession,
+        docs: Sequence[tuple[int, SearchDocument]],
+        *,
+        richness: Mapping[int, int],
+        fresh: Collection[int] = (),
     ) -> None:
         if not docs:
             return
-        written, computed = [], []
-        for row, (_, doc) in zip(await _keyed_params(session, docs), docs, strict=True):
+        written: list[dict[str, object]] = []
+        computed: list[dict[str, object]] = []
+        copied: list[str] = []
+        for pk, doc in docs:
+            key = rank_key(richness.get(pk, 0), pk)
             found = doc.vectors or vectors(doc)  # the mapping's, or written here
             if found is None:
-                computed.append(row)
+                computed.append({**_doc_params([(pk, doc)])[0], "key": key})
+            elif pk in fresh and bulk.COPY_NEW_ROWS:
+                copied.append(f"{pk}\t{key}\t{found[0]}\t{found[1]}\n")
             else:
-                written.append(
-                    {
-                        "pk": row["pk"],
-                        "key": row["key"],
-                        "title_vector": found[0],
-                        "vector": found[1],
-                    }
-                )
+                written.append({"pk": pk, "key": key, "title_vector": found[0], "vector": found[1]})
+        await copy_text(session, "search_doc", _PG_COPY_COLUMNS, "".join(copied))
         for sql, params in ((_PG_INSERT_VECTORS, written), (_PG_INSERT, computed)):
             if params:
                 await session.execute(sa.text(sql), params)

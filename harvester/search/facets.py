@@ -11,6 +11,7 @@ from sqlalchemy.sql import Select
 
 from harvester.search import facet_sets
 from harvester.search.tables import dataset_facet, facet_total
+from harvester.store.among import among
 from harvester.store.bulk import copy_rows
 from harvester.store.db import dialect_name
 
@@ -70,7 +71,9 @@ async def stored_facets(
     old: dict[int, set[tuple[str, str]]] = {pk: set() for pk in pks}
     if pks:
         found = await session.execute(
-            sa.select(f.dataset_pk, f.facet, f.value).where(f.dataset_pk.in_(pks))
+            sa.select(f.dataset_pk, f.facet, f.value).where(
+                among(f.dataset_pk, pks, dialect_name(session))
+            )
         )
         for pk, facet, value in found:
             old[pk].add((facet, value))

@@ -20,7 +20,7 @@ encodes back to UTF-8 (~10 µs a value with any character beyond Latin-1).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
@@ -285,9 +285,31 @@ async def copy_rows(
     parameter list built for it (a batch's facet rows: 170 k per 10 k datasets)."""
     if not records:
         return
+    driver = await _driver_in_transaction(session)
+    await driver.copy_records_to_table(table, records=records, columns=list(columns))
+
+
+async def copy_text(session: AsyncSession, table: str, columns: Sequence[str], data: str) -> None:
+    """Insert the rows of ``data`` into ``table`` with PostgreSQL's text ``COPY``, in this
+    session's transaction: for a column whose type asyncpg has no binary codec for
+    (``tsvector``). ``data`` is one line per row, fields in the order of ``columns`` split
+    by tabs, written by the caller as the format wants them (a backslash, tab, newline or
+    carriage return inside a value escaped, ``\\N`` for NULL)."""
+    if not data:
+        return
+    driver = await _driver_in_transaction(session)
+    encoded = data.encode()
+
+    async def source() -> AsyncIterator[bytes]:  # read as it is (a file would go to a thread)
+        yield encoded
+
+    await driver.copy_to_table(table, source=source(), columns=list(columns), format="text")
+
+
+async def _driver_in_transaction(session: AsyncSession) -> Any:
+    """The asyncpg connection under ``session``, its transaction begun: ``COPY`` goes around
+    SQLAlchemy."""
     connection = await session.connection()
-    # COPY goes around SQLAlchemy: make sure the transaction it belongs to has begun
     await connection.exec_driver_sql("SELECT 1")
     raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    await driver.copy_records_to_table(table, records=records, columns=list(columns))
+    return raw.driver_connection

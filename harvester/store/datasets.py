@@ -29,6 +29,7 @@ from harvester.search.backend import search_backend
 from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
+from harvester.store.among import among
 from harvester.store.bulk import copy_new_rows, execute_many, upsert
 from harvester.store.db import custom_plans, dialect_name
 from harvester.store.quality import index_quality
@@ -136,11 +137,12 @@ async def stored_state(
     found: dict[str, Stored] = {}
     if not ids:
         return found
+    dialect = dialect_name(session)
     async with custom_plans(session):
         d, r = Dataset.__table__.c, RawRecord.__table__.c  # type: ignore[attr-defined]
         raws = await session.execute(
             sa.select(r.remote_id, r.pk, r.payload_hash, r.mapping_key).where(
-                r.source_id == source_id, r.remote_id.in_(ids)
+                r.source_id == source_id, among(r.remote_id, ids, dialect)
             )
         )
         for remote_id, raw_pk, digest, key in raws:
@@ -148,7 +150,7 @@ async def stored_state(
         rows = await session.execute(
             sa.select(
                 d.remote_id, d.pk, d.content_hash, d.withdrawn_at, d.first_seen, d.derived_hash
-            ).where(d.source_id == source_id, d.remote_id.in_(ids))
+            ).where(d.source_id == source_id, among(d.remote_id, ids, dialect))
         )
         for remote_id, pk, content, withdrawn, first, derived_hash in rows:
             known = found.setdefault(remote_id, Stored())
@@ -392,7 +394,8 @@ async def _reindex(session: AsyncSession, source_id: str, written: list[Written]
                 (
                     await session.execute(
                         sa.select(d.remote_id, d.pk).where(
-                            d.source_id == source_id, d.remote_id.in_(inserted)
+                            d.source_id == source_id,
+                            among(d.remote_id, inserted, dialect_name(session)),
                         )
                     )
                 ).all()
@@ -403,12 +406,19 @@ async def _reindex(session: AsyncSession, source_id: str, written: list[Written]
         if pk is not None:
             done.append((pk, item))
     docs = [(pk, w.derived.search) for pk, w in done]
-    await search_backend(dialect_name(session)).index(session, docs)
+    inserted_pks = set(fresh.values())
+    await search_backend(dialect_name(session)).index(
+        session,
+        docs,
+        richness={pk: w.derived.fields.richness for pk, w in done},
+        fresh=inserted_pks,
+    )
     await write_facets(
-        session, [(pk, w.derived.fields.facets) for pk, w in done], fresh=set(fresh.values())
+        session, [(pk, w.derived.fields.facets) for pk, w in done], fresh=inserted_pks
     )
     await index_quality(
         session,
         [(pk, w.derived.quality) for pk, w in done],
         first_seen={pk: w.first_seen for pk, w in done},
+        fresh=inserted_pks,
     )

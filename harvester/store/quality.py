@@ -7,7 +7,7 @@ so the indicators also work on data harvested before this table existed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -19,7 +19,7 @@ from sqlmodel import col
 from catalog import conformity
 from catalog.model import DatasetRecord
 from harvester.quality_facts import QualityFacts, quality_facts
-from harvester.store.bulk import execute_many, upsert
+from harvester.store.bulk import copy_new_rows, execute_many, upsert
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset
@@ -81,9 +81,11 @@ async def index_quality(
     rows: list[tuple[int, QualityFacts]],
     *,
     first_seen: dict[int, datetime | None] | None = None,
+    fresh: Collection[int] = (),
 ) -> None:
     """Store the quality of the datasets ``rows`` (pk, facts) just written; ``first_seen``
-    (by pk), when the caller knows it, saves reading it back."""
+    (by pk), when the caller knows it, saves reading it back; ``fresh``: the datasets the
+    caller just inserted (no quality row yet: PostgreSQL takes theirs by ``COPY``)."""
     if not rows:
         return
     if first_seen is None:
@@ -95,9 +97,12 @@ async def index_quality(
         first_seen = {pk: seen for pk, seen in found.all() if pk is not None}
     # one time for the batch: its rows are checked together (and bound once, not per row)
     now = utcnow()
-    await _upsert(
-        session, [quality_values(pk, facts, first_seen.get(pk), now) for pk, facts in rows]
-    )
+    values = [quality_values(pk, facts, first_seen.get(pk), now) for pk, facts in rows]
+    new = [row for row in values if row["dataset_pk"] in fresh]
+    table = DatasetQuality.__table__  # type: ignore[attr-defined]
+    if new and await copy_new_rows(session, "quality insert", table, new):
+        values = [row for row in values if row["dataset_pk"] not in fresh]
+    await _upsert(session, values)
 
 
 async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:

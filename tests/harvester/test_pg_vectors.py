@@ -142,7 +142,8 @@ _COMPARE = (
 
 async def _compare(engine: AsyncEngine, docs: list[SearchDocument]) -> tuple[int, int]:
     """How many of ``docs`` were written in Python, and how many declined; fails on the
-    first written vector that is not PostgreSQL's own."""
+    first written vector that is not PostgreSQL's own, or that holds a character text
+    ``COPY`` would need escaped."""
     written: list[dict[str, Any]] = []
     declined = 0
     for doc in docs:
@@ -150,6 +151,8 @@ async def _compare(engine: AsyncEngine, docs: list[SearchDocument]) -> tuple[int
         if found is None:
             declined += 1
             continue
+        # new datasets' vectors go by text COPY unescaped (PostgresSearch.index)
+        assert not {"\t", "\n", "\r", "\\"} & set("".join(found)), found
         written.append(
             {
                 "title_fr": doc.title_fr,

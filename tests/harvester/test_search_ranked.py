@@ -202,7 +202,7 @@ async def test_migration_rekeys_rows_indexed_before_it(
 
     class PkKeyed:
         async def index(
-            self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]]
+            self, session: AsyncSession, docs: Sequence[tuple[int, SearchDocument]], **_: Any
         ) -> None:
             await session.execute(
                 sa.text(
@@ -325,7 +325,7 @@ async def test_postgres_migration_keys_rows_indexed_before_it(database_url: str)
         original = backend.PostgresSearch
 
         class Unkeyed:  # the pre-0008 index: no rank key, and withdrawals left rows behind
-            async def index(self, session: AsyncSession, docs: list[Any]) -> None:
+            async def index(self, session: AsyncSession, docs: list[Any], **_: Any) -> None:
                 await session.execute(
                     sa.text(
                         "INSERT INTO search_doc(dataset_pk, title_fr, title_en, body_fr, "

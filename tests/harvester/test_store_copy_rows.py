@@ -1,6 +1,7 @@
-"""On PostgreSQL, dataset and raw rows a batch knows to be new go by ``COPY``
-(:func:`harvester.store.bulk.copy_new_rows`): what is stored is what the upsert stores,
-for batches of new rows, of rewritten ones and of both."""
+"""On PostgreSQL, the dataset, raw, quality and search rows a batch knows to be new go by
+``COPY`` (:func:`harvester.store.bulk.copy_new_rows`, :func:`~harvester.store.bulk.copy_text_rows`):
+what is stored is what the upsert stores, for batches of new rows, of rewritten ones and of
+both."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from harvester.search import backend
+from harvester.search.pg_vectors import vectors
+from harvester.search.text import search_document
 from harvester.store import bulk, quality
 from harvester.store.datasets import Harvested
-from harvester.store.db import create_engine
+from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
 from tests.conftest import _truncate
 from tests.harvester.test_store_bulk import NOW, _edited, _write
@@ -65,6 +69,8 @@ async def test_copied_rows_store_what_the_upsert_stores(
     # the second round rewrites half of the first 20 records and brings the others new:
     # its second batch (16 to 31) holds both
     rounds = [items[:20], _edited(items)]
+    plain = sum(vectors(search_document(corpus.record_of(item))) is not None for item in items)
+    assert 0 < plain < len(items), "documents written as vectors and by to_tsvector"
     copied: list[tuple[str, int]] = []
     copy_rows = bulk.copy_rows
 
@@ -72,7 +78,13 @@ async def test_copied_rows_store_what_the_upsert_stores(
         copied.append((table, len(records)))
         await copy_rows(session, table, columns, records)
 
+    async def counted_text(session: Any, table: str, columns: Any, data: str) -> None:
+        copied.append((table, data.count("\n")))
+        await copy_text(session, table, columns, data)
+
+    copy_text = backend.copy_text
     monkeypatch.setattr(bulk, "copy_rows", counted)
+    monkeypatch.setattr(backend, "copy_text", counted_text)
     dumps = []
     for copy_new in (True, False):
         monkeypatch.setattr(bulk, "COPY_NEW_ROWS", copy_new)
@@ -81,8 +93,27 @@ async def test_copied_rows_store_what_the_upsert_stores(
         written = {table: sum(n for t, n in copied if t == table) for table, _ in copied}
         expected = len(items) if copy_new else 0
         assert (written.get("dataset", 0), written.get("raw_record", 0)) == (expected, expected)
+        assert written.get("dataset_quality", 0) == expected
+        # every new document but those whose text needs the server's parser
+        assert written.get("search_doc", 0) == (plain if copy_new else 0)
     with_copy, with_upsert = dumps
     assert len(with_copy["dataset"]) == len(items)
     assert sum("révisé" in str(row) for row in with_copy["dataset"]) == len(items) // 2
     for table in DUMPED:
         assert with_copy[table] == with_upsert[table], table
+
+
+async def test_text_copy_reads_escapes_and_null(postgres_url: str) -> None:
+    values = ["plain", "tab\there", "line\nend", "back\\slash", "", "é ✓ 𝄞"]
+    escaped = ["plain", "tab\\there", "line\\nend", "back\\\\slash", "", "é ✓ 𝄞"]
+    engine = create_engine(postgres_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(sa.text("CREATE TEMPORARY TABLE copied (n int, t text, u text)"))
+            await bulk.copy_text(session, "copied", ["n", "t", "u"], "")  # nothing sent
+            data = "".join(f"{n}\t{text}\t\\N\n" for n, text in enumerate(escaped))
+            await bulk.copy_text(session, "copied", ["n", "t", "u"], data)
+            found = await session.execute(sa.text("SELECT n, t, u FROM copied ORDER BY n"))
+            assert [tuple(row) for row in found] == [(n, v, None) for n, v in enumerate(values)]
+    finally:
+        await engine.dispose()
