@@ -157,7 +157,12 @@ async def _recreate(admin_url: str, name: str, *, drop_only: bool = False) -> No
 
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
-        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            # a plain DROP stops an autovacuum worker busy on the new tables itself; FORCE,
+            # for a non-superuser role, fails on that worker (it would have to signal it)
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        except sa.exc.DBAPIError:  # a session of ours left open
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if not drop_only:
             await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
