@@ -7,7 +7,7 @@ tuple, each value converted by the bind processor SQLAlchemy itself would apply 
 stored values are the same), then executes it through the driver (``exec_driver_sql``).
 PostgreSQL keeps SQLAlchemy's path for its upserts (there the server's work dominates), but
 takes the rows a batch knows to be new, and its facet rows, by ``COPY``
-(:func:`copy_new_rows`, :func:`copy_rows`).
+(:func:`copy_new_rows`, :func:`copy_rows`; :func:`copy_text` for search vectors).
 
 JSON values (a dataset's record, a raw payload: ~5 KB each) go to the driver as the UTF-8
 bytes orjson writes: on SQLite cast to text in the statement (``CAST(? AS TEXT)``), on
