@@ -1,5 +1,5 @@
 """On PostgreSQL, the dataset, raw, quality and search rows a batch knows to be new go by
-``COPY`` (:func:`harvester.store.bulk.copy_new_rows`, :func:`~harvester.store.bulk.copy_text_rows`):
+``COPY`` (:func:`harvester.store.bulk.copy_new_rows`, :func:`~harvester.store.bulk.copy_text`):
 what is stored is what the upsert stores, for batches of new rows, of rewritten ones and of
 both."""
 
