@@ -6,11 +6,12 @@
 A harvest's wall and CPU seconds moved by ±15-20 % between runs of the same code on a
 shared two-core machine; instruction counts do not. The portal simulator serves the
 catalogue from its own process (not counted); each tree's harvest runs in a process of its
-own under ``valgrind --tool=callgrind --instr-atstart=no``, into a fresh SQLite database,
-with every record mapped in that process (``MOISSON_MAP_PROCESSES=0``: a worker's share
-would depend on timing). Into PostgreSQL (``--databases postgresql``, a database of its own
-on ``MOISSON_BENCH_POSTGRES_URL`` or ``MOISSON_TEST_POSTGRES_URL``) only the harvesting
-process is counted, not the server: what a change to the client side saves. Connectors are imported first, then counting is switched on
+own under ``valgrind --tool=callgrind --instr-atstart=no``, into a fresh database, with
+every record mapped in that process (``MOISSON_MAP_PROCESSES=0``: a worker's share would
+depend on timing). Into PostgreSQL (``--databases postgresql``, a database of its own on
+``MOISSON_BENCH_POSTGRES_URL`` or ``MOISSON_TEST_POSTGRES_URL``) only the harvesting
+process is counted, not the server: what a change to the client side saves. Connectors are
+imported first, then counting is switched on
 (``callgrind_control -i on``) for ``run_harvest`` alone: fetching, parsing, mapping,
 deriving, the SQL layer and SQLite's own C code are counted; the kernel is not, so the
 bytes handed to ``write`` and ``read`` (``/proc/self/io``) are printed beside. Note that

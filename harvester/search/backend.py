@@ -20,8 +20,7 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
-from harvester.store import bulk
-from harvester.store.bulk import copy_text, execute_many, slices
+from harvester.store.bulk import copies_new_rows, copy_text, execute_many, slices
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
 """Sub-selects of the pks that match (positive part) and that must be excluded."""
@@ -195,19 +194,22 @@ class PostgresSearch:
     ) -> None:
         if not docs:
             return
+        copying = copies_new_rows("postgresql")
         written: list[dict[str, object]] = []
-        computed: list[dict[str, object]] = []
+        declined: list[tuple[int, SearchDocument]] = []
         copied: list[str] = []
         for pk, doc in docs:
-            key = rank_key(richness.get(pk, 0), pk)
             found = doc.vectors or vectors(doc)  # the mapping's, or written here
             if found is None:
-                computed.append({**_doc_params([(pk, doc)])[0], "key": key})
-            elif pk in fresh and bulk.COPY_NEW_ROWS:
+                declined.append((pk, doc))
+                continue
+            key = rank_key(richness.get(pk, 0), pk)
+            if copying and pk in fresh:
                 copied.append(f"{pk}\t{key}\t{found[0]}\t{found[1]}\n")
             else:
                 written.append({"pk": pk, "key": key, "title_vector": found[0], "vector": found[1]})
         await copy_text(session, "search_doc", _PG_COPY_COLUMNS, "".join(copied))
+        computed = _keyed_params(declined, richness)
         for sql, params in ((_PG_INSERT_VECTORS, written), (_PG_INSERT, computed)):
             if params:
                 await session.execute(sa.text(sql), params)
