@@ -10,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
+from connectors import rdf_index
 from connectors.dcat_rdf_graphs import (
     MAX_DEPTH,
     dataset_indexes,
@@ -340,6 +341,45 @@ def test_nt_index_reads_lines_in_any_order() -> None:
     assert list(index.objects(s, q)) == [Literal("3")]
     assert list(index.objects(t, p)) == [Literal("2"), Literal("2", lang="fr")]
     assert _typed_terms(index) == _typed_terms(oxigraph_index(text.encode(), "nt", ""))
+
+
+def test_nt_index_shares_short_terms_between_payloads() -> None:
+    """Terms repeat from one dataset to the next: a second payload reuses the first one's
+    short terms (the same objects), reads the same triples, and keeps long ones apart."""
+    long_text = "x" * (rdf_index.TERM_CHARS + 10)
+    first = (
+        f'<http://a/d1> <http://a/p> "CC-BY 4.0"@fr .\n<http://a/d1> <http://a/q> "{long_text}" .\n'
+    )
+    second = first.replace("d1", "d2")
+    one, two = nt_index(first), nt_index(second)
+    (rights_one,) = one.objects(URIRef("http://a/d1"), URIRef("http://a/p"))
+    (rights_two,) = two.objects(URIRef("http://a/d2"), URIRef("http://a/p"))
+    assert rights_one is rights_two
+    assert f'"{long_text}"' not in rdf_index._TERMS
+    assert _typed_terms(two) == _typed_terms(oxigraph_index(second.encode(), "nt", ""))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"seen" <http://a/p> <http://a/o> .\n',  # read as an object before: still no subject
+        '<http://a/s> "seen" <http://a/o> .\n',  # nor a predicate
+        "<http://a/s> _:b0 <http://a/o> .\n",
+    ],
+)
+def test_nt_index_refuses_a_cached_term_in_the_wrong_place(text: str) -> None:
+    nt_index('<http://a/s> <http://a/p> "seen" .\n<http://a/s> <http://a/p> _:b0 .\n')
+    assert '"seen"' in rdf_index._TERMS
+    with pytest.raises(ValueError):
+        nt_index(text)
+
+
+def test_nt_index_term_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rdf_index, "MAX_TERMS", 50)
+    text = "".join(f'<http://a/s> <http://a/p> "v{n}" .\n' for n in range(120))
+    index = nt_index(text)
+    assert len(index) == 120
+    assert 0 < len(rdf_index._TERMS) <= 50
 
 
 def test_max_depth_is_the_term_paths() -> None:
