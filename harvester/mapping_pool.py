@@ -10,8 +10,10 @@ its own connector from the registry, without an HTTP client.
 Workers are spawned (a fresh interpreter that imports the mapping code, but not the SQL
 layer), never forked from the harvesting process and its threads; unlike a
 ``forkserver``, no idle server process stays resident beside them for the whole run
-(~70 MB). Until the first worker is ready, and whenever the pool breaks, batches are
-mapped in the harvesting process.
+(~70 MB). The pool starts with the first batch that has records to map or, for a source
+with nothing stored yet (every record will be mapped), when its run starts, so that the
+worker's start-up overlaps the first batch's fetching. Until the first worker is ready, and
+whenever the pool breaks, batches are mapped in the harvesting process.
 
 When the harvesting process has to wait for a batch's results, it maps one part of a later
 batch still queued for the workers itself, in a thread (:meth:`BatchMapping.result`): when
@@ -229,9 +231,10 @@ class BatchMapping:
 
     async def result(self) -> list[Mapped]:
         """The batch's results in order. If it must wait for a worker, the harvesting process
-        first takes one part no worker has started of a later batch (:meth:`MappingPool.steal`)
-        and maps it in its thread meanwhile: one part per wait, so the workers always keep
-        work queued. Raises what a worker raised (BrokenProcessPool)."""
+        first takes one part no worker has started of a later batch, else of this one
+        (:meth:`MappingPool.steal`), and maps it in its thread meanwhile: one part per wait,
+        so the workers always keep work queued. Raises what a worker raised
+        (BrokenProcessPool)."""
         stole = False
         while True:
             waiting = [part for part in self._parts if not part.done()]
@@ -304,6 +307,11 @@ class MappingPool:
             assert self._warm is not None
             return self._warm.done() and self._warm.exception() is None
 
+    def start_for(self, connector: Connector) -> None:
+        """Start the pool now, without waiting for it, if ``connector``'s batches can be
+        mapped in a worker (a run that knows every record will need mapping)."""
+        self.usable_for(connector)
+
     def _start(self) -> bool:
         processes = configured_processes() if self.processes is None else self.processes
         if processes == 0:
@@ -374,15 +382,16 @@ class MappingPool:
 
     def steal(self, after: BatchMapping) -> bool:
         """Map in this process's thread the last part no worker has started of the newest
-        batch in flight after ``after``, unless the thread is still mapping one; whether a
-        part was taken."""
+        batch in flight after ``after`` or, when none has one (the listing's last batch),
+        of ``after`` itself, unless the thread is still mapping one; whether a part was
+        taken."""
         if self._stolen is not None and not self._stolen.done():
             return False
         self._stolen = None
         if self._executor is None or after not in self._in_flight:
             return False
         later = self._in_flight[self._in_flight.index(after) + 1 :]
-        for batch in reversed(later):
+        for batch in [*reversed(later), after]:
             if self._thread is None:
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="moisson-map")
             self._stolen = batch.steal(self._thread)

@@ -130,8 +130,8 @@ async def map_ahead(
         if known is None or digest is None or not known.unchanged(digest, mapping_key):
             sent.append(index)
     pool = mapping_pool.POOL
-    # the pool starts only once a batch has records to map: an unchanged re-harvest never
-    # starts it
+    # the pool starts once a batch has records to map (or with a first harvest, see
+    # runs._fetch_all): an unchanged re-harvest never starts it
     if len(sent) < pool.min_records or not pool.usable_for(connector):
         return
     cut.mapping = pool.submit(

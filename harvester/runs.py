@@ -42,7 +42,7 @@ from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, map_a
 from harvester.search.fields import PartnerInfo
 from harvester.store.datasets import source_partner
 from harvester.store.page_memo import RunPageMemo
-from harvester.store.tables import HarvestRun, Partner, Source
+from harvester.store.tables import Dataset, HarvestRun, Partner, Source
 from harvester.store.types import utcnow
 
 __all__ = [
@@ -332,6 +332,11 @@ async def _fetch_all(
             await memo.save()
         tell(progress, run.seen, connector)
 
+    if mapping_pool.POOL.possible_for(connector) and not await _has_datasets(
+        sessions, run.source_id
+    ):
+        # a first harvest maps every record: the worker starts while the first batch is read
+        mapping_pool.POOL.start_for(connector)
     try:
         try:
             async for raw in connector.fetch(since):
@@ -392,6 +397,15 @@ async def _fetch_all(
     finally:
         if pending is not None and pending.mapping is not None:
             pending.mapping.cancel()
+
+
+async def _has_datasets(sessions: async_sessionmaker[AsyncSession], source_id: str) -> bool:
+    """Whether ``source_id`` has a stored dataset (withdrawn ones included)."""
+    async with sessions() as session:
+        found = await session.scalar(
+            sa.select(sa.literal(1)).where(col(Dataset.source_id) == source_id).limit(1)
+        )
+    return found is not None
 
 
 async def _partner(sessions: async_sessionmaker[AsyncSession], source_id: str) -> PartnerInfo:

@@ -199,7 +199,28 @@ async def test_a_run_waiting_for_a_worker_maps_a_later_batchs_queued_part_itself
     assert first.stolen_parts == frozenset(), "never the part it waits for"
     assert second.stolen_parts == {1}, "the last of the next batch's two parts"
     assert await second.result() == expected[9:]
-    assert ready_pool.parts_stolen == stolen_before + 1, "no later batch to take from"
+    assert ready_pool.parts_stolen == stolen_before + 1, "its other part was started"
+
+
+async def test_a_run_waiting_for_its_last_batch_maps_a_queued_part_of_it_itself(
+    ready_pool, monkeypatch
+):
+    """With no later batch (the listing's last), the waiting process takes the last part
+    of the batch it waits for that no worker has started: the batch is mapped on both
+    sides, and its results come back complete and in order."""
+    monkeypatch.setattr(mapping_pool, "CHUNK", 3)
+    spec, partner = _spec(), PartnerInfo("portail", "public_body")
+    raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
+    records = mapping_pool.packed(raws, [None] * len(raws))
+    assert records is not None
+    expected = mapping_pool.map_records(spec, partner, records)
+    stolen_before = ready_pool.parts_stolen
+
+    last = ready_pool.submit(spec, partner, raws)
+    assert last is not None
+    assert await last.result() == expected
+    assert last.stolen_parts == {4}, "the last of its five parts"
+    assert ready_pool.parts_stolen == stolen_before + 1
 
 
 def test_connectors_that_are_not_portable_stay_in_process(pool: MappingPool) -> None:
@@ -221,6 +242,31 @@ async def test_an_unchanged_re_harvest_never_starts_the_pool(sessions, source, m
     assert again.unchanged == len(packages)
     assert (idle.batches_sent, idle.worker_pids()) == (0, [])
     idle.shutdown()
+
+
+async def test_a_first_harvest_starts_the_pool_before_its_first_batch(
+    sessions, source, monkeypatch
+):
+    """A source with nothing stored will have every record mapped: its run starts the
+    worker before reading, so the worker's start-up overlaps the first batch's fetching
+    (without that, the pool starts when the first batch is sent)."""
+    early = MappingPool(1, min_records=1)
+    monkeypatch.setattr(mapping_pool, "POOL", early)
+    started_at_first_batch: list[bool] = []
+    original = runs.map_ahead
+
+    async def watched(*args: Any, **kwargs: Any) -> None:
+        if not started_at_first_batch:
+            started_at_first_batch.append(bool(early.worker_pids()))
+        await original(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "map_ahead", watched)
+    try:
+        run = await _harvest(sessions, mixed_packages())
+    finally:
+        early.shutdown()
+    assert run.status == "succeeded", run.message
+    assert started_at_first_batch == [True]
 
 
 async def test_after_a_batch_without_changes_the_next_is_not_read_ahead(
