@@ -25,7 +25,7 @@ from rdflib.term import _toPythonMapping  # what Literal() consults to normalize
 from connectors.dcat_rdf_graphs import DATASET_TYPES, MAX_DEPTH, MAX_TRIPLES, STOP_TYPES
 from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, clean
 from connectors.errors import RecordInvalid
-from connectors.rdf_index import OX_FORMATS, TripleIndex, nt_node, rdflib_nt
+from connectors.rdf_index import KEPT_FORMS, OX_FORMATS, TripleIndex, nt_node, rdflib_nt
 
 Lines = dict[str, dict[str, dict[str, None]]]
 """subject → predicate → objects, every term an N-Triples string in rdflib's form."""
@@ -54,19 +54,7 @@ _NO_PROPERTIES: dict[str, dict[str, None]] = {}
 _ODD_ESCAPE = re.compile(r'\\[^\\"nr]')
 """An escape rdflib does not write (``\\t``, ``\\b``, ``\\f``, ``\\u…``); may also match
 after an escaped backslash, which only costs the exact path."""
-_DATE = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-_INTEGER = re.compile(r"0|-?[1-9]\d*")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-KEPT_FORMS: dict[str, re.Pattern[str]] = {
-    _XSD + "dateTime": re.compile(_DATE + r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"),
-    _XSD + "date": re.compile(_DATE),
-    _XSD + "integer": _INTEGER,
-    _XSD + "nonNegativeInteger": _INTEGER,
-    _XSD + "long": _INTEGER,
-    _XSD + "boolean": re.compile(r"true|false"),
-}
-"""Lexical forms rdflib's normalization leaves as they are, for the datatypes it rewrites
-that DCAT pages use most (others take the exact path, cached)."""
 _WHITESPACE_TYPES = frozenset({_XSD + "normalizedString", _XSD + "token"})
 
 

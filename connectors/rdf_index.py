@@ -19,7 +19,8 @@ this way than through pyoxigraph, whose per-document term conversion cannot be s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -30,6 +31,54 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_DATE = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_INTEGER = re.compile(r"0|-?[1-9]\d*")
+KEPT_FORMS: dict[str, re.Pattern[str]] = {
+    _XSD + "dateTime": re.compile(_DATE + r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"),
+    _XSD + "date": re.compile(_DATE),
+    _XSD + "integer": _INTEGER,
+    _XSD + "nonNegativeInteger": _INTEGER,
+    _XSD + "long": _INTEGER,
+    _XSD + "boolean": re.compile(r"true|false"),
+}
+"""Lexical forms rdflib's normalization leaves as they are, for the datatypes it rewrites
+that DCAT pages use most (others take the exact path, cached)."""
+
+
+def _date_value(lexical: str) -> date:
+    return date(int(lexical[:4]), int(lexical[5:7]), int(lexical[8:10]))
+
+
+def _datetime_value(lexical: str) -> datetime:
+    return datetime(
+        int(lexical[:4]),
+        int(lexical[5:7]),
+        int(lexical[8:10]),
+        int(lexical[11:13]),
+        int(lexical[14:16]),
+        int(lexical[17:19]),
+    )
+
+
+def _non_negative(lexical: str) -> int:
+    value = int(lexical)
+    if value < 0:
+        raise ValueError("negative")  # rdflib keeps it, marked ill-typed
+    return value
+
+
+KEPT_VALUES: dict[str, Callable[[str], object]] = {
+    _XSD + "dateTime": _datetime_value,
+    _XSD + "date": _date_value,
+    _XSD + "integer": int,
+    _XSD + "nonNegativeInteger": _non_negative,
+    _XSD + "long": int,
+    _XSD + "boolean": lambda lexical: lexical == "true",
+}
+"""The Python value rdflib gives a literal of each :data:`KEPT_FORMS` datatype whose
+lexical form matches, read in a line (ValueError when rdflib would call it ill-typed)."""
 
 Triple = tuple[Node, Node, Node]
 _NO_PROPERTIES: dict[Node, dict[Node, None]] = {}
@@ -171,7 +220,8 @@ def _literal(term: ox.Literal) -> Literal:
     datatype = term.datatype.value
     if datatype == XSD_STRING:
         return plain_literal(term.value)
-    return Literal(term.value, datatype=datatype)
+    found = kept_literal(term.value, datatype)
+    return Literal(term.value, datatype=datatype) if found is None else found
 
 
 def _node(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
@@ -302,12 +352,32 @@ def _typed(lexical: str, datatype: str) -> Literal:
     )
 
 
+def kept_literal(lexical: str, datatype: str) -> Literal | None:
+    """The Literal rdflib's constructor builds for ``lexical`` of ``datatype``, built
+    directly when the form is one rdflib keeps (:data:`KEPT_FORMS`), and well typed (its
+    parsers take ~11 µs a date or number; this ~1 µs); None otherwise."""
+    form = KEPT_FORMS.get(datatype)
+    if form is None or not form.fullmatch(lexical):
+        return None
+    try:
+        value = KEPT_VALUES[datatype](lexical)
+    except ValueError:  # a 31st of February, a negative count: the constructor's business
+        return None
+    literal = str.__new__(Literal, lexical)
+    literal._language = None
+    literal._datatype = _iri(f"<{datatype}>")
+    literal._value = value
+    literal._ill_typed = False
+    return literal
+
+
 def _typed_literal(lexical: str, datatype: str) -> Literal:
     if datatype == XSD_STRING:
         return plain_literal(lexical)
     if datatype == LANG_STRING:
         raise ValueError("rdf:langString without a language tag")
-    return Literal(lexical, datatype=_iri(f"<{datatype}>"))
+    found = kept_literal(lexical, datatype)  # not `or`: a Literal's truth is its value's
+    return Literal(lexical, datatype=_iri(f"<{datatype}>")) if found is None else found
 
 
 _short_typed = lru_cache(maxsize=16_384)(_typed_literal)

@@ -28,7 +28,7 @@ from connectors.dcat_rdf_lines import (
 )
 from connectors.dcat_rdf_pages import cut_page
 from connectors.errors import SourceProtocolError
-from connectors.rdf_index import nt_index, nt_lines, oxigraph_index, rdflib_nt
+from connectors.rdf_index import kept_literal, nt_index, nt_lines, oxigraph_index, rdflib_nt
 from connectors.rdf_parse import parse_document
 from tests.connectors.test_dcat_rdf_parse_paths import BASE, DOCUMENTS, simulated_page
 
@@ -209,6 +209,39 @@ def test_kept_forms_are_kept_by_rdflib(datatype: str) -> None:
             matched += 1
             assert str(Literal(lexical, datatype=URIRef(datatype))) == lexical
     assert matched > 0
+
+
+def _slots(literal: Literal) -> tuple[object, ...]:
+    value = literal._value
+    return (
+        type(literal),
+        str(literal),
+        literal._language,
+        type(literal._datatype),
+        literal._datatype,
+        type(value),
+        value,
+        getattr(value, "tzinfo", None),
+        literal._ill_typed,
+    )
+
+
+@pytest.mark.parametrize("datatype", sorted(KEPT_FORMS))
+def test_kept_literals_are_rdflibs(datatype: str) -> None:
+    """A literal of a kept form built directly is the one rdflib's constructor builds, slot
+    for slot (value, its type, ill-typed flag); forms it would call ill-typed are left to
+    the constructor."""
+    rng = random.Random(11)
+    built = left = 0
+    for lexical in _lexicals(datatype, rng):
+        quick = kept_literal(lexical, datatype)
+        if quick is None:
+            left += 1
+            continue
+        built += 1
+        assert _slots(quick) == _slots(Literal(lexical, datatype=URIRef(datatype))), lexical
+        assert _slots(rdf_index._typed_literal(lexical, datatype)) == _slots(quick)
+    assert built > 0 and left > 0
 
 
 def test_unconverted_datatypes() -> None:
