@@ -78,7 +78,7 @@ def derived(
     runs, not by the process that waits for the database)."""
     search = search_document(record)
     if pg_vectors:
-        search = replace(search, vectors=vectors(search))
+        search = replace(search, vectors=vectors(search) or ())  # (): declined, for good
     result = Derived(
         fields=index_fields(record, source_id, partner),
         title=pick(record.title),

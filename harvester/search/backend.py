@@ -199,8 +199,10 @@ class PostgresSearch:
         declined: list[tuple[int, SearchDocument]] = []
         copied: list[str] = []
         for pk, doc in docs:
-            found = doc.vectors or vectors(doc)  # the mapping's, or written here
-            if found is None:
+            found = doc.vectors
+            if found is None:  # not mapped for PostgreSQL: written here
+                found = vectors(doc)
+            if not found:  # None or (): a text needs to_tsvector
                 declined.append((pk, doc))
                 continue
             key = rank_key(richness.get(pk, 0), pk)

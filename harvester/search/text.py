@@ -95,10 +95,11 @@ class SearchDocument(PickledByPosition):
     title_en: str
     body_fr: str
     body_en: str
-    vectors: tuple[str, str] | None = field(default=None, compare=False)
+    vectors: tuple[str, str] | tuple[()] | None = field(default=None, compare=False)
     """PostgreSQL's ``(title_vector, vector)`` of these texts as ``tsvector`` text, when the
-    mapping wrote them (:mod:`harvester.search.pg_vectors`); derived from the texts, so
-    left out of comparisons and digests."""
+    mapping wrote them (:mod:`harvester.search.pg_vectors`); ``()`` when the mapping found
+    that a text needs ``to_tsvector``. Derived from the texts, so left out of comparisons
+    and digests."""
 
 
 TOKEN_STEMS_MAX = 50_000

@@ -85,9 +85,11 @@ def test_the_mapping_writes_the_vectors_for_postgresql_and_keeps_its_digest() ->
     assert [derived.digest for derived in with_vectors] == [d.digest for d in plain]
     assert [derived.search for derived in with_vectors] == [d.search for d in plain]
     assert all(derived.search.vectors is None for derived in plain)
-    written = [d.search.vectors for d in with_vectors if d.search.vectors is not None]
+    written = [d.search.vectors for d in with_vectors if d.search.vectors]
     assert len(written) >= 250
     assert written == [vectors(d.search) for d in plain if vectors(d.search) is not None]
+    declined = [d for d in with_vectors if not d.search.vectors]
+    assert all(d.search.vectors == () and vectors(d.search) is None for d in declined)
 
 
 EDGES = [
@@ -210,4 +212,51 @@ async def test_a_batch_is_indexed_by_both_paths_as_to_tsvector_would(
 
     async with postgres.connect() as connection:
         for remote_id, doc in documents.items():
+            assert await stored_as_computed(connection, remote_id, doc) == (True, True), remote_id
+
+
+async def test_documents_the_mapping_declined_are_not_analysed_again(
+    postgres_url: str, postgres: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker mapping for PostgreSQL marks a document whose texts need ``to_tsvector``
+    (``vectors == ()``): the index leaves it to the server without trying again, and every
+    stored vector is still the one ``to_tsvector`` gives."""
+    from harvester.prepare import derived, dumped
+    from harvester.search import backend
+    from harvester.store.datasets import Harvested
+    from harvester.store.db import session_factory
+    from tests.api import corpus
+    from tests.conftest import _truncate
+
+    await _truncate(postgres_url)
+    await corpus.add_sources(session_factory(postgres))
+    partner = PartnerInfo("ville", "municipality")
+    records = [
+        corpus.record("plain", {"fr": "Qualité de l'eau potable"}, description="Mesures 2024"),
+        corpus.record("heart", {"fr": "Cœur de ville"}, description="Œuvres d'art public"),
+        corpus.record("under", {"en": "snake_case names"}, keywords=["a_b"]),
+    ]
+    items = []
+    for item in records:  # as a worker mapping for PostgreSQL sends them back
+        record = corpus.record_of(item)
+        prepared = (dumped(record), derived(record, "ville", partner, pg_vectors=True))
+        items.append(Harvested(item.raw, None, prepared=prepared))
+    written = [item.prepared[1].search.vectors for item in items if item.prepared]
+    assert [bool(found) for found in written] == [True, False, False]
+    assert written[1:] == [(), ()]
+    analysed: list[SearchDocument] = []
+
+    def counted(doc: SearchDocument) -> tuple[str, str] | None:
+        analysed.append(doc)
+        return vectors(doc)
+
+    monkeypatch.setattr(backend, "vectors", counted)
+    await corpus.write(postgres_url, "ville", items)
+    assert analysed == []
+
+    async with postgres.connect() as connection:
+        for item in items:
+            assert item.prepared is not None
+            doc = item.prepared[1].search
+            remote_id = item.raw.remote_id
             assert await stored_as_computed(connection, remote_id, doc) == (True, True), remote_id
