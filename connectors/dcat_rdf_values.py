@@ -75,7 +75,8 @@ _YEAR = re.compile(r"\d{4}")
 
 def repair_mojibake(text: str) -> str:
     """``text`` decoded once more when it is UTF-8 that was read as Windows-1252 / Latin-1."""
-    if not (_MOJIBAKE.search(text) or _STRAY_A.search(text)):
+    # ASCII text holds no mojibake (CPython knows a string is ASCII without scanning it)
+    if text.isascii() or not (_MOJIBAKE.search(text) or _STRAY_A.search(text)):
         return text
     for encoding in ("cp1252", "latin-1"):
         try:
