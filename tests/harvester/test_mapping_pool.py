@@ -177,18 +177,25 @@ async def test_a_dead_worker_falls_back_to_mapping_in_process(sessions, source, 
     assert run.added == len(packages)
 
 
+def _fifteen_in_parts_of_three(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[SourceSpec, PartnerInfo, list[FetchedRecord], list[mapping_pool.Mapped]]:
+    """15 recorded packages sent in parts of 3, and what mapping them in process gives."""
+    monkeypatch.setattr(mapping_pool, "CHUNK", 3)
+    spec, partner = _spec(), PartnerInfo("portail", "public_body")
+    raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
+    records = mapping_pool.packed(raws, [None] * len(raws))
+    assert records is not None
+    return spec, partner, raws, mapping_pool.map_records(spec, partner, records)
+
+
 async def test_a_run_waiting_for_a_worker_maps_a_later_batchs_queued_part_itself(
     ready_pool, monkeypatch
 ):
     """While a batch's results are awaited, the harvesting process takes the last part of
     the next batch that no worker has started, maps it in its thread, and each batch's
     results come back complete and in order, as mapping them in process gives them."""
-    monkeypatch.setattr(mapping_pool, "CHUNK", 3)
-    spec, partner = _spec(), PartnerInfo("portail", "public_body")
-    raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
-    records = mapping_pool.packed(raws, [None] * len(raws))
-    assert records is not None
-    expected = mapping_pool.map_records(spec, partner, records)
+    spec, partner, raws, expected = _fifteen_in_parts_of_three(monkeypatch)
     stolen_before = ready_pool.parts_stolen
 
     first = ready_pool.submit(spec, partner, raws[:9])
@@ -208,12 +215,7 @@ async def test_a_run_waiting_for_its_last_batch_maps_a_queued_part_of_it_itself(
     """With no later batch (the listing's last), the waiting process takes the last part
     of the batch it waits for that no worker has started: the batch is mapped on both
     sides, and its results come back complete and in order."""
-    monkeypatch.setattr(mapping_pool, "CHUNK", 3)
-    spec, partner = _spec(), PartnerInfo("portail", "public_body")
-    raws = [FetchedRecord(str(p["id"]), p, utcnow()) for p in mixed_packages()[:15]]
-    records = mapping_pool.packed(raws, [None] * len(raws))
-    assert records is not None
-    expected = mapping_pool.map_records(spec, partner, records)
+    spec, partner, raws, expected = _fifteen_in_parts_of_three(monkeypatch)
     stolen_before = ready_pool.parts_stolen
 
     last = ready_pool.submit(spec, partner, raws)
