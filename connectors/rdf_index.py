@@ -422,7 +422,7 @@ with a catalogue's usual IRIs and short literals)."""
 _TERMS: dict[str, Node] = {}
 """N-Triples term → rdflib term, shared by every payload this process reads: vocabulary,
 licence, format, theme, publisher and contact terms repeat from one dataset to the next, and
-rdflib terms are immutable. Halves :func:`nt_index`'s time on recorded catalogues."""
+rdflib terms are immutable (a 1,000-dataset Turtle harvest: 2.5 % fewer instructions)."""
 
 
 def _remembered(text: str, node: Node) -> Node:

@@ -332,13 +332,14 @@ async def _fetch_all(
             await memo.save()
         tell(progress, run.seen, connector)
 
-    if mapping_pool.POOL.possible_for(connector) and not await _has_datasets(
-        sessions, run.source_id
-    ):
-        # a first harvest maps every record: the worker starts while the first batch is read
-        mapping_pool.POOL.start_for(connector)
     try:
         try:
+            if mapping_pool.POOL.possible_for(connector) and not await _has_datasets(
+                sessions, run.source_id
+            ):
+                # a first harvest maps every record: the worker starts while the first
+                # batch is read
+                mapping_pool.POOL.start_for(connector)
             async for raw in connector.fetch(since):
                 if lost():
                     raise RunLost(run.id)
