@@ -20,7 +20,7 @@ encodes back to UTF-8 (~10 µs a value with any character beyond Latin-1).
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
@@ -280,6 +280,22 @@ async def copy_new_rows(
     statement = _statement(dialect, name, rows, partial(postgresql.insert, table))
     await copy_rows(session, table.name, statement.names, statement.tuples(rows))
     return True
+
+
+async def copied_new(
+    session: AsyncSession,
+    name: str,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    new: Collection[Any],
+    key: str,
+) -> list[dict[str, Any]]:
+    """Copy the ``rows`` whose ``key`` value is in ``new`` (:func:`copy_new_rows`,
+    PostgreSQL); the rows left to upsert (all of them when none went by ``COPY``)."""
+    fresh = [row for row in rows if row[key] in new]
+    if not await copy_new_rows(session, name, table, fresh):
+        return rows
+    return [row for row in rows if row[key] not in new]
 
 
 async def copy_rows(

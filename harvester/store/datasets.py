@@ -30,7 +30,7 @@ from harvester.search.changes import NEXT_CHANGE_SEQ, stamped_update
 from harvester.search.facets import write_facets
 from harvester.search.fields import PartnerInfo
 from harvester.store.among import among
-from harvester.store.bulk import copy_new_rows, execute_many, upsert
+from harvester.store.bulk import copied_new, execute_many, upsert
 from harvester.store.db import custom_plans, dialect_name
 from harvester.store.quality import index_quality
 from harvester.store.tables import Dataset, Partner, RawRecord, Source
@@ -218,21 +218,10 @@ async def _upsert_datasets(
     """Write dataset ``rows``: on PostgreSQL those whose remote id is in ``new`` by
     ``COPY`` (:func:`~harvester.store.bulk.copy_new_rows`), the others upserted."""
     table = Dataset.__table__  # type: ignore[attr-defined]
-    rows = await _copied_new(session, "dataset insert", table, rows, new)
+    rows = await copied_new(session, "dataset insert", table, rows, new, "remote_id")
     if rows:
         build = partial(_dataset_upsert, dialect_name(session), list(rows[0]))
         await execute_many(session, "dataset upsert", rows, build)
-
-
-async def _copied_new(
-    session: AsyncSession, name: str, table: Any, rows: list[dict[str, Any]], new: set[str]
-) -> list[dict[str, Any]]:
-    """Copy the ``rows`` whose remote id is in ``new``
-    (:func:`~harvester.store.bulk.copy_new_rows`, PostgreSQL); the rows left to upsert."""
-    fresh = [row for row in rows if row["remote_id"] in new]
-    if not await copy_new_rows(session, name, table, fresh):
-        return rows
-    return [row for row in rows if row["remote_id"] not in new]
 
 
 async def _write_raw(
@@ -269,7 +258,7 @@ async def _write_raw(
         if known is None or known.raw_pk is None:
             new.add(raw.remote_id)
     table = RawRecord.__table__  # type: ignore[attr-defined]
-    rows = await _copied_new(session, "raw insert", table, rows, new)
+    rows = await copied_new(session, "raw insert", table, rows, new, "remote_id")
     if rekeyed:
         await session.execute(
             table.update()

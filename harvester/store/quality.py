@@ -19,7 +19,7 @@ from sqlmodel import col
 from catalog import conformity
 from catalog.model import DatasetRecord
 from harvester.quality_facts import QualityFacts, quality_facts
-from harvester.store.bulk import copy_new_rows, execute_many, upsert
+from harvester.store.bulk import copied_new, execute_many, upsert
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
 from harvester.store.tables import Dataset
@@ -98,11 +98,10 @@ async def index_quality(
     # one time for the batch: its rows are checked together (and bound once, not per row)
     now = utcnow()
     values = [quality_values(pk, facts, first_seen.get(pk), now) for pk, facts in rows]
-    new = [row for row in values if row["dataset_pk"] in fresh]
     table = DatasetQuality.__table__  # type: ignore[attr-defined]
-    if new and await copy_new_rows(session, "quality insert", table, new):
-        values = [row for row in values if row["dataset_pk"] not in fresh]
-    await _upsert(session, values)
+    await _upsert(
+        session, await copied_new(session, "quality insert", table, values, fresh, "dataset_pk")
+    )
 
 
 async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:
