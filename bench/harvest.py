@@ -159,6 +159,19 @@ def _rate(result: dict[str, Any]) -> float:
     return result["count"] / result["seconds"] if result["seconds"] else 0.0
 
 
+HEADERS = (
+    "run",
+    "datasets",
+    "seconds",
+    "datasets/s",
+    "peak MB",
+    "vs full",
+    "row writes",
+    "spread, s",
+)
+"""The columns of :func:`_row`."""
+
+
 def _row(
     label: str, result: dict[str, Any], full: float | None, writes: Any = "", spread: str = ""
 ) -> list[Any]:
@@ -274,18 +287,8 @@ def _measure_database(
         rows.append(
             _row(f"full harvest, {label}" + (" (profiled)" if args.profile else ""), stem, None)
         )
-    headers = [
-        "run",
-        "datasets",
-        "seconds",
-        "datasets/s",
-        "peak MB",
-        "vs full",
-        "row writes",
-        "spread, s",
-    ]
     rounds_note = f" · median of {rounds} rounds" if rounds > 1 else ""
-    print(table(headers, rows, title=f"\n{platform} · {size:,} datasets · {kind}{rounds_note}"))
+    print(table(HEADERS, rows, title=f"\n{platform} · {size:,} datasets · {kind}{rounds_note}"))
     _verdict(fulls, ceilings, naives, reharvests, stem)
     if stem and "profile" in stem:
         print(stem["profile"][: args.profile_chars])
@@ -343,17 +346,7 @@ def _measure_quick(
         _row("full harvest", full, None, full_writes),
         _row("re-harvest 0 % (--full listing)", again, full["seconds"], again_writes),
     ]
-    headers = [
-        "run",
-        "datasets",
-        "seconds",
-        "datasets/s",
-        "peak MB",
-        "vs full",
-        "row writes",
-        "spread, s",
-    ]
-    print(table(headers, rows, title=f"\n{platform} · {size:,} datasets · {kind} (--quick)"))
+    print(table(HEADERS, rows, title=f"\n{platform} · {size:,} datasets · {kind} (--quick)"))
     print(
         f"  peak RSS of the full harvest: {full['rss_mb']:.0f} MB (target ≤ 400 MB at 1 M) ="
         f" harvesting process {full.get('harvester_mb', 0):.0f}"
@@ -426,7 +419,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
     print(f"moisson bench/harvest.py · {machine()}")
     print(
-        "vs full = full-harvest seconds / this run's seconds; row writes = rows inserted, "
+        "vs full = the first round's full-harvest seconds / this run's seconds (the "
+        "re-harvests run on that round's database); row writes = rows inserted, "
         "updated or deleted in dataset, raw_record, dataset_facet (+ search_doc on PostgreSQL, "
         "dataset_facet_set on SQLite)"
     )
