@@ -31,7 +31,7 @@ def test_ratios_are_paired_by_round_not_by_rank() -> None:
     harvest = [1000.0, 500.0, 1000.0]
     baseline = [50.0, 25.0, 50.0]
     assert paired(harvest, baseline) == [20.0, 20.0, 20.0]
-    # sorting each side first would pair 500 with 25 anyway, but not in this order
+    # pairing by rank (each side sorted first) would give [20.0, 20.0]
     assert paired([1000.0, 500.0], [25.0, 50.0]) == [10.0, 40.0]
     assert paired([1.0], [0.0]) == []
 
