@@ -179,3 +179,36 @@ def trusted(model: type[_M], values: dict[str, Any]) -> _M:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
+
+
+def _exact_text(value: object, *, optional: bool = False) -> bool:
+    return type(value) is str or (optional and value is None)
+
+
+def provenance_of(
+    source_id: str,
+    remote_id: str,
+    platform: str,
+    original_url: str | None,
+    api_url: str | None,
+    harvested_at: datetime | None,
+) -> Provenance:
+    """A :class:`Provenance`, built by :func:`trusted` when every value already has its
+    field's exact type (the mappings' hot path), validated otherwise."""
+    values = {
+        "source_id": source_id,
+        "remote_id": remote_id,
+        "platform": platform,
+        "original_url": original_url,
+        "api_url": api_url,
+        "harvested_at": harvested_at,
+    }
+    exact = (
+        _exact_text(source_id)
+        and _exact_text(remote_id)
+        and _exact_text(platform)
+        and _exact_text(original_url, optional=True)
+        and _exact_text(api_url, optional=True)
+        and (harvested_at is None or type(harvested_at) is datetime)
+    )
+    return trusted(Provenance, values) if exact else Provenance(**values)

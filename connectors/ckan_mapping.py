@@ -21,6 +21,7 @@ from catalog.model import (
     LocalizedList,
     LocalizedText,
     Provenance,
+    provenance_of,
     trusted,
 )
 from catalog.vocab import (
@@ -269,17 +270,8 @@ def provenance(
 ) -> Provenance:
     """Where the record came from."""
     key = remote_id(package) or ""
-    values = {
-        "source_id": source.id,
-        "remote_id": key,
-        "platform": "ckan",
-        "original_url": page,
-        "api_url": package_show_url(api_url, key) if api_url and key else None,
-        "harvested_at": at,
-    }
-    if type(source.id) is str and type(at) is datetime and (page is None or type(page) is str):
-        return trusted(Provenance, values)  # exact types: validation would change nothing
-    return Provenance(**values)
+    api = package_show_url(api_url, key) if api_url and key else None
+    return provenance_of(source.id, key, "ckan", page, api, at)
 
 
 def normalize_package(

@@ -31,6 +31,7 @@ from catalog.model import (
     LocalizedList,
     LocalizedText,
     Provenance,
+    provenance_of,
     trusted,
 )
 from catalog.vocab import access_right_code, frequency_code
@@ -153,18 +154,8 @@ def provenance(
 ) -> Provenance:
     """Where the record came from: its IRI as original URL when it is a web address."""
     link = str(subject) if isinstance(subject, URIRef) else None
-    values = {
-        "source_id": source.id,
-        "remote_id": key,
-        "platform": platform,
-        "original_url": link if link and link.startswith(("http://", "https://")) else None,
-        "api_url": page,
-        "harvested_at": at,
-    }
-    exact = type(source.id) is str and type(key) is str and type(at) is datetime
-    if exact and (page is None or type(page) is str):
-        return trusted(Provenance, values)  # exact types: validation would change nothing
-    return Provenance(**values)
+    web = link if link and link.startswith(("http://", "https://")) else None
+    return provenance_of(source.id, key, platform, web, page, at)
 
 
 def normalize_dataset_graph(

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from catalog.model import Checksum, Distribution, LicenceRef, PeriodOfTime, trusted
+from catalog.model import (
+    Checksum,
+    Distribution,
+    LicenceRef,
+    PeriodOfTime,
+    Provenance,
+    provenance_of,
+    trusted,
+)
 from catalog.vocab import normalize_licence
 
 
@@ -63,3 +71,16 @@ def test_cached_licences_are_fresh_objects() -> None:
     assert first is not None and second is not None
     first.title = "changed"
     assert normalize_licence("cc-by", title="Creative Commons Attribution") == second
+
+
+def test_provenance_of_builds_the_validated_instance_and_validates_inexact_values() -> None:
+    at = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    args = ("s1", "r1", "ckan", "https://example.org/d/r1", None, at)
+    built = provenance_of(*args)
+    validated = Provenance(**dict(zip(Provenance.model_fields, args, strict=True)))
+    assert built == validated
+    assert built.__pydantic_fields_set__ == validated.__pydantic_fields_set__
+    assert built.model_dump_json() == validated.model_dump_json()
+    # a value of another type than its field's goes through validation, not around it
+    parsed = provenance_of("s1", "r1", "ckan", None, None, "2024-01-02T03:04:05Z")  # type: ignore[arg-type]
+    assert parsed.harvested_at == at and type(parsed.harvested_at) is datetime
