@@ -219,6 +219,7 @@ class Rounds:
         return f"{min(seconds):.2f}–{max(seconds):.2f}"
 
     def rates(self) -> list[float]:
+        """Datasets per second of each round, in round order (for :func:`paired`)."""
         return [_rate(result) for result in self.results]
 
 
