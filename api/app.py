@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(
             settings.database_url,
             sqlite_inline_ms=settings.sqlite_inline_ms,
+            sqlite_checkpoint_s=settings.sqlite_checkpoint_s,
             pool_size=settings.db_pool_size,
         )
         app.state.sessions = session_factory(engine)

@@ -185,7 +185,12 @@ def harvest(
     from harvester.store.db import create_engine, session_factory
 
     async def main() -> dict[str, Any]:
-        engine = create_engine(db_url, sqlite_inline_ms=Settings().sqlite_inline_ms)
+        settings = Settings()
+        engine = create_engine(
+            db_url,
+            sqlite_inline_ms=settings.sqlite_inline_ms,
+            sqlite_checkpoint_s=settings.sqlite_checkpoint_s,
+        )
         sessions = session_factory(engine)
         async with build_client(allow=LOOPBACK, timeout=300) as client:
             start = time.perf_counter()

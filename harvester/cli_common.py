@@ -105,7 +105,11 @@ async def database(
     """Sessions on the configured database, migrated first (unless ``auto_migrate`` is off)."""
     where = safe_url(settings.database_url)
     try:
-        engine = create_engine(settings.database_url, sqlite_inline_ms=settings.sqlite_inline_ms)
+        engine = create_engine(
+            settings.database_url,
+            sqlite_inline_ms=settings.sqlite_inline_ms,
+            sqlite_checkpoint_s=settings.sqlite_checkpoint_s,
+        )
     except Exception as error:
         raise CliError(f"cannot use the database URL {where}: {_short(error)}") from None
     try:

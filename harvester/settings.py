@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from harvester.store.sqlite_checkpoints import CHECKPOINT_EVERY_S
 from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS
 
 DEFAULT_DATA_DIR = Path("data")
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
         ge=0,
         description="How long an SQLite read may run on the event loop before it moves to "
         "its connection's thread (0: every statement on the thread, as aiosqlite does).",
+    )
+    sqlite_checkpoint_s: float = Field(
+        default=CHECKPOINT_EVERY_S,
+        ge=0,
+        description="Seconds between two copies of an SQLite file's write-ahead log into the "
+        "database, made by a thread of their own so commits never wait for them (0: the "
+        "commit that fills the log copies it, as SQLite does by default).",
     )
     search_text_cache: int = Field(
         default=512,

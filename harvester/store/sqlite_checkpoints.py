@@ -1,0 +1,118 @@
+"""SQLite's write-ahead log copied back into the database by a thread of its own.
+
+By default the commit that takes SQLite's log past ``wal_autocheckpoint`` pages copies the
+whole log back and syncs both files before it returns: a harvest waits 0.4 s for it every
+~3.5 s while its mapping worker runs out of batches (bench/README, session 23). Here every
+connection of a file database leaves checkpoints to a :class:`LogCheckpointer`, a thread
+with a connection of its own that copies the log back every few seconds without blocking
+anyone (``PRAGMA wal_checkpoint(PASSIVE)``); the commits go on while it copies. A commit
+still checkpoints past :data:`SAFETY_NET_PAGES`, so the log stays bounded if the thread
+falls behind (a reader holding an old snapshot) or is stopped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = structlog.get_logger(__name__)
+
+CHECKPOINT_EVERY_S = 3.0
+"""Seconds between two checkpoints. A page written by several batches in between is copied
+once: every 1 s gained a 10 k CKAN harvest 3 %, every 3 s 13.5 % (bench/README, session 24);
+longer lets the log grow, and reads look pages up in its index at a cost that grows with
+its length."""
+SAFETY_NET_PAGES = 65_536
+"""Pages (256 MB) past which a commit checkpoints the log itself, as SQLite does by default
+(at 1,000 pages): only when the thread cannot keep up."""
+
+
+class LogCheckpointer:
+    """A thread that checkpoints the log of the SQLite file at ``path`` every ``every_s``
+    seconds, on a connection of its own, while started."""
+
+    def __init__(self, path: str, every_s: float, *, uri: bool = False) -> None:
+        self.path = path
+        self.every_s = every_s
+        self.uri = uri
+        self.checkpoints = 0
+        self._lock = threading.Lock()
+        self._stop: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread unless it runs already."""
+        with self._lock:
+            if self.running:
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop,), name="sqlite-checkpoints", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for its last checkpoint to end."""
+        with self._lock:
+            stop, thread = self._stop, self._thread
+            self._stop = self._thread = None
+        if stop is not None and thread is not None:
+            stop.set()
+            if thread is not threading.current_thread():
+                thread.join()
+
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            connection = sqlite3.connect(
+                self.path, uri=self.uri, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            log.warning("sqlite checkpoints off: cannot open the database", error=str(error))
+            return
+        try:
+            connection.execute("PRAGMA synchronous=NORMAL")
+            while not stop.wait(self.every_s):
+                self.checkpoint(connection)
+        finally:
+            connection.close()
+
+    def checkpoint(self, connection: sqlite3.Connection) -> None:
+        """Copy what the log holds into the database, as far as readers allow."""
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:  # the next round tries again; commits' net stays
+            log.warning("sqlite checkpoint failed", error=str(error))
+        else:
+            self.checkpoints += 1
+
+
+def checkpoint_in_background(engine: AsyncEngine, url: str, every_s: float) -> LogCheckpointer:
+    """Run ``engine``'s checkpoints on a :class:`LogCheckpointer` of the SQLite file at
+    ``url``: started by the engine's first connection, stopped when it is disposed of (and
+    started again if it connects afterwards) or garbage-collected."""
+    parsed = make_url(url)
+    uri = str(parsed.query.get("uri", "")).lower() in ("1", "true")
+    checkpointer = LogCheckpointer(parsed.database or "", every_s, uri=uri)
+
+    def on_connect(_dbapi_connection: Any, _record: Any) -> None:
+        checkpointer.start()
+
+    def on_dispose(_engine: Any) -> None:
+        checkpointer.stop()
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "engine_disposed", on_dispose)
+    weakref.finalize(engine.sync_engine, checkpointer.stop)
+    return checkpointer
