@@ -105,8 +105,8 @@ class Settings(BaseSettings):
         default=CHECKPOINT_EVERY_S,
         ge=0,
         description="Seconds between two copies of an SQLite file's write-ahead log into the "
-        "database, made by a thread of their own so commits never wait for them (0: the "
-        "commit that fills the log copies it, as SQLite does by default).",
+        "database, made by a thread of their own ahead of the commit that fills the log "
+        "(0: that commit copies it all).",
     )
     search_text_cache: int = Field(
         default=512,

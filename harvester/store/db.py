@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from harvester.store.sqlite_checkpoints import (
-    CHECKPOINT_EVERY_S,
-    SAFETY_NET_PAGES,
-    checkpoint_in_background,
-)
+from harvester.store.sqlite_checkpoints import CHECKPOINT_EVERY_S, checkpoint_in_background
 from harvester.store.sqlite_inline import DEFAULT_BUDGET_MS, InlineReadDBAPI
 
 
@@ -45,8 +41,7 @@ def ensure_sqlite_directory(url: str) -> None:
 
 WAL_CHECKPOINT_PAGES = 16_384
 """Pages the write-ahead log holds before a commit copies them into the database (SQLite's
-default: 1,000) when no thread checkpoints it (``sqlite_checkpoint_s=0``; an in-memory
-database has no log). A harvest's batch dirties pages all over the indexes on random keys
+default: 1,000); a thread copies most of them before (:mod:`sqlite_checkpoints`). A harvest's batch dirties pages all over the indexes on random keys
 (dataset ids, remote ids, facet values, search terms); at 1,000 nearly every commit copied
 its pages back, each hot index page once per batch. With 64 MB between checkpoints a page
 written by several batches is copied once: a 100 k CKAN harvest's commits took 13.7–14.3 s
@@ -57,13 +52,13 @@ WAL_SIZE_LIMIT = 64 * 2**20
 default): what a large harvest grew it to is not kept on disk afterwards."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, checkpoint_pages: int) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.close()
 
@@ -88,8 +83,8 @@ def create_engine(
 
     On ``sqlite+aiosqlite`` a read runs on the event loop's thread for up to
     ``sqlite_inline_ms`` before moving to the connection's (:mod:`sqlite_inline`). An SQLite
-    file's log is checkpointed every ``sqlite_checkpoint_s`` by a thread of its own
-    (:mod:`sqlite_checkpoints`; 0: by the commits, every :data:`WAL_CHECKPOINT_PAGES`).
+    file's log is copied back every ``sqlite_checkpoint_s`` by a thread of its own
+    (:mod:`sqlite_checkpoints`; 0: by the commits alone, every :data:`WAL_CHECKPOINT_PAGES`).
     ``pool_size`` connections are kept open (SQLAlchemy's default: 5, and up to 10 more
     that are closed as soon as they are returned)."""
     ensure_sqlite_directory(url)
@@ -101,12 +96,8 @@ def create_engine(
         url, json_serializer=json_text, json_deserializer=orjson.loads, **kwargs
     )
     if is_sqlite(url):
-        background = sqlite_checkpoint_s > 0 and not in_memory(url)
-        pages = SAFETY_NET_PAGES if background else WAL_CHECKPOINT_PAGES
-        event.listen(
-            engine.sync_engine, "connect", partial(_sqlite_pragmas, checkpoint_pages=pages)
-        )
-        if background:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if sqlite_checkpoint_s > 0 and not in_memory(url):
             checkpoint_in_background(engine, url, sqlite_checkpoint_s)
     elif make_url(url).drivername == "postgresql+asyncpg":
         event.listen(engine.sync_engine, "connect", _json_codecs)

@@ -1,13 +1,13 @@
-"""SQLite's write-ahead log copied back into the database by a thread of its own.
+"""SQLite's write-ahead log copied into the database ahead of the commit that fills it.
 
-By default the commit that takes SQLite's log past ``wal_autocheckpoint`` pages copies the
-whole log back and syncs both files before it returns: a harvest waits 0.4 s for it every
-~3.5 s while its mapping worker runs out of batches (bench/README, session 23). Here every
-connection of a file database leaves checkpoints to a :class:`LogCheckpointer`, a thread
-with a connection of its own that copies the log back every few seconds without blocking
-anyone (``PRAGMA wal_checkpoint(PASSIVE)``); the commits go on while it copies. A commit
-still checkpoints past :data:`SAFETY_NET_PAGES`, so the log stays bounded if the thread
-falls behind (a reader holding an old snapshot) or is stopped.
+The commit that takes SQLite's log past ``wal_autocheckpoint`` pages copies the whole log
+back and syncs both files before it returns: a harvest waited ~0.4 s for it every ~3.5 s
+while its mapping worker ran out of batches (bench/README, session 23). A
+:class:`LogCheckpointer` is a thread with a connection of its own that copies the log back
+every few seconds without blocking anyone (``PRAGMA wal_checkpoint(PASSIVE)``), while the
+commits go on. The commit that fills the log still checkpoints, so that the log starts
+again from its beginning (SQLite restarts it only for a transaction that began with the
+whole log copied): it finds most of the pages copied already and copies the rest.
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ log = structlog.get_logger(__name__)
 
 CHECKPOINT_EVERY_S = 3.0
 """Seconds between two checkpoints. A page written by several batches in between is copied
-once: every 1 s gained a 10 k CKAN harvest 3 %, every 3 s 13.5 % (bench/README, session 24);
-longer lets the log grow, and reads look pages up in its index at a cost that grows with
-its length."""
-SAFETY_NET_PAGES = 65_536
-"""Pages (256 MB) past which a commit checkpoints the log itself, as SQLite does by default
-(at 1,000 pages): only when the thread cannot keep up."""
+once: with a copy every 3 s a 10 k CKAN harvest took 9 % less time, every 1 s 2 % less
+(bench/README, session 24)."""
 
 
 class LogCheckpointer:

@@ -1,7 +1,6 @@
 """SQLite's write-ahead log holds a harvest's batches until a thread of its own copies them
-into the database (:mod:`harvester.store.sqlite_checkpoints`), or, with that thread off,
-until the commit that fills :data:`harvester.store.db.WAL_CHECKPOINT_PAGES`; the file is cut
-back afterwards."""
+into the database (:mod:`harvester.store.sqlite_checkpoints`) or the commit that fills
+:data:`harvester.store.db.WAL_CHECKPOINT_PAGES` does; the file is cut back afterwards."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from harvester.store.db import WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT, create_engine
-from harvester.store.sqlite_checkpoints import SAFETY_NET_PAGES
 
 PAGE = 4096
 HOUR = 3600.0
@@ -74,7 +72,7 @@ async def test_a_thread_copies_the_log_while_commits_leave_it(tmp_path: Path) ->
     path = tmp_path / "wal.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_checkpoint_s=0.05)
     try:
-        assert await _pragmas(engine) == (SAFETY_NET_PAGES, WAL_SIZE_LIMIT)
+        assert await _pragmas(engine) == (WAL_CHECKPOINT_PAGES, WAL_SIZE_LIMIT)
         await _write_pages(engine)
         for _ in range(200):  # 10 s at most
             if _pages_in_database_file(path) >= 3_000:
@@ -86,16 +84,23 @@ async def test_a_thread_copies_the_log_while_commits_leave_it(tmp_path: Path) ->
     assert _checkpoint_threads() == 0, "disposing of the engine stops its thread"
 
 
-async def test_commits_do_not_checkpoint_while_the_thread_waits(tmp_path: Path) -> None:
+async def test_the_log_starts_again_once_full_while_the_thread_copies(tmp_path: Path) -> None:
+    """The thread copies pages but cannot restart the log; the commit that fills it does
+    (or, when the thread was checkpointing just then, one of the next few), so the file
+    stays within a checkpoint's worth and a few commits (~600 pages each)."""
     path = tmp_path / "wal.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_checkpoint_s=HOUR)
+    log = tmp_path / "wal.db-wal"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_checkpoint_s=0.05)
+    largest = 0
     try:
-        await _write_pages(engine, commits=30)  # ~18,000 pages: past SQLite's own threshold
-        assert _pages_in_database_file(path) < 100, "the commits left the pages in the log"
-        assert _checkpoint_threads() == 1
+        for _ in range(40):  # ~24,000 pages: half again the checkpoint size
+            await _write_pages(engine, commits=1)
+            largest = max(largest, log.stat().st_size)
+        assert _pages_in_database_file(path) > WAL_CHECKPOINT_PAGES
     finally:
         await engine.dispose()
-    assert _checkpoint_threads() == 0
+    frame = PAGE + 24
+    assert largest <= (WAL_CHECKPOINT_PAGES + 5 * 600) * frame, "the log started again"
 
 
 async def test_the_thread_starts_again_when_a_disposed_engine_connects(tmp_path: Path) -> None:
