@@ -41,12 +41,13 @@ def ensure_sqlite_directory(url: str) -> None:
 
 WAL_CHECKPOINT_PAGES = 16_384
 """Pages the write-ahead log holds before a commit copies them into the database (SQLite's
-default: 1,000); a thread copies most of them before (:mod:`sqlite_checkpoints`). A harvest's batch dirties pages all over the indexes on random keys
-(dataset ids, remote ids, facet values, search terms); at 1,000 nearly every commit copied
-its pages back, each hot index page once per batch. With 64 MB between checkpoints a page
-written by several batches is copied once: a 100 k CKAN harvest's commits took 13.7–14.3 s
-of SQLite's thread, 11.5–11.8 s with this (bench/README, session 17). Reads look pages up
-in the log's index, whose cost grows with its length: 50 k pages was slower again."""
+default: 1,000); a thread copies most of them before (:mod:`sqlite_checkpoints`). A
+harvest's batch dirties pages all over the indexes on random keys (dataset ids, remote
+ids, facet values, search terms); at 1,000 nearly every commit copied its pages back, each
+hot index page once per batch. With 64 MB between checkpoints a page written by several
+batches is copied once: a 100 k CKAN harvest's commits took 13.7–14.3 s of SQLite's
+thread, 11.5–11.8 s with this (bench/README, session 17). Reads look pages up in the log's
+index, whose cost grows with its length: 50 k pages was slower again."""
 WAL_SIZE_LIMIT = 64 * 2**20
 """Bytes the log file is cut back to when it restarts (SQLite keeps its largest size by
 default): what a large harvest grew it to is not kept on disk afterwards."""

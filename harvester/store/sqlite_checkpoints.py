@@ -38,7 +38,6 @@ class LogCheckpointer:
         self.path = path
         self.every_s = every_s
         self.uri = uri
-        self.checkpoints = 0
         self._lock = threading.Lock()
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
@@ -88,10 +87,8 @@ class LogCheckpointer:
         """Copy what the log holds into the database, as far as readers allow."""
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as error:  # the next round tries again; commits' net stays
+        except sqlite3.Error as error:  # the next round tries again, as does the commit
             log.warning("sqlite checkpoint failed", error=str(error))
-        else:
-            self.checkpoints += 1
 
 
 def checkpoint_in_background(engine: AsyncEngine, url: str, every_s: float) -> LogCheckpointer:
