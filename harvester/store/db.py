@@ -99,7 +99,7 @@ def create_engine(
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if sqlite_checkpoint_s > 0 and not in_memory(url):
-            checkpoint_in_background(engine, url, sqlite_checkpoint_s)
+            checkpoint_in_background(engine, sqlite_checkpoint_s)
     elif make_url(url).drivername == "postgresql+asyncpg":
         event.listen(engine.sync_engine, "connect", _json_codecs)
     return engine

@@ -19,7 +19,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger(__name__)
@@ -91,13 +90,14 @@ class LogCheckpointer:
             log.warning("sqlite checkpoint failed", error=str(error))
 
 
-def checkpoint_in_background(engine: AsyncEngine, url: str, every_s: float) -> LogCheckpointer:
-    """Run ``engine``'s checkpoints on a :class:`LogCheckpointer` of the SQLite file at
-    ``url``: started by the engine's first connection, stopped when it is disposed of (and
-    started again if it connects afterwards) or garbage-collected."""
-    parsed = make_url(url)
-    uri = str(parsed.query.get("uri", "")).lower() in ("1", "true")
-    checkpointer = LogCheckpointer(parsed.database or "", every_s, uri=uri)
+def checkpoint_in_background(engine: AsyncEngine, every_s: float) -> LogCheckpointer:
+    """Run ``engine``'s checkpoints on a :class:`LogCheckpointer` of its SQLite file:
+    started by the engine's first connection, stopped when it is disposed of (and started
+    again if it connects afterwards) or garbage-collected."""
+    sync_engine = engine.sync_engine
+    # the file name the engine's own connections open (absolute, or a URI with its options)
+    [path], options = sync_engine.dialect.create_connect_args(sync_engine.url)
+    checkpointer = LogCheckpointer(path, every_s, uri=bool(options.get("uri")))
 
     def on_connect(_dbapi_connection: Any, _record: Any) -> None:
         checkpointer.start()
@@ -105,7 +105,7 @@ def checkpoint_in_background(engine: AsyncEngine, url: str, every_s: float) -> L
     def on_dispose(_engine: Any) -> None:
         checkpointer.stop()
 
-    event.listen(engine.sync_engine, "connect", on_connect)
-    event.listen(engine.sync_engine, "engine_disposed", on_dispose)
-    weakref.finalize(engine.sync_engine, checkpointer.stop)
+    event.listen(sync_engine, "connect", on_connect)
+    event.listen(sync_engine, "engine_disposed", on_dispose)
+    weakref.finalize(sync_engine, checkpointer.stop)
     return checkpointer

@@ -35,7 +35,8 @@ async def _write_pages(engine: AsyncEngine, commits: int = 6) -> None:
 
 def _pages_in_database_file(path: Path) -> int:
     """The database size the file's own header gives: what checkpoints copied so far."""
-    return int.from_bytes(path.read_bytes()[28:32], "big")
+    with path.open("rb") as file:
+        return int.from_bytes(file.read(32)[28:32], "big")
 
 
 async def _pragmas(engine: AsyncEngine) -> tuple[int, int]:
