@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
 
+from harvester.search.facet_tokens import document
 from harvester.search.pg_vectors import vectors
 from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
@@ -33,11 +34,18 @@ class SearchBackend(Protocol):
         docs: Sequence[tuple[int, SearchDocument]],
         *,
         richness: Mapping[int, int],
+        facets: Mapping[int, Collection[tuple[str, str]]],
         fresh: Collection[int] = (),
     ) -> None:
         """Add or replace the documents of these datasets; ``richness`` is each one's as its
-        row holds it (the first part of its rank key), ``fresh`` those the caller just
-        inserted (none of theirs is indexed yet)."""
+        row holds it (the first part of its rank key), ``facets`` its facet pairs,
+        ``fresh`` those the caller just inserted (none of theirs is indexed yet)."""
+
+    async def refacet(
+        self, session: AsyncSession, facets: Sequence[tuple[int, Collection[tuple[str, str]]]]
+    ) -> None:
+        """Make the indexed facet pairs of these datasets (pk, pairs) the given ones, their
+        text unchanged (datasets not indexed are left out)."""
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         """Drop these datasets from the index."""
@@ -61,12 +69,17 @@ def _doc_params(docs: Sequence[tuple[int, SearchDocument]]) -> list[dict[str, ob
 
 
 def _keyed_params(
-    docs: Sequence[tuple[int, SearchDocument]], richness: Mapping[int, int]
+    docs: Sequence[tuple[int, SearchDocument]],
+    richness: Mapping[int, int],
+    facets: Mapping[int, Collection[tuple[str, str]]] | None = None,
 ) -> list[dict[str, object]]:
-    """:func:`_doc_params` plus each dataset's rank key (``key``)."""
+    """:func:`_doc_params` plus each dataset's rank key (``key``) and, given ``facets``,
+    its ``facets`` column (:func:`~harvester.search.facet_tokens.document`)."""
     params = _doc_params(docs)
     for row, (pk, _) in zip(params, docs, strict=True):
         row["key"] = rank_key(richness.get(pk, 0), pk)
+        if facets is not None:
+            row["facets"] = document(facets.get(pk, ()))
     return params
 
 
@@ -79,8 +92,8 @@ def _select(sql: str, name: str, value: str | None) -> TextualSelect | None:
 _SQLITE_INSERTS = (
     (
         "search_fts insert",
-        "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en) "
-        "VALUES (:key, :title_fr, :title_en, :body_fr, :body_en)",
+        "INSERT INTO search_fts(rowid, title_fr, title_en, body_fr, body_en, facets) "
+        "VALUES (:key, :title_fr, :title_en, :body_fr, :body_en, :facets)",
     ),
     (
         "search_title insert",
@@ -90,10 +103,17 @@ _SQLITE_INSERTS = (
 )
 
 
+_SQLITE_REFACET = (
+    "UPDATE search_fts SET facets = :facets "
+    "WHERE rowid = (SELECT rank_key FROM search_key WHERE dataset_pk = :pk)"
+)
+
+
 class SqliteSearch:
-    """FTS5 tables ``search_fts`` (titles and bodies) and ``search_title`` (titles) whose
-    rowid is the dataset's rank key (:mod:`harvester.search.rank`); ``search_key`` maps
-    ``dataset.pk`` to it. Only visible datasets are indexed (withdrawal removes them)."""
+    """FTS5 tables ``search_fts`` (titles and bodies, and the facet pairs as tokens:
+    :mod:`harvester.search.facet_tokens`) and ``search_title`` (titles) whose rowid is the
+    dataset's rank key (:mod:`harvester.search.rank`); ``search_key`` maps ``dataset.pk``
+    to it. Only visible datasets are indexed (withdrawal removes them)."""
 
     async def index(
         self,
@@ -101,14 +121,23 @@ class SqliteSearch:
         docs: Sequence[tuple[int, SearchDocument]],
         *,
         richness: Mapping[int, int],
+        facets: Mapping[int, Collection[tuple[str, str]]],
         fresh: Collection[int] = (),
     ) -> None:
         if not docs:
             return
         await self.remove(session, [pk for pk, _ in docs if pk not in fresh])
-        params = _keyed_params(docs, richness)
+        params = _keyed_params(docs, richness, facets)
         for name, sql in _SQLITE_INSERTS:
             await execute_many(session, name, params, partial(sa.text, sql))
+
+    async def refacet(
+        self, session: AsyncSession, facets: Sequence[tuple[int, Collection[tuple[str, str]]]]
+    ) -> None:
+        # FTS5 replaces the row (the text read back from its content table)
+        params = [{"pk": pk, "facets": document(pairs)} for pk, pairs in facets]
+        if params:
+            await session.execute(sa.text(_SQLITE_REFACET), params)
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         for part in slices(pks, 500):
@@ -190,6 +219,7 @@ class PostgresSearch:
         docs: Sequence[tuple[int, SearchDocument]],
         *,
         richness: Mapping[int, int],
+        facets: Mapping[int, Collection[tuple[str, str]]],
         fresh: Collection[int] = (),
     ) -> None:
         if not docs:
@@ -215,6 +245,11 @@ class PostgresSearch:
         for sql, params in ((_PG_INSERT_VECTORS, written), (_PG_INSERT, computed)):
             if params:
                 await session.execute(sa.text(sql), params)
+
+    async def refacet(
+        self, session: AsyncSession, facets: Sequence[tuple[int, Collection[tuple[str, str]]]]
+    ) -> None:
+        return None  # facet filters read ``dataset_facet``
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         if pks:

@@ -5,7 +5,9 @@ A dataset's ``partner`` and ``partner_kind`` facets come from its source's partn
 record changes. When a partner's kind changes, or a source moves to another partner (the
 sources.toml sync), :func:`refresh` re-derives these two facets for every dataset of the
 sources concerned, withdrawn ones included (their rows stay invisible), through the facet
-writer, which keeps SQLite's packed sets in step (:func:`harvester.search.facets.write_facets`).
+writer, which keeps SQLite's packed sets in step (:func:`harvester.search.facets.write_facets`),
+and in the full-text index of visible ones (SQLite's facet tokens, :mod:`harvester.search.
+facet_tokens`).
 
 Records are read only for a partner without a kind, whose datasets fall back on their
 publisher's kind; otherwise the facets need the pks alone (no record parsed: ~110 µs each).
@@ -25,10 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from catalog.model import DatasetRecord
+from harvester.search.backend import search_backend
 from harvester.search.changes import stamp
 from harvester.search.facets import stored_facets, write_facets
 from harvester.search.fields import PARTNER_FACETS, PartnerInfo, needs_record, partner_facets
 from harvester.store.datasets import source_partner
+from harvester.store.db import dialect_name
 from harvester.store.tables import Dataset
 
 BATCH = 500
@@ -78,5 +82,7 @@ async def _rewrite(session: AsyncSession, partner: PartnerInfo, batch: list[Row]
             rows.append((pk, facets))
     hidden = {pk for pk, withdrawn, _ in batch if withdrawn}
     await write_facets(session, rows, hidden=hidden, stored=stored)
+    backend = search_backend(dialect_name(session))
+    await backend.refacet(session, [(pk, facets) for pk, facets in rows if pk not in hidden])
     await stamp(session, [pk for pk, _ in rows])
     return len(rows)

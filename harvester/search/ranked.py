@@ -51,6 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from harvester.search import facet_tokens
 from harvester.search.facets import (
     FacetCounts,
     facet_condition,
@@ -92,29 +93,41 @@ class RankedQuery:
             self.others = f"({self.others} NOT ({negative}))"
             self.everything = f"({self.everything} NOT ({negative}))"
         self.filters = filters
+        self.facet_match = facet_tokens.match(filters.facets)
+        """The facet filters as phrases of ``search_fts``'s facet tokens."""
         self.dense = dense
-        """Facets tested by probes, not by their list of pks (``facet_condition``)."""
+        """Facets tested by probes, not by their list of pks (``facet_condition``), where a
+        table has no facet tokens."""
 
     def _select(
         self, table: str, expression: str, *, pks: bool = False, probes: bool = False
     ) -> Select[Any]:
         """Rank keys (or pks) of the rows of ``table`` matching ``expression``, in rank
-        order, under the facet filters; with ``probes``, the dense ones are tested by
-        probes (a page stops after a few matches; a count or a sample reads them all, and
-        probing each costs more than building the value's list once)."""
+        order, under the facet filters: on ``search_fts``, phrases of its facet tokens in
+        the ``MATCH`` (:mod:`.facet_tokens`, FTS5 intersects the lists); on
+        ``search_title``, which has none, conditions on ``dataset_facet``, the dense facets
+        tested by probes with ``probes`` (the title tier stops after a page's matches)."""
         fts = _TABLES[table]
         key = fts.c.rowid
         pk = key.op("&")(_MASK)
+        tested = {} if table == "search_fts" else self.filters.facets
+        expression = self._with_facets(table, expression)
         match = sa.text(f"{table} MATCH :match_{table}").bindparams(
             **{f"match_{table}": expression}
         )
         statement = sa.select(pk.label("pk") if pks else key.label("key"))
         statement = statement.select_from(fts).where(match)
-        for facet, values in sorted(self.filters.facets.items()):
+        for facet, values in sorted(tested.items()):
             statement = statement.where(
                 facet_condition(pk, facet, values, probe=probes and facet in self.dense)
             )
         return statement.order_by(key)
+
+    def _with_facets(self, table: str, expression: str) -> str:
+        """``expression`` on ``table``, and the facet filters on ``search_fts``."""
+        if table != "search_fts" or self.facet_match is None:
+            return expression
+        return f"({expression}) AND {self.facet_match}"
 
     def keys(self, tier: int, after: int | None, limit: int) -> Select[Any]:
         """Rank keys of tier 1 (title matches) or 2 (the rest), after ``after``."""
@@ -151,20 +164,18 @@ class RankedQuery:
             if self.negative is not None:
                 values["unwanted"] = self.negative
         else:
-            values["match_search_fts"] = self.others
+            values["match_search_fts"] = self._with_facets("search_fts", self.others)
         if after is not None:
             values["after"] = after
         return values
 
     def candidates(self, limit: int | None) -> Select[Any]:
-        """The pks of matches in rank order (the first ``limit``; dense facets probed when
-        the read stops that early)."""
-        statement = self._select("search_fts", self.everything, pks=True, probes=limit is not None)
+        """The pks of matches in rank order (the first ``limit``)."""
+        statement = self._select("search_fts", self.everything, pks=True)
         return statement if limit is None else statement.limit(limit)
 
     def counted(self, limit: int) -> Select[Any]:
-        """At most ``limit`` matches, in any order (for the capped total: the cap is far
-        enough that each dense facet's list is built once rather than probed per match)."""
+        """At most ``limit`` matches (for the capped total)."""
         return self._select("search_fts", self.everything, pks=True).limit(limit)
 
 

@@ -400,6 +400,7 @@ async def _reindex(session: AsyncSession, source_id: str, written: list[Written]
         session,
         docs,
         richness={pk: w.derived.fields.richness for pk, w in done},
+        facets={pk: w.derived.fields.facets for pk, w in done},
         fresh=inserted_pks,
     )
     await write_facets(

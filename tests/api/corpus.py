@@ -26,6 +26,7 @@ from catalog.model import (
 from connectors.base import RawRecord, SourceSpec
 from connectors.ckan import CkanConnector
 from connectors.errors import RecordInvalid, RecordSkipped
+from harvester.store import withdrawals
 from harvester.store.datasets import Harvested, write_batch
 from harvester.store.db import create_engine, session_factory
 from harvester.store.tables import Partner, Source
@@ -196,13 +197,15 @@ async def synthetic(url: str) -> None:
 
 
 async def withdraw(url: str, remote_id: str, at: datetime = NOW) -> None:
-    """Withdraw one dataset the way a harvest run does: set ``withdrawn_at``."""
+    """Withdraw one dataset the way a harvest run does: set ``withdrawn_at`` and drop it
+    from the search index (:func:`harvester.store.withdrawals.withdraw`)."""
     engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(
-            sa.text("UPDATE dataset SET withdrawn_at = :at WHERE remote_id = :rid"),
-            {"at": at.replace(tzinfo=None) if url.startswith("sqlite") else at, "rid": remote_id},
+    async with session_factory(engine)() as session, session.begin():
+        pk = await session.scalar(
+            sa.text("SELECT pk FROM dataset WHERE remote_id = :rid"), {"rid": remote_id}
         )
+        assert pk is not None, remote_id
+        assert await withdrawals.withdraw(session, [pk], at) == 1
     await engine.dispose()
 
 

@@ -28,6 +28,8 @@ Sessions = async_sessionmaker[AsyncSession]
 NAMES = ["partner", "partner_kind"]
 VILLE = len(corpus.VILLE) - 1  # visible: "bibli" is withdrawn
 MIN = len(corpus.MINISTERE)
+EVERYWHERE = "pistes OR réseau OR bibliothèques OR parc OR horaires OR consommation"
+"""Words of every title of the synthetic catalogue (a search for them finds each dataset)."""
 
 
 def _partner(partner_id: str, name: str, kind: str) -> dict[str, Any]:
@@ -92,11 +94,17 @@ async def _counts(sessions: Sessions) -> FacetCounts:
 
 
 async def _filtered(sessions: Sessions, facet: str, value: str) -> int:
-    """Datasets found by a filter on ``facet``, checked against its (cached) facet counts."""
-    request = SearchRequest(limit=100, filters=Filters(facets={facet: [value]}), facets=NAMES)
+    """Datasets found by a filter on ``facet``, checked against its (cached) facet counts
+    and against the same filter with a word every dataset holds (SQLite: the facet tokens
+    of the full-text index)."""
+    filters = Filters(facets={facet: [value]})
+    request = SearchRequest(limit=100, filters=filters, facets=NAMES)
+    with_text = SearchRequest(q=EVERYWHERE, limit=100, filters=filters)
     async with sessions() as session:
         result = await search(session, request)
+        found = await search(session, with_text)
     assert dict(result.facets[facet]) == ({value: result.total} if result.total else {})
+    assert {row.pk for row in found.datasets} == {row.pk for row in result.datasets}
     return result.total
 
 

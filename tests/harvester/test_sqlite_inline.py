@@ -16,8 +16,11 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from harvester.store import sqlite_inline
 from harvester.store.db import create_engine
-from harvester.store.sqlite_inline import _reads_never_wait, read_rows
+from harvester.store.sqlite_inline import LongReads, _reads_never_wait, long_reads, read_rows
+
+read_within = sqlite_inline._read_within
 
 COUNT_TO = 3_000_000  # a read of ~0.3-1 s: far past any budget below
 LONG_READ = sa.text(
@@ -40,6 +43,7 @@ def _engine(path: Path, budget_ms: float) -> AsyncEngine:
 @pytest.fixture
 async def inline(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = _engine(tmp_path / "inline.db", budget_ms=5)
+    long_reads.clear()  # no statement remembered as long by another test
     async with engine.begin() as connection:
         await connection.execute(sa.text("CREATE TABLE t (n INTEGER, thread TEXT)"))
     yield engine
@@ -162,3 +166,43 @@ async def test_read_rows_on_an_engine_of_sqlalchemys_own_adapter(tmp_path: Path)
             assert await read_rows(session, "SELECT ? + 1, 'x'", [1]) == [(2, "x")]
     finally:
         await engine.dispose()
+
+
+async def test_a_read_once_past_the_budget_goes_straight_to_the_thread(
+    inline: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same SQL again skips the inline attempt (the budget spent for nothing), until a
+    run on the thread fits in the budget; then it is read inline again."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    loop_thread = threading.current_thread().name
+    long_reads.clear()
+    attempts: list[str] = []
+
+    def counted(connection: Any, cursor: Any, operation: str, *rest: Any) -> Any:
+        attempts.append(operation)
+        return read_within(connection, cursor, operation, *rest)
+
+    monkeypatch.setattr(sqlite_inline, "_read_within", counted)
+    long_sql = str(LONG_READ.compile(dialect=inline.dialect))
+    short_sql = "SELECT ?, thread_name()"
+    async with AsyncSession(inline) as session:
+        assert (await read_rows(session, long_sql))[0][0] == COUNT_TO
+        assert attempts == [long_sql] and long_sql in long_reads
+        [(count, thread)] = await read_rows(session, long_sql)
+        assert (count, attempts) == (COUNT_TO, [long_sql])  # no second inline attempt
+        assert thread != loop_thread and long_sql in long_reads  # still past the budget
+        long_reads.mark(short_sql)  # as if it had been slow once
+        assert (await read_rows(session, short_sql, [1]))[0][1] != loop_thread
+        assert short_sql not in long_reads  # it fitted: forgotten
+        assert await read_rows(session, short_sql, [2]) == [(2, loop_thread)]
+    long_reads.clear()
+
+
+def test_long_reads_keep_the_latest_statements() -> None:
+    kept = LongReads(size=2)
+    for sql in ("a", "b", "a", "c"):
+        kept.mark(sql)
+    assert ("a" in kept, "b" in kept, "c" in kept) == (True, False, True)
+    kept.forget("a")
+    assert "a" not in kept
