@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 from sqlalchemy import event, text
@@ -33,10 +34,19 @@ def is_sqlite(url: str) -> bool:
 
 
 def ensure_sqlite_directory(url: str) -> None:
-    """Create the folder of an SQLite file so a fresh checkout can start at once."""
+    """Create the folder of an SQLite file so a fresh checkout can start at once (for a
+    ``file:`` URI database, ``?uri=true``, the folder of the URI's path)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return
+    if database.startswith("file:"):
+        uri = urlsplit(database)
+        modes = {*parse_qs(uri.query).get("mode", ()), parsed.query.get("mode")}
+        if uri.path in ("", ":memory:") or "memory" in modes:
+            return
+        database = unquote(uri.path)
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 WAL_CHECKPOINT_PAGES = 16_384
