@@ -80,10 +80,11 @@ class LongReads:
             self._kept.popitem(last=False)
 
     def forget(self, operation: str) -> None:
-        """``operation`` ran well within the budget: try it inline again."""
+        """``operation`` ran within the budget on the thread: try it inline again."""
         self._kept.pop(operation, None)
 
     def clear(self) -> None:
+        """Forget every statement (tests)."""
         self._kept.clear()
 
 
