@@ -149,12 +149,16 @@ class RankedQuery:
     def shape(self, tier: int, after: int | None) -> tuple[Any, ...]:
         """What decides :meth:`keys`'s SQL and the values it keeps but the match
         expressions, ``after`` and the limit (named parameters, given per call): the shape
-        :func:`~harvester.store.sqlite_shaped.read_shaped` keeps its SQL text under."""
+        :func:`~harvester.store.sqlite_shaped.read_shaped` keeps its SQL text under. Tier
+        2's facet filters are phrases of its match expression, not SQL: one shape for all."""
+        kind = ("ranked keys", tier, self.negative is not None, after is not None)
+        if tier == 2:
+            return kind
         facets = tuple(
             (facet, tuple(values)) for facet, values in sorted(self.filters.facets.items())
         )
         probed = tuple(sorted(set(self.filters.facets) & set(self.dense)))
-        return ("ranked keys", tier, self.negative is not None, after is not None, facets, probed)
+        return (*kind, facets, probed)
 
     def key_parameters(self, tier: int, after: int | None, limit: int) -> dict[str, Any]:
         """The named parameters of :meth:`keys`."""
