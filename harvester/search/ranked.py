@@ -99,14 +99,12 @@ class RankedQuery:
         """Facets tested by probes, not by their list of pks (``facet_condition``), where a
         table has no facet tokens."""
 
-    def _select(
-        self, table: str, expression: str, *, pks: bool = False, probes: bool = False
-    ) -> Select[Any]:
+    def _select(self, table: str, expression: str, *, pks: bool = False) -> Select[Any]:
         """Rank keys (or pks) of the rows of ``table`` matching ``expression``, in rank
         order, under the facet filters: on ``search_fts``, phrases of its facet tokens in
         the ``MATCH`` (:mod:`.facet_tokens`, FTS5 intersects the lists); on
         ``search_title``, which has none, conditions on ``dataset_facet``, the dense facets
-        tested by probes with ``probes`` (the title tier stops after a page's matches)."""
+        tested by probes (the title tier stops after a page's matches)."""
         fts = _TABLES[table]
         key = fts.c.rowid
         pk = key.op("&")(_MASK)
@@ -119,7 +117,7 @@ class RankedQuery:
         statement = statement.select_from(fts).where(match)
         for facet, values in sorted(tested.items()):
             statement = statement.where(
-                facet_condition(pk, facet, values, probe=probes and facet in self.dense)
+                facet_condition(pk, facet, values, probe=facet in self.dense)
             )
         return statement.order_by(key)
 
@@ -133,7 +131,7 @@ class RankedQuery:
         """Rank keys of tier 1 (title matches) or 2 (the rest), after ``after``."""
         table = "search_title" if tier == 1 else "search_fts"
         key = _TABLES[table].c.rowid
-        statement = self._select(table, self.title if tier == 1 else self.others, probes=True)
+        statement = self._select(table, self.title if tier == 1 else self.others)
         if tier == 1 and self.negative is not None:
             fts = _TABLES["search_fts"]
             excluded = (
