@@ -36,14 +36,12 @@ def is_sqlite(url: str) -> bool:
 def ensure_sqlite_directory(url: str) -> None:
     """Create the folder of an SQLite file so a fresh checkout can start at once (for a
     ``file:`` URI database, ``?uri=true``, the folder of the URI's path)."""
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+    database = make_url(url).database
+    if not is_sqlite(url) or in_memory(url) or database is None:
         return
-    if database.startswith("file:"):
+    if database.startswith("file:"):  # the URI's path, unless it names a memory database
         uri = urlsplit(database)
-        modes = {*parse_qs(uri.query).get("mode", ()), parsed.query.get("mode")}
-        if uri.path in ("", ":memory:") or "memory" in modes:
+        if uri.path in ("", ":memory:") or "memory" in parse_qs(uri.query).get("mode", ()):
             return
         database = unquote(uri.path)
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
