@@ -29,6 +29,7 @@ from catalog.rdf import (
 )
 from catalog.rdf.namespaces import Triple
 from harvester.search.engine import SearchRequest, SearchResult
+from harvester.search.version import CatalogVersion
 from harvester.store.tables import Dataset
 
 DUMP_PAGE = 200
@@ -125,7 +126,7 @@ async def catalog_response(
     query: SearchRequest,
     fmt: Format,
     *,
-    version: tuple[int | None, datetime | None],
+    version: CatalogVersion,
     fetch: Fetch,
     dump: bool,
 ) -> Response:

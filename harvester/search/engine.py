@@ -617,7 +617,7 @@ async def _postgres_ranked(
     counts_key, counts = None, None
     if count:
         assert version is not None
-        counts_key = await facet_counts.cache_key(
+        counts_key = facet_counts.cache_key(
             session, _text_key(query.parsed, plan, request, "compound"), version
         )
         counts = facet_counts.cached(counts_key, text=True, counter="total_")

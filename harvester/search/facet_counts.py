@@ -3,7 +3,7 @@
 The counts over the whole catalogue, or over filters alone, change only when a dataset is
 written or withdrawn, which moves the catalogue version (the newest change-feed stamp and
 write time, :func:`harvester.search.version.catalog_version`; on PostgreSQL also the
-oldest running transaction, whose commit may land below the newest stamp). The totals of
+transactions in flight, whose commit may land below the newest stamp). The totals of
 the whole catalogue are read from ``facet_total`` (:mod:`harvester.search.facet_totals`,
 refreshed when a harvest run closes and on the scheduler's tick): exact while they are of
 the current version, and served as approximate after a write until the next refresh,
@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -173,22 +172,14 @@ async def cached_value(
     return await _cached(session, ("value", request_key), compute, version, counter="value_")
 
 
-async def cache_key(session: AsyncSession, request_key: Any, version: CatalogVersion) -> Hashable:
+def cache_key(session: AsyncSession, request_key: Any, version: CatalogVersion) -> Hashable:
     """The key of what ``request_key`` (JSON-able) gives on this database at ``version``."""
-    bind = session.get_bind()
-    horizon = None
-    if bind.dialect.name == "postgresql":
-        # A transaction still running may commit a change stamped below the newest one:
-        # the oldest running transaction is part of the version.
-        horizon = await session.scalar(
-            sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-        )
     return (
         database_id(session),
         version[0],
         version[1].isoformat() if version[1] else None,
+        version[2],
         orjson.dumps(request_key, default=str),
-        horizon,
     )
 
 
@@ -225,7 +216,7 @@ async def _cached(
     """``compute()``, or what it gave for the same request, database and version (read
     if not given)."""
     version = version or await catalog_version(session)
-    key = await cache_key(session, request_key, version)
+    key = cache_key(session, request_key, version)
     found = cached(key, text=text, counter=counter)
     if found is not None:
         return found

@@ -28,7 +28,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,7 +36,7 @@ from sqlmodel import col
 from harvester.search.facets import FacetCounts
 from harvester.search.fields import FACETS
 from harvester.search.tables import dataset_facet, facet_total, facet_total_version
-from harvester.search.version import catalog_version
+from harvester.search.version import CatalogVersion, catalog_version
 from harvester.store.tables import HarvestRun
 
 log = logging.getLogger(__name__)
@@ -47,9 +46,12 @@ LOCK_TIMEOUT = "5s"
 refresh is skipped (the next run close tries again)."""
 
 
-def version_key(version: tuple[int | None, datetime | None]) -> str:
-    """The text form of a catalogue version, as ``facet_total_version`` stores it."""
-    seq, written = version
+def version_key(version: CatalogVersion) -> str:
+    """The text form of a catalogue version, as ``facet_total_version`` stores it: its stamp
+    and write time, not PostgreSQL's transactions in flight (the totals, like the
+    partnership cells, are counted after a lock that waited for every writer of
+    ``dataset``: nothing commits below the version they record)."""
+    seq, written, _ = version
     return f"{seq if seq is not None else ''}/{written.isoformat() if written else ''}"
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.ratelimit import TokenBuckets
 from harvester.settings import Settings
-from harvester.store.datasets import dataset_id
+from harvester.store.datasets import dataset_id, write_batch
+from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
 
 
@@ -51,6 +54,32 @@ async def test_etags_give_304_until_the_catalogue_changes(
     )
     changed = await client.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
+
+
+@pytest.mark.parametrize("url", ["/api/v1/datasets?q=parc", "/catalog.jsonld?limit=3"])
+async def test_etags_change_after_a_commit_below_the_newest_stamp(
+    database_url: str, client: httpx.AsyncClient, url: str
+) -> None:
+    """PostgreSQL: a dataset committed after the tag was made, stamped below the newest
+    stamp and written earlier than the newest write (a transaction that drew its stamp
+    before taking its id), leaves the stamp and write time as they were; the tag moves."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: nothing commits below the newest stamp")
+    first = await client.get(url)
+    tag = first.headers["etag"]
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            late = corpus.record("tard", {"fr": "Parc tardif"})
+            await write_batch(session, "ville", [late], now=corpus.NOW - timedelta(days=30))
+            await session.execute(
+                sa.text("UPDATE dataset SET change_seq = 1 WHERE remote_id = 'tard'")
+            )
+    finally:
+        await engine.dispose()
+    changed = await client.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert changed.content != first.content, "the representation did change"
 
 
 async def test_gzip_and_cors(client: httpx.AsyncClient) -> None:

@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from harvester.search import engine as engine_module
-from harvester.search import facet_counts, ranked
+from harvester.search import facet_counts
 from harvester.search.engine import SearchRequest, SearchResult, search
 from harvester.search.filters import Filters
 from tests.api import corpus
 from tests.api.app_client import app_client
-from tests.harvester.search_support import every_page
+from tests.harvester.search_support import every_page, spy_counts
 from tests.harvester.test_search_ranked import _seed
 
 FACETS = ["format", "licence", "keyword"]
@@ -24,36 +23,7 @@ FACETS = ["format", "licence", "keyword"]
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The counts searches make from here on: totals (``ranked.total``, ``engine._total``),
-    facet counts (``count_facets``) and PostgreSQL's one-statement reads that count
-    (``ranked.read_once`` with a cap or facets)."""
-    calls: list[str] = []
-
-    def spy(module: Any, name: str) -> None:
-        original = getattr(module, name)
-
-        async def counting(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return await original(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, counting)
-
-    for module, name in (
-        (ranked, "total"),
-        (engine_module, "_total"),
-        (engine_module, "count_facets"),
-        (facet_counts, "count_facets"),
-    ):
-        spy(module, name)
-    read_once = ranked.read_once
-
-    async def reading(*args: Any, **kwargs: Any) -> Any:
-        if kwargs["count_limit"] is not None or kwargs["facets"]:
-            calls.append("read_once")
-        return await read_once(*args, **kwargs)
-
-    monkeypatch.setattr(ranked, "read_once", reading)
-    return calls
+    return spy_counts(monkeypatch)
 
 
 async def _fresh(
