@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 COLUMN = "facets"
 
 
+@lru_cache(maxsize=16_384)
 def token(facet: str, value: str) -> str:
-    """The token of the pair ``(facet, value)``."""
+    """The token of the pair ``(facet, value)``. Cached (at most ~3 MB): a dataset has ~17
+    pairs and catalogues share most of them (10 k simulated datasets: 289 distinct pairs of
+    171 k), where hashing each one was ~7 % of a SQLite harvest's main thread."""
     digest = hashlib.blake2b(f"{facet}\x1f{value}".encode(), digest_size=12)
     return "f" + digest.hexdigest()
 
