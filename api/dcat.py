@@ -130,14 +130,15 @@ async def catalog_response(
     fetch: Fetch,
     dump: bool,
 ) -> Response:
-    """A catalogue page (or, with ``dump``, the whole filtered catalogue) in ``fmt``."""
+    """A catalogue page (or, with ``dump``, the whole filtered catalogue) in ``fmt``,
+    validated by its ETag alone (see :mod:`api.caching`)."""
     tag = etag("catalog", *version, request.url.path, request.url.query, fmt)
-    if is_fresh(request, tag, version[1]):
-        return not_modified(tag, version[1])
+    if is_fresh(request, tag):
+        return not_modified(tag)
     page_query = replace(query, limit=DUMP_PAGE, count=False) if dump else query
     first = await fetch(page_query)
     base = base_url(request)
     header = _header(request, replace(query, limit=-1) if dump else query, first, version[1])
     records = _dump(base, first, page_query, fetch) if dump else _records(base, first.datasets)
     body = iter_catalog(records, format=fmt, header=header, catalog_uri=f"{base}/catalog")
-    return StreamingResponse(body, headers={**_rdf_headers(fmt), **validators(tag, version[1])})
+    return StreamingResponse(body, headers={**_rdf_headers(fmt), **validators(tag)})

@@ -57,9 +57,9 @@ async def _search_response(
     request: Request, session: AsyncSession, query: SearchRequest
 ) -> Response:
     version = await catalog_version(session)
-    tag = etag("search", *version, request.url.query)
-    if is_fresh(request, tag, version[1]):
-        return not_modified(tag, version[1])
+    tag = etag("search", *version, request.url.query)  # no Last-Modified: see api.caching
+    if is_fresh(request, tag):
+        return not_modified(tag)
     try:
         result = await search_rows(session, query, load_summary_rows, version=version)
     except CursorError as error:
@@ -73,7 +73,7 @@ async def _search_response(
     body = search_page(
         result, limit=query.limit, base=base_url(request), stems=stems, next_url=next_url
     )
-    return Response(body, media_type=JSON, headers=validators(tag, version[1]))
+    return Response(body, media_type=JSON, headers=validators(tag))
 
 
 @router.get(
@@ -97,7 +97,7 @@ async def show_dataset(dataset_id: str, request: Request, session: Session) -> A
         return dataset_rdf_response(request, row, fmt)
     source = await get_source(session, row.source_id)
     harvested = source.last_complete_harvest_at if source else None
-    modified = max(filter(None, (row.updated_at, row.withdrawn_at)))
+    modified = max(filter(None, (row.updated_at, row.withdrawn_at, harvested)))
     tag = etag("dataset", row.content_hash, row.withdrawn_at, harvested)
     if is_fresh(request, tag, modified):
         return not_modified(tag, modified)
