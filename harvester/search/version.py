@@ -7,9 +7,10 @@ answers a lone ``max()`` from an index, while ``SELECT max(a), max(b)`` scans th
 On PostgreSQL, transactions commit out of stamp order: one committing after the read may
 land below the newest stamp and leave both as they were. The version there also holds the
 newest stamping transaction and the transactions in progress, read in the same snapshot
-(:data:`IN_FLIGHT`). If the later committer had its id at the read, that id leaves the
-in-progress list; if not, its id is at least the snapshot's ``xmax``, above every
-committed one, so the newest ``change_txid`` grows. Commits elsewhere in the cluster, once
+(:data:`IN_FLIGHT`). If the later committer's id is below the snapshot's ``xmax``, the
+snapshot lists it in progress, and it leaves the list; if not (it took its id after the
+read, or was the newest one), its id is above every committed one, so the newest
+``change_txid`` grows. Commits elsewhere in the cluster, once
 done, move neither (the snapshot's ``xmin``, used before, is the *next* id when nothing
 runs: any write anywhere moved it and emptied the caches).
 """
@@ -38,9 +39,14 @@ _NEWEST_SQLITE = str(_NEWEST.compile(dialect=sqlite.dialect()))
 
 IN_FLIGHT = (
     "coalesce((SELECT max(change_txid) FROM dataset), 0)::text || ':' || array_to_string("
-    "ARRAY(SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x ORDER BY x), ',')"
+    "ARRAY(SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    " WHERE x::text::bigint % 4294967296 NOT IN (SELECT backend_xid::text::bigint"
+    " FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+    " AND datname IS DISTINCT FROM current_database()) ORDER BY x), ',')"
 )
-"""PostgreSQL: the newest stamping transaction and the transactions in progress."""
+"""PostgreSQL: the newest stamping transaction and the transactions in progress, but those
+known to run in another database of the cluster (transaction ids are cluster-wide; they
+cannot write this catalogue, and a busy neighbour would change the key on every call)."""
 _NEWEST_POSTGRES = _NEWEST.add_columns(sa.literal_column(IN_FLIGHT, sa.Text))
 
 

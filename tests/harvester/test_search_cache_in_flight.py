@@ -4,11 +4,13 @@ after commits that wrote nothing this database's datasets hold."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from harvester.search import facet_counts
@@ -109,6 +111,16 @@ async def test_a_transaction_that_took_its_id_after_the_read_counts_afresh(
     assert ("XLS", 1) in after.facets["format"]
 
 
+async def _take_an_id_and_commit(database_url: str) -> None:
+    """A transaction of this database that takes an id and commits, writing nothing."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(sa.text("SELECT pg_current_xact_id()"))
+    finally:
+        await engine.dispose()
+
+
 async def test_commits_that_wrote_no_dataset_keep_the_counts(
     database_url: str, sessions: async_sessionmaker[AsyncSession], counted: list[str]
 ) -> None:
@@ -119,14 +131,34 @@ async def test_commits_that_wrote_no_dataset_keep_the_counts(
     await _seed(database_url)
     facet_counts.clear()
     before = await _search(sessions)
-    engine = create_engine(database_url)
-    try:
-        for _ in range(3):
-            async with session_factory(engine)() as session, session.begin():
-                await session.execute(sa.text("SELECT pg_current_xact_id()"))
-    finally:
-        await engine.dispose()
+    for _ in range(3):
+        await _take_an_id_and_commit(database_url)
     counted.clear()
     again = await _search(sessions)
     assert not counted, "nothing in flight, nothing written: the counts are served"
+    assert (again.total, again.facets) == (before.total, before.facets)
+
+
+async def test_transactions_of_other_databases_keep_the_counts(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], counted: list[str]
+) -> None:
+    """Transaction ids are cluster-wide: one running in another database cannot write this
+    catalogue and must not change the key while it runs."""
+    _postgres(database_url)
+    await _seed(database_url)
+    facet_counts.clear()
+    before = await _search(sessions)
+    other_url = os.environ["MOISSON_TEST_POSTGRES_URL"]  # the base database, not this test's
+    assert make_url(other_url).database != make_url(database_url).database
+    other = create_engine(other_url)
+    try:
+        async with other.connect() as connection:
+            await connection.execute(sa.text("SELECT pg_current_xact_id()"))  # holds an id
+            await _take_an_id_and_commit(database_url)  # its id is now below any xmax
+            counted.clear()
+            again = await _search(sessions)
+            assert not counted, "a transaction in another database is not this catalogue's"
+            await connection.rollback()
+    finally:
+        await other.dispose()
     assert (again.total, again.facets) == (before.total, before.facets)
