@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.cors import CORSMiddleware
 
 from api.compression import IsalGZipMiddleware
+from api.head import HeadAsGetMiddleware
 
 MAX_AGE = 60
 GZIP_LEVEL = 1
@@ -71,7 +72,9 @@ def not_modified(tag: str, last_modified: datetime | None = None) -> Response:
 
 
 def install_http_middleware(app: FastAPI) -> None:
-    """gzip for large bodies, and CORS for the public read endpoints."""
+    """gzip for large bodies, CORS for the public read endpoints, and ``HEAD`` wherever
+    ``GET`` is served (outermost: the headers are those of the ``GET`` response, gzip
+    included)."""
     app.add_middleware(IsalGZipMiddleware, minimum_size=1000, compresslevel=GZIP_LEVEL)
     app.add_middleware(
         CORSMiddleware,
@@ -81,3 +84,4 @@ def install_http_middleware(app: FastAPI) -> None:
         expose_headers=["ETag", "Last-Modified", "Retry-After", "Link"],
         max_age=3600,
     )
+    app.add_middleware(HeadAsGetMiddleware)
