@@ -10,9 +10,9 @@ newest stamping transaction and the transactions in progress, read in the same s
 (:data:`IN_FLIGHT`). If the later committer's id is below the snapshot's ``xmax``, the
 snapshot lists it in progress, and it leaves the list; if not (it took its id after the
 read, or was the newest one), its id is above every committed one, so the newest
-``change_txid`` grows. Commits elsewhere in the cluster, once
-done, move neither (the snapshot's ``xmin``, used before, is the *next* id when nothing
-runs: any write anywhere moved it and emptied the caches).
+``change_txid`` grows. Transactions of other databases move neither, running or done (the
+snapshot's ``xmin``, used before, is the *next* id when nothing runs: any write anywhere
+in the cluster moved it and emptied the caches).
 """
 
 from __future__ import annotations
