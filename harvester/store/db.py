@@ -37,13 +37,10 @@ def ensure_sqlite_directory(url: str) -> None:
     """Create the folder of an SQLite file so a fresh checkout can start at once (for a
     ``file:`` URI database, ``?uri=true``, the folder of the URI's path)."""
     database = make_url(url).database
-    if not is_sqlite(url) or in_memory(url) or database is None:
+    if not is_sqlite(url) or in_memory(url) or not database:
         return
-    if database.startswith("file:"):  # the URI's path, unless it names a memory database
-        uri = urlsplit(database)
-        if uri.path in ("", ":memory:") or "memory" in parse_qs(uri.query).get("mode", ()):
-            return
-        database = unquote(uri.path)
+    if database.startswith("file:"):
+        database = unquote(urlsplit(database).path)
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -73,11 +70,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def in_memory(url: str) -> bool:
-    """True for an SQLite database that lives in memory (one shared connection)."""
+    """True for an SQLite database that lives in memory (one shared connection), named by
+    the URL or by a ``file:`` URI (``?uri=true``) whose path or ``mode`` says so."""
     parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and (
-        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
-    )
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database
+    if database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+        return True
+    if database.startswith("file:"):
+        uri = urlsplit(database)
+        return uri.path in ("", ":memory:") or "memory" in parse_qs(uri.query).get("mode", ())
+    return False
 
 
 def create_engine(

@@ -38,6 +38,8 @@ async def test_a_burst_reuses_the_connections_it_opened(database_url: str) -> No
 async def test_memory_databases_keep_their_one_connection() -> None:
     url = "sqlite+aiosqlite://"
     assert in_memory(url) and in_memory("sqlite+aiosqlite:///file:x?mode=memory&uri=true")
+    assert in_memory("sqlite+aiosqlite:///file::memory:?uri=true")
+    assert in_memory("sqlite+aiosqlite:///file:x%3Fmode%3Dmemory?uri=true")
     assert not in_memory("sqlite+aiosqlite:///data/moisson.db")
     engine = create_engine(url, pool_size=20)  # no pool size for a single shared connection
     try:
