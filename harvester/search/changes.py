@@ -28,13 +28,20 @@ from harvester.store.tables import Dataset
 
 Position = tuple[int, int]
 
-_HORIZON = """
+IN_PROGRESS_HERE = """
+SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+WHERE x::text::bigint % 4294967296 NOT IN (
+    SELECT backend_xid::text::bigint FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+"""
+"""PostgreSQL: the transactions in progress at the snapshot (``x``, ``xid8``), but those
+``pg_stat_activity`` shows in another database of the cluster (transaction ids are
+cluster-wide; those cannot write this database)."""
+
+_HORIZON = f"""
 SELECT least(
     pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-     WHERE x::text::bigint % 4294967296 NOT IN (
-        SELECT backend_xid::text::bigint FROM pg_stat_activity
-        WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())))
+    (SELECT min(x::text::bigint) FROM ({IN_PROGRESS_HERE}) AS here))
 """
 """The oldest transaction this reader cannot see yet: the oldest one in progress at the
 snapshot, except those known to write another database of the cluster (transaction ids are

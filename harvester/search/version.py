@@ -24,6 +24,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from harvester.search.changes import IN_PROGRESS_HERE
 from harvester.store.db import dialect_name
 from harvester.store.sqlite_inline import read_rows
 from harvester.store.tables import Dataset
@@ -39,14 +40,11 @@ _NEWEST_SQLITE = str(_NEWEST.compile(dialect=sqlite.dialect()))
 
 IN_FLIGHT = (
     "coalesce((SELECT max(change_txid) FROM dataset), 0)::text || ':' || array_to_string("
-    "ARRAY(SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
-    " WHERE x::text::bigint % 4294967296 NOT IN (SELECT backend_xid::text::bigint"
-    " FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
-    " AND datname IS DISTINCT FROM current_database()) ORDER BY x), ',')"
+    f"ARRAY(SELECT x FROM ({IN_PROGRESS_HERE}) AS here ORDER BY x), ',')"
 )
-"""PostgreSQL: the newest stamping transaction and the transactions in progress, but those
-known to run in another database of the cluster (transaction ids are cluster-wide; they
-cannot write this catalogue, and a busy neighbour would change the key on every call)."""
+"""PostgreSQL: the newest stamping transaction and the transactions in progress but those of
+other databases (:data:`~harvester.search.changes.IN_PROGRESS_HERE`: they cannot write this
+catalogue, and a busy neighbour would change the key on every call)."""
 _NEWEST_POSTGRES = _NEWEST.add_columns(sa.literal_column(IN_FLIGHT, sa.Text))
 
 
