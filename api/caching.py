@@ -3,8 +3,8 @@
 One dataset has a modification date (its last write, withdrawal or source harvest) and is
 validated by it and by its ETag. Collections (search pages, catalogue feeds) are validated
 by their ETag alone and send no ``Last-Modified``: the newest ``updated_at`` is no date of
-the collection's last change. A run stamps every batch with its start time, so a batch
-committed later does not move it, and a withdrawal does not either; an
+the collection's last change. A batch is dated before it commits, so one committed after
+a newer batch's date does not move it (concurrent runs), nor does a withdrawal; an
 ``If-Modified-Since`` answered from it gave 304 for a page whose datasets had changed.
 Without a modification date the header is ignored (RFC 9110, 13.1.3)."""
 

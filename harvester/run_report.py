@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -202,12 +201,16 @@ async def flush(
     source_id: str,
     cut: Cut,
     report: Report,
-    now: datetime,
     connector: Connector,
     mapping_key: str | None = None,
 ) -> None:
     """Map and write one batch of fetched records and the run's counters, errors and cursor
     in one transaction.
+
+    The rows it writes are dated when the batch is mapped, its transaction holding the run
+    (``updated_at``, ``last_seen``; ``first_seen`` of new ones), not at the run's start: a
+    batch committed late in a long run is dated near its commit, which the change feed's
+    date form (``since`` an instant) relies on.
 
     Records whose payload and mapping are those already stored (dataset present and
     visible) are not normalized: they count as unchanged. The run row is updated only while
@@ -220,7 +223,7 @@ async def flush(
     counters = {name: getattr(run, name) for name in _COUNTERS}
     cursor, errors, recorded = run.cursor, list(report.errors), report.recorded_errors
     try:
-        await _write(sessions, source_id, cut, premapped, report, now, connector, mapping_key)
+        await _write(sessions, source_id, cut, premapped, report, connector, mapping_key)
     except BaseException:
         # the batch was rolled back, so are its counts, cursor and errors: the run's close
         # then stores what was written (not values that may be what failed, e.g. overflow)
@@ -237,7 +240,6 @@ async def _write(
     cut: Cut,
     premapped: dict[int, Mapped],
     report: Report,
-    now: datetime,
     connector: Connector,
     mapping_key: str | None,
 ) -> None:
@@ -247,6 +249,7 @@ async def _write(
         items, stored = await _map_batch(
             session, source_id, cut, premapped, report, connector, mapping_key
         )
+        now = utcnow()  # mapped and holding the run: the batch commits soon after
         result = await write_batch(
             session, source_id, items, now=now, mapping_key=mapping_key, stored=stored
         )
@@ -260,7 +263,7 @@ async def _write(
         updated = await session.execute(
             sa.update(HarvestRun)
             .where(col(HarvestRun.id) == run.id, col(HarvestRun.status) == "running")
-            .values(**values, cursor=run.cursor, heartbeat_at=utcnow())
+            .values(**values, cursor=run.cursor, heartbeat_at=now)
             .execution_options(synchronize_session=False)
         )
         if not updated.rowcount:  # type: ignore[attr-defined]

@@ -311,7 +311,6 @@ async def _fetch_all(
     rest: Cut | None = None
     partner: PartnerInfo | None = None
     quiet = False  # the last batch written had too few changes to use the worker
-    now = utcnow()
     key = mapping_key(connector, spec)
     memo: RunPageMemo | None = None
     if isinstance(connector, BaseConnector):
@@ -322,7 +321,7 @@ async def _fetch_all(
     async def write(cut: Cut) -> None:
         nonlocal quiet
         try:
-            await flush(sessions, run.source_id, cut, report, now, connector, key)
+            await flush(sessions, run.source_id, cut, report, connector, key)
         except RunLost:
             raise
         except Exception as error:
@@ -383,7 +382,7 @@ async def _fetch_all(
                 done, pending = pending, None
                 await write(done)
             if rest.raws or report.errors or fatal is None:
-                await flush(sessions, run.source_id, rest, report, now, connector, key)
+                await flush(sessions, run.source_id, rest, report, connector, key)
             if memo is not None:
                 await memo.save(prune=fatal is None and connector.stats.complete)
         except RunLost as error:

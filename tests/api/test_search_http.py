@@ -62,8 +62,8 @@ async def test_etags_give_304_until_the_catalogue_changes(
 async def test_collections_ignore_if_modified_since(
     database_url: str, client: httpx.AsyncClient, url: str
 ) -> None:
-    """A run stamps every batch with its start time: a batch committed later, older than the
-    newest write, changes the page; no date may answer for it."""
+    """A batch is dated before it commits: one committed later, older than the newest write
+    (another source's run), changes the page; no date may answer for it."""
     first = await client.get(url)
     await corpus.write(
         database_url,

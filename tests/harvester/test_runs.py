@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,7 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.client import build_client
+from harvester import run_report
 from harvester.runs import SourceNotFound, run_harvest
+from harvester.search.changes import changes
 from harvester.store.queries import search_datasets
 from harvester.store.tables import (
     Dataset,
@@ -346,3 +350,23 @@ async def test_nul_characters_in_a_record_error_are_stored_replaced(
     [error] = await _rows(sessions, HarvestError)
     assert (error.remote_id, error.message) == (broken, "title is \ufffd")
     assert (error.detail, error.url) == ("payload \ufffd here", "https://a.example/\ufffd")
+
+
+async def test_each_batch_is_dated_when_written_not_at_the_run_start(sessions, source, monkeypatch):
+    """The change feed's date form finds a batch committed late in a long run."""
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    ticks = itertools.count(1)
+    monkeypatch.setattr(run_report, "utcnow", lambda: start + timedelta(minutes=next(ticks)))
+    packages = mixed_packages()
+    run = await _harvest(sessions, source, PagedSearch(packages))
+    assert run.status == "succeeded" and run.added == len(packages) > 10
+
+    rows = await _rows(sessions, Dataset)
+    dates = sorted({row.updated_at for row in rows})
+    assert len(dates) == -(-len(packages) // 5), "one date per batch of five"
+    assert all(row.first_seen == row.last_seen == row.updated_at for row in rows)
+    last = {row.remote_id for row in rows if row.updated_at == dates[-1]}
+    async with sessions() as session:
+        page = await changes(session, changed_since=dates[-1], limit=len(packages))
+    assert {row.remote_id for row in page.rows} == last
+    assert 0 < len(last) < len(packages)
