@@ -5,13 +5,24 @@ FastAPI's routes declared ``GET`` answer ``HEAD`` with 405 (Starlette's own rout
 dataset pages with ``HEAD`` (data.europa.eu's and CKAN's link checkers do) and saw them as
 broken. The application sees such a request as ``GET``; the response's status and headers
 go out as they are (``Content-Type``, ``Content-Length``, ``ETag``, a 304 for a matching
-``If-None-Match``, a 429 past the rate limit) and its body is dropped. A streamed body is
-still produced, then discarded: ``HEAD`` on a whole-catalogue dump costs what ``GET`` does.
+``If-None-Match``, a 429 past the rate limit) and its body is dropped.
+
+A streamed body (a whole-catalogue dump, ``/catalog.ttl?limit=all``) is stopped at its
+first part: the response ends there and the application is interrupted, as when a client
+goes away, so a ``HEAD`` on a dump of a million datasets costs its first page, not the
+export.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class _BodyDropped(Exception):
+    """Raised into the application once a ``HEAD`` response is complete, to stop a body
+    still being streamed."""
 
 
 class HeadAsGetMiddleware:
@@ -30,8 +41,12 @@ class HeadAsGetMiddleware:
             nonlocal ended
             if message["type"] != "http.response.body":
                 await send(message)
-            elif not ended and not message.get("more_body", False):
+                return
+            if not ended:
                 ended = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            if message.get("more_body", False):
+                raise _BodyDropped
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        with contextlib.suppress(_BodyDropped):
+            await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -130,33 +130,6 @@ async def test_etags_change_after_a_commit_below_the_newest_stamp(
     assert changed.content != first.content, "the representation did change"
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        *COLLECTIONS,
-        *DATASETS,
-        "/catalog.ttl",
-        "/health",
-        "/api/3/action/package_search?q=parc",
-    ],
-)
-async def test_head_is_get_without_its_body(client: httpx.AsyncClient, url: str) -> None:
-    got = await client.get(url, headers={"Accept-Encoding": "gzip"})
-    head = await client.head(url, headers={"Accept-Encoding": "gzip"})
-    assert (head.status_code, got.status_code) == (200, 200)
-    assert head.content == b"" and got.content
-    for name in ("content-type", "etag", "last-modified", "content-encoding", "content-length"):
-        assert head.headers.get(name) == got.headers.get(name), name
-    if "etag" in got.headers:
-        again = await client.head(url, headers={"If-None-Match": got.headers["etag"]})
-        assert again.status_code == 304 and again.content == b""
-
-
-async def test_head_where_there_is_no_get_is_405(client: httpx.AsyncClient) -> None:
-    response = await client.head("/api/v1/sources/ville/harvest")
-    assert response.status_code == 405 and "POST" in response.headers["allow"]
-
-
 async def test_gzip_and_cors(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/catalog.ttl", headers={"Accept-Encoding": "gzip", "Origin": "https://other.example"}
