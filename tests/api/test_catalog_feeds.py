@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,14 +24,6 @@ FORMATS = {
     "application/rdf+xml": ("rdf", "xml"),
     "application/n-triples": ("nt", "nt"),
 }
-
-
-@pytest.fixture
-async def client(
-    database_url: str, api_client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    await corpus.synthetic(database_url)
-    yield api_client
 
 
 def _graph(response: httpx.Response) -> Graph:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import ckanapi
@@ -21,14 +21,6 @@ from harvester.store.datasets import dataset_id
 from tests.api import corpus
 
 ACTION = "/api/3/action"
-
-
-@pytest.fixture
-async def client(
-    database_url: str, api_client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    await corpus.synthetic(database_url)
-    yield api_client
 
 
 async def test_envelope_and_package_search(client: httpx.AsyncClient) -> None:

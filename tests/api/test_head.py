@@ -3,7 +3,7 @@ body (a whole-catalogue dump) stopped at its first part."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -18,14 +18,6 @@ from api import dcat
 from api.caching import install_http_middleware
 from harvester.store.datasets import dataset_id
 from tests.api import corpus
-
-
-@pytest.fixture
-async def client(
-    database_url: str, api_client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    await corpus.synthetic(database_url)
-    yield api_client
 
 
 @pytest.mark.parametrize(

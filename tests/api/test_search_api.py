@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -12,14 +11,6 @@ from harvester.store.datasets import dataset_id
 from tests.api import corpus
 
 URL = "/api/v1/datasets"
-
-
-@pytest.fixture
-async def client(
-    database_url: str, api_client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    await corpus.synthetic(database_url)
-    yield api_client
 
 
 async def _get(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:

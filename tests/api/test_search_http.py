@@ -4,7 +4,6 @@ and the publishers and stats endpoints."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -18,15 +17,6 @@ from harvester.settings import Settings
 from harvester.store.datasets import dataset_id, write_batch
 from harvester.store.db import create_engine, session_factory
 from tests.api import corpus
-
-
-@pytest.fixture
-async def client(
-    database_url: str, api_client: httpx.AsyncClient
-) -> AsyncIterator[httpx.AsyncClient]:
-    await corpus.synthetic(database_url)
-    yield api_client
-
 
 COLLECTIONS = ["/api/v1/datasets?q=parc", "/catalog.jsonld?limit=3"]
 DATASETS = [
