@@ -1,5 +1,6 @@
-"""Rewriting changed datasets deletes their old index rows by key, never by scanning a table:
-a re-harvest that changes 5 % of a million datasets deletes 50 k datasets' rows."""
+"""Rewriting changed datasets and withdrawing datasets delete and update their rows by key,
+never by scanning a table: a re-harvest that changes 5 % of a million datasets rewrites
+50 k datasets' rows."""
 
 from __future__ import annotations
 
@@ -14,19 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from harvester.store.datasets import write_batch
 from harvester.store.db import session_factory
+from harvester.store.withdrawals import withdraw
 from tests.api import corpus
 
 TITLES = {f"jeu-{n}": f"Jeu de données {n}" for n in range(12)}
 
 
 @contextmanager
-def _deletes(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
-    """The ``DELETE`` statements run on ``engine`` meanwhile, with their first rows'
-    parameters."""
+def _writes(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    """The ``DELETE`` and ``UPDATE`` statements run on ``engine`` meanwhile, with their
+    first rows' parameters."""
     seen: list[tuple[str, Any]] = []
 
     def record(_c: Any, _cu: Any, statement: str, parameters: Any, _x: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("DELETE"):
+        if statement.lstrip().upper().startswith(("DELETE", "UPDATE")):
             seen.append((statement, parameters[0] if many else parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
@@ -63,7 +65,7 @@ async def test_changed_datasets_lose_their_old_index_rows_by_key(engine: AsyncEn
         corpus.record(key, {"fr": f"{title} (révisé)"}, keywords=["nouveau"])
         for key, title in TITLES.items()
     ]
-    with _deletes(engine) as deletes:
+    with _writes(engine) as deletes:
         async with sessions() as session, session.begin():
             result = await write_batch(session, "ville", changed[:5], now=corpus.LATER)
     assert result.updated == 5
@@ -87,3 +89,25 @@ async def test_changed_datasets_lose_their_old_index_rows_by_key(engine: AsyncEn
                 )
             )
             assert orphans == 0
+
+
+async def test_withdrawn_datasets_leave_the_index_by_key(engine: AsyncEngine) -> None:
+    sessions = session_factory(engine)
+    await corpus.add_sources(sessions)
+    items = [corpus.record(key, {"fr": title}, keywords=["parc"]) for key, title in TITLES.items()]
+    async with sessions() as session, session.begin():
+        await write_batch(session, "ville", items, now=corpus.NOW)
+    async with engine.connect() as connection:
+        pks = list(
+            (await connection.execute(sa.text("SELECT pk FROM dataset ORDER BY pk"))).scalars()
+        )
+    with _writes(engine) as writes:
+        async with sessions() as session, session.begin():
+            assert await withdraw(session, pks[:4], corpus.LATER) == 4
+    assert any(statement.lstrip().upper().startswith("UPDATE") for statement, _ in writes)
+    for statement, parameters in writes:
+        assert not await _full_scans(engine, statement, parameters), statement
+    if engine.dialect.name == "sqlite":
+        async with engine.connect() as connection:
+            kept = await connection.execute(sa.text("SELECT dataset_pk FROM search_key"))
+            assert sorted(kept.scalars()) == pks[4:]
