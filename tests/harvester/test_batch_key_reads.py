@@ -17,6 +17,7 @@ from harvester.store.among import among
 from harvester.store.db import create_engine, session_factory
 from harvester.store.tables import Dataset
 from tests.api import corpus
+from tests.harvester.plan_support import plan_lines
 
 ODD_IDS = ["plain", "o'brien", 'say "hi"', "back\\slash", "Montréal-été", "[1, 2]", "ﬁn ✓"]
 
@@ -88,11 +89,7 @@ async def test_the_keys_are_looked_up_in_the_unique_index(engine: AsyncEngine) -
     parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as connection:
-        if not sqlite:
-            await connection.exec_driver_sql("SET enable_seqscan = off")
-        explain = "EXPLAIN QUERY PLAN" if sqlite else "EXPLAIN"
-        rows = await connection.exec_driver_sql(f"{explain} {compiled}", parameters)
-        plan = " ".join(str(row[-1]) for row in rows)
+        plan = " ".join(await plan_lines(connection, str(compiled), parameters))
     if sqlite:
         assert "SEARCH dataset USING COVERING INDEX" in plan, plan
         assert "(source_id=? AND remote_id=?)" in plan, plan

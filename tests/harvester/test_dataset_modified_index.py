@@ -21,6 +21,7 @@ from harvester.store.db import create_engine, session_factory
 from harvester.store.migrate import alembic_config, upgrade_async
 from harvester.store.sqlite_inline import InlineReadConnection
 from tests.api import corpus
+from tests.harvester.plan_support import plan_lines
 from tests.harvester.search_support import every_page
 
 Statement = tuple[str, Any]
@@ -99,15 +100,7 @@ def recorded(
 
 
 async def _plan(session: AsyncSession, statement: str, parameters: Any) -> str:
-    connection = await session.connection()
-    if session.get_bind().dialect.name == "sqlite":
-        rows = await connection.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, tuple(parameters)
-        )
-        return "\n".join(str(row[-1]) for row in rows)
-    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    rows = await connection.exec_driver_sql("EXPLAIN " + statement, tuple(parameters))
-    return "\n".join(str(row[0]) for row in rows)
+    return "\n".join(await plan_lines(await session.connection(), statement, parameters))
 
 
 @pytest.mark.parametrize(

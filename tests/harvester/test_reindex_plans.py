@@ -9,14 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from harvester.store.datasets import write_batch
 from harvester.store.db import session_factory
 from harvester.store.withdrawals import withdraw
 from tests.api import corpus
+from tests.harvester.plan_support import plan_lines
 
 TITLES = {f"jeu-{n}": f"Jeu de données {n}" for n in range(12)}
 
@@ -42,18 +44,15 @@ async def _full_scans(engine: AsyncEngine, statement: str, parameters: Any) -> l
     """The plan lines of ``statement`` that read a whole table (FTS5 tables look their
     rows up through their own virtual-table index)."""
     async with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            rows = await connection.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + statement, tuple(parameters)
-            )
-            lines = [str(row[-1]) for row in rows]
-            return [line for line in lines if "SCAN" in line and "VIRTUAL TABLE" not in line]
-        await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        rows = await connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-        return [str(row[0]) for row in rows if re.search(r"Seq Scan", str(row[0]))]
+        lines = await plan_lines(connection, statement, parameters)
+    if engine.dialect.name == "sqlite":
+        return [line for line in lines if "SCAN" in line and "VIRTUAL TABLE" not in line]
+    return [line for line in lines if "Seq Scan" in line]
 
 
-async def test_changed_datasets_lose_their_old_index_rows_by_key(engine: AsyncEngine) -> None:
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on a catalogue of the :data:`TITLES` datasets, indexed."""
     sessions = session_factory(engine)
     await corpus.add_sources(sessions)
     first = [
@@ -61,6 +60,12 @@ async def test_changed_datasets_lose_their_old_index_rows_by_key(engine: AsyncEn
     ]
     async with sessions() as session, session.begin():
         await write_batch(session, "ville", first, now=corpus.NOW)
+    return sessions
+
+
+async def test_changed_datasets_lose_their_old_index_rows_by_key(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     changed = [
         corpus.record(key, {"fr": f"{title} (révisé)"}, keywords=["nouveau"])
         for key, title in TITLES.items()
@@ -85,18 +90,16 @@ async def test_changed_datasets_lose_their_old_index_rows_by_key(engine: AsyncEn
             assert tuple(keys.one()) == (len(TITLES), len(TITLES))
             orphans = await connection.scalar(
                 sa.text(
-                    "SELECT count(*) FROM search_fts WHERE rowid NOT IN (SELECT rank_key FROM search_key)"
+                    "SELECT count(*) FROM search_fts "
+                    "WHERE rowid NOT IN (SELECT rank_key FROM search_key)"
                 )
             )
             assert orphans == 0
 
 
-async def test_withdrawn_datasets_leave_the_index_by_key(engine: AsyncEngine) -> None:
-    sessions = session_factory(engine)
-    await corpus.add_sources(sessions)
-    items = [corpus.record(key, {"fr": title}, keywords=["parc"]) for key, title in TITLES.items()]
-    async with sessions() as session, session.begin():
-        await write_batch(session, "ville", items, now=corpus.NOW)
+async def test_withdrawn_datasets_leave_the_index_by_key(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     async with engine.connect() as connection:
         pks = list(
             (await connection.execute(sa.text("SELECT pk FROM dataset ORDER BY pk"))).scalars()
