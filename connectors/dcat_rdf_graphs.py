@@ -28,7 +28,14 @@ from rdflib.term import Node
 
 from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, clean, sort_key
 from connectors.errors import RecordInvalid
-from connectors.rdf_index import RdfGraph, TripleIndex, nt_index, nt_lines, oxigraph_index
+from connectors.rdf_index import (
+    RdfGraph,
+    TripleIndex,
+    nt_index,
+    nt_lines,
+    oxigraph_index,
+    read_iri,
+)
 
 DATASET_TYPES = frozenset({DCAT.Dataset, DCAT.DatasetSeries})
 STOP_TYPES = frozenset(
@@ -119,7 +126,7 @@ def subject_node(key: str | Node) -> Node:
     """The node named by :func:`subject_key` (nodes pass through)."""
     if not isinstance(key, str) or isinstance(key, URIRef | BNode | Literal):
         return key
-    return BNode(key[len(BNODE_PREFIX) :]) if key.startswith(BNODE_PREFIX) else URIRef(key)
+    return BNode(key[len(BNODE_PREFIX) :]) if key.startswith(BNODE_PREFIX) else read_iri(key)
 
 
 def dataset_indexes(page: RdfGraph) -> Iterator[tuple[str, TripleIndex]]:

@@ -18,21 +18,28 @@ from rdflib.term import Node
 from catalog.dates import parse_date
 from catalog.model import LocalizedList, LocalizedText
 from catalog.vocab import language_code, language_tag
-from connectors.rdf_index import RdfGraph, TripleIndex
+from connectors.rdf_index import RdfGraph, TripleIndex, shared_iri
 
 
 class Vocab(Namespace):
     """An open namespace whose terms are built once and then read as plain attributes
     (rdflib builds and checks a new URIRef on every access, which the mapping does
-    thousands of times a page)."""
+    thousands of times a page), each the very object payloads are read into
+    (:func:`connectors.rdf_index.shared_iri`)."""
 
     def term(self, name: str) -> URIRef:
         found = self.__dict__.get(name)
         if found is None:
-            found = super().term(name)
-            if name.isidentifier() and not hasattr(Namespace, name):
+            found = shared_iri(super().term(name))
+            # not a name that would hide one of str's methods (``format``, ``index``…)
+            if name.isidentifier() and not callable(getattr(Namespace, name, None)):
                 self.__dict__[name] = found
         return found
+
+    @property
+    def title(self) -> URIRef:  # type: ignore[override]
+        """``dct:title`` and the like (rdflib's own property builds a new URIRef each time)."""
+        return self.term("title")
 
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("__"):

@@ -325,6 +325,9 @@ def _unescape(match: re.Match[str]) -> str:
 
 
 def _iri(text: str) -> URIRef:
+    found = _SHARED.get(text)
+    if found is not None:
+        return found
     return _short_iri(text) if len(text) <= 256 else _iri_of(text)
 
 
@@ -423,6 +426,31 @@ _TERMS: dict[str, Node] = {}
 """N-Triples term → rdflib term, shared by every payload this process reads: vocabulary,
 licence, format, theme, publisher and contact terms repeat from one dataset to the next, and
 rdflib terms are immutable (a 1,000-dataset Turtle harvest: 2.5 % fewer instructions)."""
+
+
+_SHARED: dict[str, URIRef] = {}
+"""N-Triples IRI → the one URIRef the mapping's vocabulary and every payload read share."""
+
+
+def shared_iri(iri: URIRef) -> URIRef:
+    """The URIRef :func:`nt_index` gives for ``iri`` from now on: ``iri`` itself, or the
+    equal term payloads read so far hold. A vocabulary term the mapping looks up and the
+    term in an index are then one object, and a dict finds it by identity, without
+    calling rdflib's ``__eq__`` (written in Python) on every hit."""
+    text = f"<{iri}>"
+    found = _SHARED.get(text)
+    if found is None:
+        cached = _TERMS.get(text)
+        found = _SHARED[text] = cached if type(cached) is URIRef else iri
+    return found
+
+
+def read_iri(iri: str) -> URIRef:
+    """``URIRef(iri)``: the object the payloads read last hold for it when it is still
+    cached (a dataset's node, looked up ~100 times by its mapping, then matches by
+    identity; see :func:`shared_iri`)."""
+    found = _TERMS.get(f"<{iri}>")
+    return found if type(found) is URIRef else URIRef(iri)
 
 
 def _remembered(text: str, node: Node) -> Node:

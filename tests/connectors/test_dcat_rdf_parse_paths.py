@@ -30,6 +30,7 @@ from connectors.dcat_rdf_graphs import (
 )
 from connectors.dcat_rdf_mapping import normalize_dataset_graph
 from connectors.dcat_rdf_pages import cut_page
+from connectors.dcat_rdf_values import DCAT, DCT, RDF
 from connectors.errors import HarvestError, RecordInvalid
 from connectors.rdf_index import TripleIndex, nt_lines, oxigraph_index, plain_literal
 from connectors.rdf_parse import _parse_turtle_rdflib, parse_document
@@ -246,6 +247,27 @@ def test_load_payload_falls_back_to_rdflib_and_checks_the_subject() -> None:
     assert node == URIRef("http://a/s") and len(index) == 1
     with pytest.raises(RecordInvalid):
         load_payload({"subject": "_:b0", "ntriples": '<http://a/s> <http://a/p> "x" .\n'})
+
+
+def test_a_payloads_terms_are_the_vocabularys_own_objects() -> None:
+    """The mapping's vocabulary terms and dataset node are the very objects a payload's index
+    holds, so its ~100 lookups a dataset match by identity (rdflib's ``__eq__`` is Python);
+    values and results are unchanged either way."""
+    key, small = next(
+        dataset_indexes(
+            parse_document(simulated_page(), content_type="text/turtle", base=BASE).index
+        )
+    )
+    index, node, _ = load_payload(to_payload(key, small))
+    [own_node] = [subject for subject in index._by_subject if subject == node]
+    assert own_node is node
+    predicates = {p: p for p in index.properties(node)}
+    for term in (DCT.title, DCT.description, DCAT.distribution, DCAT.keyword, RDF.type):
+        assert predicates[term] is term, term
+    distribution = next(index.objects(node, DCAT.distribution))
+    assert next(p for p in index.properties(distribution) if p == DCT["format"]) is DCT["format"]
+    assert DCT.title is DCT.title and DCT["format"] is DCT["format"]
+    assert DCT.format != DCT["format"]  # str's method, as on any rdflib namespace
 
 
 # -- normalize() is a pure function of the source and the payload ------------------------
