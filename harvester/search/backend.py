@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from typing import Protocol
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
@@ -21,7 +22,7 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
-from harvester.store.bulk import copies_new_rows, copy_text, execute_many, slices
+from harvester.store.bulk import copies_new_rows, copy_text, execute_many
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
 """Sub-selects of the pks that match (positive part) and that must be excluded."""
@@ -109,6 +110,12 @@ _SQLITE_REFACET = (
 )
 
 
+_SQLITE_RANK_KEYS = (
+    "SELECT rank_key FROM search_key WHERE dataset_pk IN (SELECT value FROM json_each(:pks))"
+)
+_SQLITE_UNKEY = "DELETE FROM search_key WHERE dataset_pk IN (SELECT value FROM json_each(:pks))"
+
+
 class SqliteSearch:
     """FTS5 tables ``search_fts`` (titles and bodies, and the facet pairs as tokens:
     :mod:`harvester.search.facet_tokens`) and ``search_title`` (titles) whose rowid is the
@@ -140,29 +147,19 @@ class SqliteSearch:
             await session.execute(sa.text(_SQLITE_REFACET), params)
 
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
-        for part in slices(pks, 500):
-            chunk = list(part)
-            keys = [
-                {"key": key}
-                for (key,) in await session.execute(
-                    sa.text("SELECT rank_key FROM search_key WHERE dataset_pk IN :pks").bindparams(
-                        sa.bindparam("pks", expanding=True)
-                    ),
-                    {"pks": chunk},
-                )
-            ]
-            if not keys:
-                continue
-            for table in ("search_fts", "search_title"):
-                await session.execute(sa.text(f"DELETE FROM {table} WHERE rowid = :key"), keys)
-            # by its primary key: ``rank_key`` has no index, and a delete by it read the
-            # whole table once per dataset (a re-harvest changing 5 % of 1 M: 50 k scans)
-            await session.execute(
-                sa.text("DELETE FROM search_key WHERE dataset_pk IN :pks").bindparams(
-                    sa.bindparam("pks", expanding=True)
-                ),
-                {"pks": chunk},
-            )
+        if not pks:
+            return
+        # the keys as one JSON array (:mod:`harvester.store.among`): one statement text
+        # whatever their number, each key looked up by the primary key
+        among = {"pks": orjson.dumps(list(pks)).decode()}
+        keys = [{"key": key} for (key,) in await session.execute(sa.text(_SQLITE_RANK_KEYS), among)]
+        if not keys:
+            return
+        for table in ("search_fts", "search_title"):
+            await session.execute(sa.text(f"DELETE FROM {table} WHERE rowid = :key"), keys)
+        # by its primary key: ``rank_key`` has no index, and a delete by it read the whole
+        # table once per dataset (a re-harvest changing 5 % of 1 M: 50 k scans)
+        await session.execute(sa.text(_SQLITE_UNKEY), among)
 
     def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
         positive, negative = fts5_match(query, fields)
