@@ -126,23 +126,18 @@ def contact(graph: RdfGraph, node: Node) -> ContactPoint | None:
         return ContactPoint(email=mail) if mail else ContactPoint(name=clean(str(node)))
     names = localized(graph, node, *CONTACT_NAMES)
     name = next(iter(names.values()), None) or _org_name(graph, node)
-    point = ContactPoint(
-        name=name,
-        email=next(
-            (m for v in objects(graph, node, VCARD.hasEmail, FOAF.mbox) if (m := email(graph, v))),
-            None,
-        ),
-        phone=next(
-            (
-                p
-                for v in objects(graph, node, VCARD.hasTelephone, FOAF.phone)
-                if (p := phone(graph, v))
-            ),
-            None,
-        ),
-        url=first_url(graph, node, VCARD.hasURL, FOAF.homepage),
+    mail = next(
+        (m for v in objects(graph, node, VCARD.hasEmail, FOAF.mbox) if (m := email(graph, v))),
+        None,
     )
-    return point if point != ContactPoint() else None
+    telephone = next(
+        (p for v in objects(graph, node, VCARD.hasTelephone, FOAF.phone) if (p := phone(graph, v))),
+        None,
+    )
+    link = first_url(graph, node, VCARD.hasURL, FOAF.homepage)
+    if name is None and mail is None and telephone is None and link is None:
+        return None  # an empty ContactPoint(), without building one to compare
+    return ContactPoint(name=name, email=mail, phone=telephone, url=link)
 
 
 def contact_points(graph: RdfGraph, subject: Node) -> list[ContactPoint]:

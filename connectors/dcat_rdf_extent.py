@@ -88,13 +88,10 @@ def location(graph: RdfGraph, node: Node) -> SpatialCoverage | None:
         bbox = bbox or box
         shape = shape or found
     label: LocalizedText = localized(graph, node, *LABELS)
-    coverage = SpatialCoverage(
-        bbox=bbox,
-        geometry=shape,
-        uri=str(node) if isinstance(node, URIRef) else None,
-        label=label,
-    )
-    return coverage if coverage != SpatialCoverage() else None
+    uri = str(node) if isinstance(node, URIRef) else None
+    if bbox is None and shape is None and uri is None and not label:
+        return None  # an empty SpatialCoverage(), without building one to compare
+    return SpatialCoverage(bbox=bbox, geometry=shape, uri=uri, label=label)
 
 
 def spatial(graph: RdfGraph, subject: Node) -> list[SpatialCoverage]:
