@@ -408,6 +408,12 @@ def main() -> None:
         f"round (default: 3 up to {REPEATED_UP_TO:,} datasets, 1 above)",
     )
     parser.add_argument("--cache-mb", type=int, default=3000, help="simulator page cache (MB)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulator waits before each page (a remote portal; with --quick)",
+    )
     parser.add_argument("--stem-cache", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-chars", type=int, default=6000)
@@ -438,6 +444,7 @@ def main() -> None:
                     platforms=(platform,),
                     page_size=args.page_size,
                     cache_bytes=args.cache_mb * 1024 * 1024,
+                    latency=args.latency,
                 )
                 with SimProcess(config) as sim:
                     for kind in args.databases.split(","):

@@ -66,6 +66,9 @@ class FetchStats:
     complete: bool = False
     expected: int | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
+    read_ahead: int = 0
+    """Pages requested while the previous one's records were handed out
+    (:mod:`connectors.read_ahead`)."""
 
 
 class NoOptions(BaseModel):

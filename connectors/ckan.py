@@ -12,7 +12,8 @@ nothing is withdrawn (DESIGN §5). ``stats.cursor["start"]`` is saved with every
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -24,7 +25,8 @@ from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, S
 from connectors.ckan_api import api_url_for, ckan_error, remote_id, search_page, unwrap
 from connectors.ckan_mapping import normalize_package
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
-from connectors.http import get_json
+from connectors.http import Fetched, get_bytes, get_json, json_body
+from connectors.read_ahead import PageReader, depth_for
 from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
@@ -114,17 +116,40 @@ class CkanConnector(BaseConnector):
             params["include_private"] = "true"
         return params
 
-    async def _page(self, since: datetime | None, start: int, number: int) -> Any:
-        url = f"{self.api_url}/package_search"
-        body = await get_json(
+    async def _request(self, since: datetime | None, start: int, number: int) -> Fetched:
+        return await get_bytes(
             self.client,
-            url,
+            f"{self.api_url}/package_search",
             params=self._params(since, start),
+            accept="application/json",
             what=f"page {number}",
             describe_error=ckan_error,
             on_body=self._count_bytes,
         )
+
+    def _page(self, fetched: Fetched, number: int) -> tuple[list[Any], int | None]:
+        url = f"{self.api_url}/package_search"
+        body = json_body(fetched, url, f"page {number}")
         return search_page(unwrap(body, action="package_search", url=url), url=url)
+
+    def _following(
+        self, start: int, count: int | None, first_count: int | None, packages: list[Any]
+    ) -> list[tuple[int, int]]:
+        """The pages (start, number) that come after this one, as far as the count tells
+        (without one, the next page when this one was full)."""
+        rows, number = self.options.rows, self.stats.pages + 1
+        if count is None:
+            more = len(packages) >= rows and number <= self.max_pages
+            return [(start, number)] if more else []
+        if count != first_count:
+            return []
+        found = []
+        for ahead in range(depth_for(rows)):
+            at = start + rows * ahead
+            if at >= count or number + ahead > self.max_pages:
+                break
+            found.append((at, number + ahead))
+        return found
 
     def _count_bytes(self, size: int) -> None:
         self.stats.bytes += size
@@ -136,10 +161,25 @@ class CkanConnector(BaseConnector):
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every package of the portal (modified since ``since`` when given)."""
         self.stats = FetchStats()
-        rows = self.options.rows
         start = self.first_start
         if start:
             self.stats.cursor["resumed_at"] = start
+        # pages by (start, number), the next one requested ahead when the portal is slow
+        reader: PageReader[tuple[int, int], Fetched] = PageReader(
+            lambda key: self._request(since, *key), depth=depth_for(self.options.rows)
+        )
+        try:
+            async with aclosing(self._listing(reader, start)) as records:
+                async for record in records:
+                    yield record
+        finally:
+            await reader.aclose()
+            self.stats.read_ahead = reader.read_ahead
+
+    async def _listing(
+        self, reader: PageReader[tuple[int, int], Fetched], start: int
+    ) -> AsyncGenerator[RawRecord, None]:
+        rows = self.options.rows
         previous: list[str] | None = None
         first_count: int | None = None
         seen = self.seen if self.seen is not None else set()
@@ -147,7 +187,8 @@ class CkanConnector(BaseConnector):
             if self.stats.pages >= self.max_pages:
                 self._stop("page cap", pages=self.stats.pages, start=start)
                 return
-            packages, count = await self._page(since, start, self.stats.pages + 1)
+            number = self.stats.pages + 1
+            packages, count = self._page(await reader.page((start, number)), number)
             self.stats.pages += 1
             if self.stats.pages == 1:
                 first_count = count
@@ -165,6 +206,7 @@ class CkanConnector(BaseConnector):
                 self._stop("repeated page", start=start)
                 return
             previous = ids
+            reader.ahead(*self._following(start + len(packages), count, first_count, packages))
             fetched_at = datetime.now(UTC)
             for package, key in zip(packages, ids, strict=True):
                 if not key:

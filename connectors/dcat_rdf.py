@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -61,6 +62,7 @@ from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, pick_label
 from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
 from connectors.rdf_index import RdfGraph
 from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
+from connectors.read_ahead import PageReader
 from connectors.resume import same_origin
 
 log = logging.getLogger(__name__)
@@ -187,13 +189,15 @@ class DcatRdfConnector(BaseConnector):
         self.stats.cursor["stopped"] = reason
         log.warning("dcat_rdf %s: paging stopped (%s) %s", self.source.id, reason, context)
 
-    async def _page(self, url: str, number: int) -> tuple[RememberedPage, int | None]:
-        """The page at ``url``: its datasets with their payloads, its next page and stated
-        total (from the run's page memo when these bytes were cut before), and its CSW
-        match count (CSW answers are not memoized)."""
-        page = await get_page(
+    async def _request(self, url: str, number: int) -> Page:
+        return await get_page(
             self.client, url, max_bytes=self.options.max_bytes, what=f"page {number}"
         )
+
+    async def _page(self, page: Page, url: str, number: int) -> tuple[RememberedPage, int | None]:
+        """The fetched ``page`` of ``url``: its datasets with their payloads, its next page
+        and stated total (from the run's page memo when these bytes were cut before), and
+        its CSW match count (CSW answers are not memoized)."""
         self.stats.bytes += len(page.body)
         memo = self.page_memo
         if memo is not None:
@@ -227,6 +231,19 @@ class DcatRdfConnector(BaseConnector):
         """Yield every dataset of the catalogue (``since`` is ignored: RDF catalogues have
         no standard modified-since filter)."""
         self.stats = FetchStats()
+        # pages by (URL, number), the next one requested ahead when the source is slow
+        reader: PageReader[tuple[str, int], Page] = PageReader(lambda key: self._request(*key))
+        try:
+            async with aclosing(self._listing(reader)) as records:
+                async for record in records:
+                    yield record
+        finally:
+            await reader.aclose()
+            self.stats.read_ahead = reader.read_ahead
+
+    async def _listing(
+        self, reader: PageReader[tuple[str, int], Page]
+    ) -> AsyncGenerator[RawRecord, None]:
         url: str | None = self.source.url.strip()
         listed = 0  # datasets listed by the pages before ``url``
         if self.resume_at is not None:
@@ -244,7 +261,8 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             visited.add(url)
-            found, csw_matched = await self._page(url, self.stats.pages + 1)
+            number = self.stats.pages + 1
+            found, csw_matched = await self._page(await reader.page((url, number)), url, number)
             self.stats.pages += 1
             if self.stats.pages == 1:
                 hydra_expected = found.total
@@ -256,6 +274,9 @@ class DcatRdfConnector(BaseConnector):
                 self._stop("repeated page", url=url)
                 return
             previous = keys
+            following = found.next_url
+            if following is not None and following not in visited and number < self.max_pages:
+                reader.ahead((following, number + 1))
             digests: Sequence[str | None] = found.digests or [None] * len(records)
             for (key, payload), digest in zip(records, digests, strict=True):
                 if key in seen:
@@ -265,7 +286,7 @@ class DcatRdfConnector(BaseConnector):
                 yield RawRecord(key, payload, fetched_at, digest=digest)
             self.stats.cursor.update(page=url, listed=listed)
             listed += len(records)
-            url = found.next_url
+            url = following
             del found, records
         if hydra_expected is not None and listed < hydra_expected:
             self._stop("short listing", listed=listed, expected=hydra_expected)

@@ -343,4 +343,10 @@ async def get_json(
         describe_error=describe_error,
         on_body=on_body,
     )
+    return json_body(fetched, url, what)
+
+
+def json_body(fetched: Fetched, url: str, what: str | None = None) -> Any:
+    """The JSON of a body :func:`get_bytes` fetched from ``url`` (asking for JSON), with
+    :func:`get_json`'s errors for HTML or broken JSON."""
     return _decode(fetched, _subject(url, what))
