@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,7 +25,7 @@ from connectors.ckan_api import api_url_for, ckan_error, remote_id, search_page,
 from connectors.ckan_mapping import normalize_package
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from connectors.http import Fetched, get_bytes, get_json, json_body
-from connectors.read_ahead import PageReader, depth_for
+from connectors.read_ahead import PageReader, depth_for, listed
 from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
@@ -168,13 +167,8 @@ class CkanConnector(BaseConnector):
         reader: PageReader[tuple[int, int], Fetched] = PageReader(
             lambda key: self._request(since, *key), depth=depth_for(self.options.rows)
         )
-        try:
-            async with aclosing(self._listing(reader, start)) as records:
-                async for record in records:
-                    yield record
-        finally:
-            await reader.aclose()
-            self.stats.read_ahead = reader.read_ahead
+        async for record in listed(reader, self._listing(reader, start), self.stats):
+            yield record
 
     async def _listing(
         self, reader: PageReader[tuple[int, int], Fetched], start: int

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -62,7 +61,7 @@ from connectors.dcat_rdf_values import DCAT, DCT, HYDRA, RDF, pick_label
 from connectors.errors import HarvestError, SourceProtocolError, SourceUnavailable
 from connectors.rdf_index import RdfGraph
 from connectors.rdf_parse import ACCEPT, DEFAULT_MAX_BYTES, ParsedDocument, parse_document
-from connectors.read_ahead import PageReader
+from connectors.read_ahead import PageReader, listed
 from connectors.resume import same_origin
 
 log = logging.getLogger(__name__)
@@ -233,13 +232,8 @@ class DcatRdfConnector(BaseConnector):
         self.stats = FetchStats()
         # pages by (URL, number), the next one requested ahead when the source is slow
         reader: PageReader[tuple[str, int], Page] = PageReader(lambda key: self._request(*key))
-        try:
-            async with aclosing(self._listing(reader)) as records:
-                async for record in records:
-                    yield record
-        finally:
-            await reader.aclose()
-            self.stats.read_ahead = reader.read_ahead
+        async for record in listed(reader, self._listing(reader), self.stats):
+            yield record
 
     async def _listing(
         self, reader: PageReader[tuple[str, int], Page]

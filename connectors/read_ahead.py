@@ -27,11 +27,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import aclosing
 from typing import Generic, TypeVar
+
+from connectors.base import FetchStats
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+R = TypeVar("R")
 
 READ_AHEAD_AFTER = 0.05
 """Seconds a page's request must take for later pages to be requested ahead (a loopback or
@@ -139,3 +143,17 @@ async def _dropped(task: asyncio.Task[None]) -> None:
         current = asyncio.current_task()
         if current is not None and current.cancelling():
             raise
+
+
+async def listed(
+    reader: PageReader[K, T], listing: AsyncGenerator[R, None], stats: FetchStats
+) -> AsyncIterator[R]:
+    """The records of ``listing``, which pages through ``reader``; once it ends or is left,
+    what was read ahead is dropped and counted in ``stats``."""
+    try:
+        async with aclosing(listing) as records:
+            async for record in records:
+                yield record
+    finally:
+        await reader.aclose()
+        stats.read_ahead = reader.read_ahead

@@ -30,6 +30,15 @@ def result_of(name: str) -> Any:
     return data["result"] if isinstance(data, dict) and "result" in data else data
 
 
+RECORDED_SEARCHES = (
+    "ridl-unhcr_package_search_start0_rows5.json",
+    "ridl-unhcr_package_search_fq_visibility_rows10.json",
+    "dadosgovbr_package_search_q_all.json",
+    "dadosgovbr_package_search_start3.json",
+)
+"""``package_search`` answers of two portals whose packages tests page through."""
+
+
 def search_results(*names: str) -> list[dict[str, Any]]:
     """The packages of several ``package_search`` fixtures, without duplicate ids."""
     packages: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,7 @@ from connectors.ckan_api import api_url_for, as_package, search_page, site_url, 
 from connectors.errors import SourceProtocolError, SourceUnavailable
 from connectors.registry import get_connector
 from tests.connectors.ckan_replay import (
+    RECORDED_SEARCHES,
     PagedSearch,
     load,
     recorded_exchange,
@@ -41,12 +42,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def packages() -> list[dict[str, Any]]:
-    return search_results(
-        "ridl-unhcr_package_search_start0_rows5.json",
-        "ridl-unhcr_package_search_fq_visibility_rows10.json",
-        "dadosgovbr_package_search_q_all.json",
-        "dadosgovbr_package_search_start3.json",
-    )
+    return search_results(*RECORDED_SEARCHES)
 
 
 def spec(url: str = SITE, **options: Any) -> SourceSpec:

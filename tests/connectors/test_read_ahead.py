@@ -19,7 +19,7 @@ from connectors.read_ahead import PageReader
 from simulator.corpus import CorpusSpec
 from simulator.platforms.dcat_turtle import PREFIXES, dataset_turtle, lit, paging_turtle
 from simulator.state import SimConfig, SimState
-from tests.connectors.ckan_replay import PagedSearch, search_results
+from tests.connectors.ckan_replay import RECORDED_SEARCHES, PagedSearch, search_results
 
 SLOW = 0.06
 """Seconds a slow source takes per page (above READ_AHEAD_AFTER)."""
@@ -43,6 +43,15 @@ class Pages:
             raise SourceUnavailable(f"page {key} timed out")
         self.log.append(("end", key))
         return f"page {key}"
+
+
+async def reading_ahead(pages: Pages) -> PageReader[int, str]:
+    """A reader over slow ``pages`` that has read page 1 and started page 2's request."""
+    reader: PageReader[int, str] = PageReader(pages, after=SLOW / 2)
+    assert await reader.page(1) == "page 1" and reader.slow
+    reader.ahead(2)
+    await asyncio.sleep(0)
+    return reader
 
 
 async def test_a_quick_source_is_read_one_page_at_a_time() -> None:
@@ -70,10 +79,7 @@ async def test_a_slow_sources_next_page_is_requested_at_once() -> None:
 
 
 async def test_a_page_read_ahead_fails_where_it_is_asked_for() -> None:
-    pages = Pages(SLOW, fail=2)
-    reader: PageReader[int, str] = PageReader(pages, after=SLOW / 2)
-    await reader.page(1)
-    reader.ahead(2)
+    reader = await reading_ahead(Pages(SLOW, fail=2))
     await asyncio.sleep(SLOW * 1.5)  # failed meanwhile: nothing raised yet
     with pytest.raises(SourceUnavailable, match="page 2"):
         await reader.page(2)
@@ -81,26 +87,18 @@ async def test_a_page_read_ahead_fails_where_it_is_asked_for() -> None:
 
 async def test_another_page_asked_for_drops_the_one_read_ahead() -> None:
     pages = Pages(SLOW)
-    reader: PageReader[int, str] = PageReader(pages, after=SLOW / 2)
-    await reader.page(1)
-    reader.ahead(2)
-    await asyncio.sleep(0)
+    reader = await reading_ahead(pages)
     assert await reader.page(5) == "page 5"
     assert ("cancelled", 2) in pages.log and ("end", 2) not in pages.log
 
 
 async def test_closing_drops_the_request_in_flight_even_a_failed_one() -> None:
     pages = Pages(SLOW)
-    reader: PageReader[int, str] = PageReader(pages, after=SLOW / 2)
-    await reader.page(1)
-    reader.ahead(2)
-    await asyncio.sleep(0)
+    reader = await reading_ahead(pages)
     await reader.aclose()
     assert pages.log[-1] == ("cancelled", 2)
     failing = Pages(SLOW, fail=2)
-    reader = PageReader(failing, after=SLOW / 2)
-    await reader.page(1)
-    reader.ahead(2)
+    reader = await reading_ahead(failing)
     await asyncio.sleep(SLOW * 1.5)
     await reader.aclose()  # its failure is nobody's error
     assert failing.log[-1] == ("start", 2)
@@ -165,12 +163,7 @@ async def listing(
 
 @pytest.fixture
 def packages() -> list[dict[str, Any]]:
-    return search_results(
-        "ridl-unhcr_package_search_start0_rows5.json",
-        "ridl-unhcr_package_search_fq_visibility_rows10.json",
-        "dadosgovbr_package_search_q_all.json",
-        "dadosgovbr_package_search_start3.json",
-    )[:9]
+    return search_results(*RECORDED_SEARCHES)[:9]
 
 
 def ckan(transport: httpx.AsyncBaseTransport, **options: Any) -> CkanConnector:
