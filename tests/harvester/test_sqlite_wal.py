@@ -88,7 +88,9 @@ async def test_a_thread_copies_the_log_while_commits_leave_it(tmp_path: Path) ->
 async def test_the_log_starts_again_once_full_while_the_thread_copies(tmp_path: Path) -> None:
     """The thread copies pages but cannot restart the log; the commit that fills it does
     (or, when the thread was checkpointing just then, one of the next few), so the file
-    stays within a checkpoint's worth and a few commits (~600 pages each)."""
+    stays within a checkpoint's worth and a few commits (~600 pages each): eight allowed,
+    as a loaded machine kept the thread checkpointing through five or six (a log that
+    never started again would reach the ~24,000 pages written)."""
     path = tmp_path / "wal.db"
     log = tmp_path / "wal.db-wal"
     engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_checkpoint_s=0.05)
@@ -101,7 +103,7 @@ async def test_the_log_starts_again_once_full_while_the_thread_copies(tmp_path: 
     finally:
         await engine.dispose()
     frame = PAGE + 24
-    assert largest <= (WAL_CHECKPOINT_PAGES + 5 * 600) * frame, "the log started again"
+    assert largest <= (WAL_CHECKPOINT_PAGES + 8 * 600) * frame, "the log started again"
 
 
 async def test_the_thread_starts_again_when_a_disposed_engine_connects(tmp_path: Path) -> None:
