@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from typing import Protocol
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TextualSelect
@@ -22,6 +21,7 @@ from harvester.search.query import ParsedQuery
 from harvester.search.rank import PK_MASK, rank_key
 from harvester.search.render import Fields, fts5_match, tsquery
 from harvester.search.text import SearchDocument
+from harvester.store.among import among
 from harvester.store.bulk import copies_new_rows, copy_text, execute_many
 
 Matches = tuple[TextualSelect | None, TextualSelect | None]
@@ -110,10 +110,10 @@ _SQLITE_REFACET = (
 )
 
 
-_SQLITE_RANK_KEYS = (
-    "SELECT rank_key FROM search_key WHERE dataset_pk IN (SELECT value FROM json_each(:pks))"
+_SEARCH_KEY = sa.table(
+    "search_key", sa.column("dataset_pk", sa.Integer), sa.column("rank_key", sa.Integer)
 )
-_SQLITE_UNKEY = "DELETE FROM search_key WHERE dataset_pk IN (SELECT value FROM json_each(:pks))"
+"""SQLite's ``dataset.pk`` → rank key table (migration 0007), for the statements built here."""
 
 
 class SqliteSearch:
@@ -149,17 +149,20 @@ class SqliteSearch:
     async def remove(self, session: AsyncSession, pks: Sequence[int]) -> None:
         if not pks:
             return
-        # the keys as one JSON array (:mod:`harvester.store.among`): one statement text
-        # whatever their number, each key looked up by the primary key
-        among = {"pks": orjson.dumps(list(pks)).decode()}
-        keys = [{"key": key} for (key,) in await session.execute(sa.text(_SQLITE_RANK_KEYS), among)]
+        # the keys as one parameter (one statement text whatever their number), each
+        # looked up by the primary key
+        pk = _SEARCH_KEY.c.dataset_pk
+        rows = await session.execute(
+            sa.select(_SEARCH_KEY.c.rank_key).where(among(pk, pks, "sqlite"))
+        )
+        keys = [{"key": key} for (key,) in rows]
         if not keys:
             return
         for table in ("search_fts", "search_title"):
             await session.execute(sa.text(f"DELETE FROM {table} WHERE rowid = :key"), keys)
         # by its primary key: ``rank_key`` has no index, and a delete by it read the whole
         # table once per dataset (a re-harvest changing 5 % of 1 M: 50 k scans)
-        await session.execute(sa.text(_SQLITE_UNKEY), among)
+        await session.execute(sa.delete(_SEARCH_KEY).where(among(pk, pks, "sqlite")))
 
     def matches(self, query: ParsedQuery, fields: Fields = "all") -> Matches:
         positive, negative = fts5_match(query, fields)
