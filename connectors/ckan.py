@@ -115,10 +115,14 @@ class CkanConnector(BaseConnector):
             params["include_private"] = "true"
         return params
 
+    @property
+    def _search_url(self) -> str:
+        return f"{self.api_url}/package_search"
+
     async def _request(self, since: datetime | None, start: int, number: int) -> Fetched:
         return await get_bytes(
             self.client,
-            f"{self.api_url}/package_search",
+            self._search_url,
             params=self._params(since, start),
             accept="application/json",
             what=f"page {number}",
@@ -127,7 +131,7 @@ class CkanConnector(BaseConnector):
         )
 
     def _page(self, fetched: Fetched, number: int) -> tuple[list[Any], int | None]:
-        url = f"{self.api_url}/package_search"
+        url = self._search_url
         body = json_body(fetched, url, f"page {number}")
         return search_page(unwrap(body, action="package_search", url=url), url=url)
 
