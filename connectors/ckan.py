@@ -25,7 +25,7 @@ from connectors.ckan_api import api_url_for, ckan_error, remote_id, search_page,
 from connectors.ckan_mapping import normalize_package
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from connectors.http import Fetched, get_bytes, get_json, json_body
-from connectors.read_ahead import PageReader, depth_for, listed
+from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
 from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
@@ -140,19 +140,10 @@ class CkanConnector(BaseConnector):
     ) -> list[tuple[int, int]]:
         """The pages (start, number) that come after this one, as far as the count tells
         (without one, the next page when this one was full)."""
-        rows, number = self.options.rows, self.stats.pages + 1
-        if count is None:
-            more = len(packages) >= rows and number <= self.max_pages
-            return [(start, number)] if more else []
-        if count != first_count:
+        rows = self.options.rows
+        if count != first_count or (count is None and len(packages) < rows):
             return []
-        found = []
-        for ahead in range(depth_for(rows)):
-            at = start + rows * ahead
-            if at >= count or number + ahead > self.max_pages:
-                break
-            found.append((at, number + ahead))
-        return found
+        return following_offsets(start, count, rows, self.stats.pages + 1, self.max_pages)
 
     def _count_bytes(self, size: int) -> None:
         self.stats.bytes += size

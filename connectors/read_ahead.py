@@ -6,10 +6,21 @@ run (which maps and writes them, a batch every few pages), request the next. Aga
 portal that takes a second to build a page, the harvest then idles a second per page, and
 the portal idles while the run writes. :class:`PageReader` overlaps the two: once a page
 took :data:`READ_AHEAD_AFTER` or longer to come, the connector names the pages it knows come
-next (:meth:`PageReader.ahead`: CKAN's next offsets, DCAT's ``hydra:next``) before handing out
-the current page's records, and they are requested, in order, while the run works. Still
-one request at a time per listing (the next starts once the current one is answered), so
-per-host limits and politeness are unchanged; only the idle time goes.
+next (:meth:`PageReader.ahead`) before handing out the current page's records, and they are
+requested, in order, while the run works. Still one request at a time per listing (the next
+starts once the current one is answered), so per-host limits and politeness are unchanged;
+only the idle time goes. What each listing names, once the current page's own checks passed:
+
+* offset paging — CKAN, OpenDataSoft (v2.1 and v1), ArcGIS portal search (from the page's
+  ``nextStart``), Socrata's ``offset`` paging and its incremental runs: the following offsets
+  (:func:`following_offsets`), up to :data:`READ_AHEAD_RECORDS` records' worth, none past
+  the first page's count, the API's offset cap or the page cap; without a count, the next
+  page when this one was full;
+* a cursor known only from the page — Socrata's ``scroll_id`` (the page's last id), DCAT
+  RDF's ``hydra:next`` or CSW next record: that one page.
+
+ArcGIS Hub feeds, DCAT-US ``data.json`` and OpenDataSoft's exports are one document each:
+nothing to read ahead.
 
 Against a quick source (the simulator on loopback, a fast portal) nothing is read ahead: the
 requests' own CPU (HTTP parsing, decompression) would then only contend for the interpreter
@@ -18,8 +29,9 @@ made ahead, not the pages' parsing: the bytes of at most ``depth`` pages wait in
 
 Errors of a page read ahead surface where that page is asked for (:meth:`PageReader.page`),
 after the previous page's records, as without reading ahead; the pages after a failed one
-are not requested. A listing that stops early (a cap, a repeated page, a run that ends)
-drops what it read ahead and the request in flight (:meth:`PageReader.aclose`).
+are not requested. A listing that stops early (a cap, a repeated page, an incremental
+Socrata listing reaching older assets, a run that ends) drops what it read ahead and the
+request in flight (:meth:`PageReader.aclose`).
 """
 
 from __future__ import annotations
@@ -50,6 +62,32 @@ write is the pause the requests fill; a page of 100 CKAN packages is ~0.5 MB).""
 def depth_for(page_size: int) -> int:
     """How many pages of ``page_size`` records to read ahead at most."""
     return max(1, READ_AHEAD_RECORDS // max(page_size, 1))
+
+
+def following_offsets(
+    start: int,
+    count: int | None,
+    page_size: int,
+    number: int,
+    max_pages: int,
+    *,
+    cap: int | None = None,
+) -> list[tuple[int, int]]:
+    """The pages ``(offset, number)`` that follow the current one of an offset-paged listing:
+    the next at ``start``, numbered ``number``, then one every ``page_size``, up to
+    :func:`depth_for` of them, none at or past ``count`` or the offset ``cap`` nor numbered
+    past ``max_pages``. Without a count, only the next one (name it only when the current
+    page says more come: it was full)."""
+    depth = depth_for(page_size) if count is not None else 1
+    ends = [end for end in (count, cap) if end is not None]
+    end = min(ends) if ends else None
+    found = []
+    for ahead in range(depth):
+        at = start + page_size * ahead
+        if (end is not None and at >= end) or number + ahead > max_pages:
+            break
+        found.append((at, number + ahead))
+    return found
 
 
 class PageReader(Generic[K, T]):

@@ -15,7 +15,7 @@ from connectors.base import RawRecord, SourceSpec
 from connectors.ckan import CkanConnector
 from connectors.dcat_rdf import DcatRdfConnector
 from connectors.errors import SourceUnavailable
-from connectors.read_ahead import PageReader
+from connectors.read_ahead import PageReader, depth_for, following_offsets
 from simulator.corpus import CorpusSpec
 from simulator.platforms.dcat_turtle import PREFIXES, dataset_turtle, lit, paging_turtle
 from simulator.state import SimConfig, SimState
@@ -131,19 +131,43 @@ async def test_a_listing_cancelled_while_it_drops_its_request_stays_cancelled() 
     assert not reached
 
 
+def test_following_offsets_stop_at_the_count_the_cap_and_the_page_cap() -> None:
+    assert following_offsets(6, 20, 3, 3, 100) == [(6, 3), (9, 4), (12, 5), (15, 6), (18, 7)]
+    assert following_offsets(6, 20, 3, 3, 4) == [(6, 3), (9, 4)]  # page cap
+    assert following_offsets(6, 20, 3, 3, 100, cap=12) == [(6, 3), (9, 4)]
+    assert following_offsets(6, None, 3, 3, 100) == [(6, 3)]  # no count: the next one
+    assert following_offsets(6, 6, 3, 3, 100) == following_offsets(6, None, 3, 4, 3) == []
+    assert len(following_offsets(0, 10_000, 100, 1, 10_000)) == depth_for(100) == 5
+
+
 # -- in the connectors ------------------------------------------------------------------------
 
 
 class SlowSite:
-    """``handler`` answering after ``delay`` seconds; logs when each request arrives."""
+    """``handler`` answering after ``delay`` seconds; logs the requests as they arrive, are
+    answered or cancelled, and whether one arrived while another was in flight."""
 
     def __init__(self, handler: Callable[[httpx.Request], httpx.Response], delay: float) -> None:
         self.handler, self.delay = handler, delay
         self.arrivals: list[str] = []
+        self.answered: list[str] = []
+        self.cancelled: list[str] = []
+        self.overlapping = False
+        self._in_flight = 0
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.arrivals.append(str(request.url))
-        await asyncio.sleep(self.delay)
+        url = str(request.url)
+        self.arrivals.append(url)
+        self.overlapping = self.overlapping or self._in_flight > 0
+        self._in_flight += 1
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled.append(url)
+            raise
+        finally:
+            self._in_flight -= 1
+        self.answered.append(url)
         return self.handler(request)
 
 
