@@ -30,7 +30,7 @@ be resumed: such a run starts again from the beginning.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -62,7 +62,8 @@ from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.dcat_us import iter_datasets, normalize_dataset
 from connectors.errors import RecordInvalid, SourceProtocolError
-from connectors.http import get_json
+from connectors.http import Fetched, get_bytes, get_json, json_body
+from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
 from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,17 @@ class ArcgisConnector(BaseConnector):
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the site or portal (see the module docstring)."""
         self.stats = FetchStats()
-        records = self._fetch_portal(since) if self.mode == "portal" else self._fetch_hub()
-        async for raw in records:
-            yield raw
+        if self.mode != "portal":
+            async for raw in self._fetch_hub():
+                yield raw
+            return
+        q = await self._portal_query(since)
+        # pages by (start, number), the following ones requested ahead when the portal is slow
+        reader: PageReader[tuple[int, int], Fetched] = PageReader(
+            lambda key: self._search(q, since, *key), depth=depth_for(self.options.page_size)
+        )
+        async for record in listed(reader, self._portal_listing(reader, q), self.stats):
+            yield record
 
     # -- Hub ----------------------------------------------------------------------------------
 
@@ -210,19 +219,76 @@ class ArcgisConnector(BaseConnector):
             )
         return org
 
-    async def _fetch_portal(self, since: datetime | None) -> AsyncIterator[RawRecord]:
+    async def _portal_query(self, since: datetime | None) -> str:
+        """The search ``q``: the source's query and/or group, else its organization."""
         options = self.options
-        sharing = sharing_url(self.root)
-        org = None if options.group or options.query else await self._org_query(sharing)
-        q = build_query(
+        org = None
+        if not (options.group or options.query):
+            org = await self._org_query(sharing_url(self.root))
+        return build_query(
             query=options.query,
             group=options.group,
             org_id=org,
             item_types=options.item_types,
             since=since,
         )
-        url = f"{sharing}/search"
-        num = options.page_size
+
+    @property
+    def _search_url(self) -> str:
+        return f"{sharing_url(self.root)}/search"
+
+    async def _search(self, q: str, since: datetime | None, start: int, number: int) -> Fetched:
+        params = {
+            "f": "json",
+            "q": q,
+            "start": start,
+            "num": self.options.page_size,
+            "sortField": "modified" if since else "created",
+            "sortOrder": "asc",
+        }
+        return await get_bytes(
+            self.client,
+            self._search_url,
+            params=params,
+            accept="application/json",
+            what=f"page {number}",
+            describe_error=arcgis_error,
+            on_body=self._count_bytes,
+        )
+
+    def _search_page(
+        self, fetched: Fetched, number: int
+    ) -> tuple[list[Any], int | None, int | None]:
+        url, what = self._search_url, f"page {number}"
+        return search_page(json_body(fetched, url, what), url=url, what=what)
+
+    def _following(
+        self,
+        start: int,
+        items: list[Any],
+        following: int | None,
+        total: int | None,
+        first: int | None,
+    ) -> list[tuple[int, int]]:
+        """The pages (start, number) after this one (at ``start``), from its ``nextStart``
+        on, as far as the first total and the search window go (without a total, the next
+        one)."""
+        if not items or following is None or following <= start or total != first:
+            return []
+        num = self.options.page_size
+        return following_offsets(
+            following,
+            None if first is None else first + 1,  # starts count from 1
+            num,
+            self.stats.pages + 1,
+            self.max_pages,
+            cap=SEARCH_WINDOW - num + 2,  # start + num - 1 may not pass the window
+        )
+
+    async def _portal_listing(
+        self, reader: PageReader[tuple[int, int], Fetched], q: str
+    ) -> AsyncGenerator[RawRecord, None]:
+        num = self.options.page_size
         start = self.first_start
         served = start - 1  # items listed before this run's pages
         if start > 1:
@@ -238,24 +304,8 @@ class ArcgisConnector(BaseConnector):
             if start + num - 1 > SEARCH_WINDOW:
                 self._stop("search window", start=start, total=first_total)
                 return
-            what = f"page {self.stats.pages + 1}"
-            params = {
-                "f": "json",
-                "q": q,
-                "start": start,
-                "num": num,
-                "sortField": "modified" if since else "created",
-                "sortOrder": "asc",
-            }
-            body = await get_json(
-                self.client,
-                url,
-                params=params,
-                what=what,
-                describe_error=arcgis_error,
-                on_body=self._count_bytes,
-            )
-            items, total, following = search_page(body, url=url, what=what)
+            number = self.stats.pages + 1
+            items, total, following = self._search_page(await reader.page((start, number)), number)
             self.stats.pages += 1
             if self.stats.pages == 1:
                 first_total = total
@@ -268,6 +318,7 @@ class ArcgisConnector(BaseConnector):
                 self._stop("repeated page", start=start)
                 return
             previous = ids
+            reader.ahead(*self._following(start, items, following, total, first_total))
             fetched_at = datetime.now(UTC)
             for item, key in zip(items, ids, strict=True):
                 if not key or key in seen:

@@ -24,7 +24,7 @@ resumed: such a run starts again from the beginning.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from catalog.model import DatasetRecord
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
-from connectors.http import get_json
+from connectors.http import Fetched, get_bytes, get_json, json_body
 from connectors.opendatasoft_api import (
     MAX_LIMIT_V21,
     MAX_ROWS_V1,
@@ -55,6 +55,7 @@ from connectors.opendatasoft_api import (
 from connectors.opendatasoft_dcat import export_records, is_dcat_payload, normalize_export_record
 from connectors.opendatasoft_mapping import normalize_dataset
 from connectors.opendatasoft_stream import stream_json_array
+from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
 from connectors.resume import one_page_early, positive_int
 
 log = logging.getLogger(__name__)
@@ -146,29 +147,52 @@ class OpenDataSoftConnector(BaseConnector):
         params.extend(refine_params(self.options.refine, v1=True))
         return params
 
-    async def _get(self, url: str, params: Params, number: int) -> Any:
-        return await get_json(
+    @property
+    def _listing_url(self) -> str:
+        v1 = self.options.api_version == "v1"
+        return v1_search_url(self.site) if v1 else catalog_url(self.site)
+
+    def _page_size(self, offset: int) -> int:
+        """The size of the page at ``offset`` (short before the offset limit)."""
+        return min(self.options.page_size, OFFSET_LIMIT - offset)
+
+    async def _request(self, since: datetime | None, offset: int, number: int) -> Fetched:
+        size = self._page_size(offset)
+        if self.options.api_version == "v1":
+            params = [*self._v1_params(since), ("rows", size), ("start", offset)]
+        else:
+            params = [*self._v21_params(since), ("limit", size), ("offset", offset)]
+        return await get_bytes(
             self.client,
-            url,
+            self._listing_url,
             params=httpx.QueryParams(params),
+            accept="application/json",
             what=f"page {number}",
             describe_error=ods_error,
             on_body=self._count_bytes,
         )
 
-    def _page_reader(self, since: datetime | None) -> Callable[[int, int, int], Awaitable[Page]]:
-        v1 = self.options.api_version == "v1"
-        url = v1_search_url(self.site) if v1 else catalog_url(self.site)
-        base = self._v1_params(since) if v1 else self._v21_params(since)
+    def _page(self, fetched: Fetched, number: int) -> Page:
+        url = self._listing_url
+        read = v1_page if self.options.api_version == "v1" else v21_page
+        return read(json_body(fetched, url, f"page {number}"), url=url)
 
-        async def read(offset: int, size: int, number: int) -> Page:
-            if v1:
-                body = await self._get(url, [*base, ("rows", size), ("start", offset)], number)
-                return v1_page(body, url=url)
-            body = await self._get(url, [*base, ("limit", size), ("offset", offset)], number)
-            return v21_page(body, url=url)
-
-        return read
+    def _following(
+        self, offset: int, datasets: list[Any], count: int | None, first_count: int | None
+    ) -> list[tuple[int, int]]:
+        """The pages (offset, number) that come after this one (at ``offset``), as far as
+        the count and the offset limit go (without a count, the next page when this one was
+        full)."""
+        if count != first_count or (count is None and len(datasets) < self._page_size(offset)):
+            return []
+        return following_offsets(
+            offset + len(datasets),
+            count,
+            self.options.page_size,
+            self.stats.pages + 1,
+            self.max_pages,
+            cap=OFFSET_LIMIT,
+        )
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the portal (modified since ``since`` when given)."""
@@ -179,9 +203,17 @@ class OpenDataSoftConnector(BaseConnector):
             async for raw in export_records(self.client, self.site, params, self.stats):
                 yield raw
             return
-        read = self._page_reader(since)
+        # pages by (offset, number), the following ones requested ahead when the portal is slow
+        reader: PageReader[tuple[int, int], Fetched] = PageReader(
+            lambda key: self._request(since, *key), depth=depth_for(self.options.page_size)
+        )
+        async for record in listed(reader, self._listing(reader, since), self.stats):
+            yield record
+
+    async def _listing(
+        self, reader: PageReader[tuple[int, int], Fetched], since: datetime | None
+    ) -> AsyncGenerator[RawRecord, None]:
         v1 = self.options.api_version == "v1"
-        size = self.options.page_size
         offset = self.first_offset
         if offset:
             self.stats.cursor["resumed_at"] = offset
@@ -192,11 +224,12 @@ class OpenDataSoftConnector(BaseConnector):
             if self.stats.pages >= self.max_pages:
                 self._stop("page cap", pages=self.stats.pages, offset=offset)
                 return
-            size = min(size, OFFSET_LIMIT - offset)
+            size = self._page_size(offset)
             if size <= 0:
                 self._stop("offset limit", offset=offset, count=first_count)
                 return
-            datasets, count = await read(offset, size, self.stats.pages + 1)
+            number = self.stats.pages + 1
+            datasets, count = self._page(await reader.page((offset, number)), number)
             self.stats.pages += 1
             if self.stats.pages == 1:
                 first_count = self.stats.expected = count
@@ -217,6 +250,7 @@ class OpenDataSoftConnector(BaseConnector):
                 self._stop("repeated page", offset=offset)
                 return
             previous = ids
+            reader.ahead(*self._following(offset, datasets, count, first_count))
             fetched_at = datetime.now(UTC)
             for dataset, key in zip(datasets, ids, strict=True):
                 if key and key not in seen:

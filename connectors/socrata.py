@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -47,7 +47,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from catalog.model import DatasetRecord
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.errors import RecordInvalid, RecordSkipped, SourceProtocolError, SourceUnavailable
-from connectors.http import get_json
+from connectors.http import Fetched, get_bytes, get_json, json_body
+from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
 from connectors.resume import one_page_early, positive_int
 from connectors.socrata_api import (
     MAX_OFFSET_PLUS_LIMIT,
@@ -68,6 +69,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 10_000
 INCREMENTAL_ORDER = "updatedAt DESC"
+
+Position = tuple[str, int, int]
+"""A listing page: ``(scroll_id, offset, number)`` (the scroll id is blank under offset
+paging)."""
 
 
 class SocrataOptions(BaseModel):
@@ -166,17 +171,45 @@ class SocrataConnector(BaseConnector):
             params["limit"] = min(self.options.page_size, MAX_OFFSET_PLUS_LIMIT - offset)
         return params
 
-    async def _page(self, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
-        what = f"page {self.stats.pages + 1}"
-        body = await get_json(
+    async def _request(self, since: datetime | None, key: Position) -> Fetched:
+        cursor, offset, number = key
+        return await get_bytes(
             self.client,
             self.api_url,
-            params=params,
-            what=what,
+            params=self.params(since=since, cursor=cursor, offset=offset),
+            accept="application/json",
+            what=f"page {number}",
             describe_error=socrata_error,
             on_body=self._count_bytes,
         )
-        return catalog_page(body, url=self.api_url, what=what)
+
+    def _page(self, fetched: Fetched, number: int) -> tuple[list[dict[str, Any]], int | None]:
+        what = f"page {number}"
+        return catalog_page(json_body(fetched, self.api_url, what), url=self.api_url, what=what)
+
+    def _following(
+        self,
+        key: Position,
+        results: list[Any],
+        size: int | None,
+        first_size: int | None,
+        *,
+        scroll: bool,
+    ) -> list[Position]:
+        """The pages that come after this one (``key`` names the next), as far as known:
+        under scroll paging the next one, when this page was full; under offset paging the
+        following offsets up to ``resultSetSize`` and the API's cap (without a size, the
+        next one when this page was full)."""
+        _, offset, number = key
+        full = len(results) >= self.options.page_size
+        if scroll:
+            return [key] if full and number <= self.max_pages else []
+        if size != first_size or (size is None and not full):
+            return []
+        found = following_offsets(
+            offset, size, self.options.page_size, number, self.max_pages, cap=MAX_OFFSET_PLUS_LIMIT
+        )
+        return [("", at, n) for at, n in found]
 
     def _count_bytes(self, size: int) -> None:
         self.stats.bytes += size
@@ -190,6 +223,17 @@ class SocrataConnector(BaseConnector):
         self.stats = FetchStats()
         scroll = since is None and self.options.paging == "scroll"
         since = as_datetime(since) if since is not None else None
+        # the next page (scroll) or the following ones (offset) requested ahead when slow
+        depth = 1 if scroll else depth_for(self.options.page_size)
+        reader: PageReader[Position, Fetched] = PageReader(
+            lambda key: self._request(since, key), depth=depth
+        )
+        async for record in listed(reader, self._listing(reader, since, scroll), self.stats):
+            yield record
+
+    async def _listing(
+        self, reader: PageReader[Position, Fetched], since: datetime | None, scroll: bool
+    ) -> AsyncGenerator[RawRecord, None]:
         start = self.resume_at
         cursor, offset = (start.after, 0) if scroll else ("", start.offset)
         served = start.served if scroll else start.offset  # listed before this run's pages
@@ -206,7 +250,8 @@ class SocrataConnector(BaseConnector):
             if not scroll and offset >= MAX_OFFSET_PLUS_LIMIT:
                 self._stop("offset cap", offset=offset)
                 return
-            results, size = await self._page(self.params(since=since, cursor=cursor, offset=offset))
+            number = self.stats.pages + 1
+            results, size = self._page(await reader.page((cursor, offset, number)), number)
             self.stats.pages += 1
             if self.stats.pages == 1:
                 first_size = self.stats.expected = size
@@ -238,15 +283,22 @@ class SocrataConnector(BaseConnector):
                         reached_older = reached_older or ordered
                         continue
                 batch.append(result)
+            if scroll:
+                cursor = ids[-1] or cursor
+            else:
+                offset += len(results)
+            older_next = reached_older and ordered  # incremental: the rest is older
+            if not older_next:
+                following = (cursor, offset, self.stats.pages + 1)
+                reader.ahead(*self._following(following, results, size, first_size, scroll=scroll))
             async for raw in self._records(batch):
                 yield raw
-            cursor, offset = ids[-1] or cursor, offset + len(results)
             self.stats.cursor.update(
                 {"scroll_id": cursor, "served": served + len(seen)}
                 if scroll
                 else {"offset": offset}
             )
-            if reached_older and ordered:
+            if older_next:
                 break
             if scroll:
                 if len(results) < self.options.page_size:  # the scroll ran dry
