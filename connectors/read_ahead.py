@@ -12,7 +12,8 @@ starts once the current one is answered), so per-host limits and politeness are 
 only the idle time goes. What each listing names, once the current page's own checks passed:
 
 * offset paging — CKAN, OpenDataSoft (v2.1 and v1), ArcGIS portal search (from the page's
-  ``nextStart``), Socrata's ``offset`` paging and its incremental runs: the following offsets
+  ``nextStart``), Socrata's ``offset`` paging (its incremental runs: the next page only,
+  since they stop at the first older asset): the following offsets
   (:func:`following_offsets`), up to :data:`READ_AHEAD_RECORDS` records' worth, none past
   the first page's count, the API's offset cap or the page cap; without a count, the next
   page when this one was full;

@@ -223,8 +223,10 @@ class SocrataConnector(BaseConnector):
         self.stats = FetchStats()
         scroll = since is None and self.options.paging == "scroll"
         since = as_datetime(since) if since is not None else None
-        # the next page (scroll) or the following ones (offset) requested ahead when slow
-        depth = 1 if scroll else depth_for(self.options.page_size)
+        # the next page (scroll) or the following ones (offset) requested ahead when slow;
+        # one only for an incremental run, which stops at the first older asset: pages read
+        # ahead past it would be requested for nothing
+        depth = 1 if scroll or since is not None else depth_for(self.options.page_size)
         reader: PageReader[Position, Fetched] = PageReader(
             lambda key: self._request(since, key), depth=depth
         )
