@@ -67,8 +67,8 @@ class FetchStats:
     expected: int | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
     read_ahead: int = 0
-    """Pages requested while the previous one's records were handed out
-    (:mod:`connectors.read_ahead`)."""
+    """Pages named to be read ahead while the previous one's records were handed out
+    (:mod:`connectors.read_ahead`; one dropped before its request started counts too)."""
 
 
 class NoOptions(BaseModel):

@@ -110,7 +110,7 @@ class PageReader(Generic[K, T]):
         self.slow = False
         """Whether the last request took :data:`READ_AHEAD_AFTER` or longer."""
         self.read_ahead = 0
-        """Pages requested ahead so far."""
+        """Pages named to be read ahead so far (requested, or dropped before their turn)."""
 
     async def _timed(self, key: K) -> T:
         started = time.perf_counter()
