@@ -17,6 +17,7 @@ from api.routers.audit import router as audit_router
 from api.routers.partnership import router as partnership_router
 from api.routers.sources import install as install_sources
 from api.shared_buckets import read_limiter
+from harvester import mapping_pool
 from harvester.gc_tuning import freeze_startup_objects
 from harvester.launcher import start_launcher
 from harvester.search import facet_counts, record_cache
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.harvests.close()
+            mapping_pool.POOL.shutdown()  # the harvests are over: their workers stop now
             await engine.dispose()
 
     app = FastAPI(

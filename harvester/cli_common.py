@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, NoReturn, TypeVar
@@ -70,6 +71,17 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         fail(error.message, error.code)
     except SourceRejected as error:
         fail(str(error), EXIT_FAILED)
+    finally:
+        stop_mapping_workers()
+
+
+def stop_mapping_workers() -> None:
+    """Stop the mapping workers this process started, if any: its harvests are over. Left to
+    the interpreter's exit, a signal (``moisson demo`` stopped while it serves) would leak
+    their semaphores, and a served demo would keep an idle worker's memory."""
+    pool_module = sys.modules.get("harvester.mapping_pool")  # never imported: no workers
+    if pool_module is not None:
+        pool_module.POOL.shutdown()
 
 
 def load_settings() -> Settings:
