@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -55,6 +56,10 @@ TARGET_RATE, TARGET_NAIVE, TARGET_CEILING, TARGET_RSS = 5000, 20, 4, 400
 REPEATED_UP_TO = 10_000
 
 
+SOURCE_OPTIONS: dict[str, Any] = {}
+"""Connector options of the benchmarked source (``--source-options``)."""
+
+
 async def _setup(db_url: str, source_url: str, platform: str, page_size: int) -> None:
     """The partner and the source rows."""
     import sqlalchemy as sa
@@ -62,7 +67,7 @@ async def _setup(db_url: str, source_url: str, platform: str, page_size: int) ->
     from harvester.store.db import create_engine
     from harvester.store.tables import Partner, Source
 
-    options = {"ckan": {"rows": page_size}}.get(platform, {})
+    options = {**{"ckan": {"rows": page_size}}.get(platform, {}), **SOURCE_OPTIONS}
     engine = create_engine(db_url)
     async with engine.begin() as connection:
         await connection.execute(
@@ -422,7 +427,16 @@ def main() -> None:
         action="store_true",
         help="only the full harvest and the unchanged re-harvest (for the 1 M peak-RSS run)",
     )
+    parser.add_argument(
+        "--source-options",
+        type=json.loads,
+        default={},
+        help='connector options of the source, as JSON (e.g. \'{"paging": "offset"}\')',
+    )
     args = parser.parse_args()
+    if not isinstance(args.source_options, dict):
+        parser.error("--source-options takes a JSON object")
+    SOURCE_OPTIONS.update(args.source_options)
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
     print(f"moisson bench/harvest.py · {machine()}")
     print(
