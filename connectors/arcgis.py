@@ -133,9 +133,6 @@ class ArcgisConnector(BaseConnector):
         self.first_start = one_page_early(start, self.options.page_size, first=1)
         return True
 
-    def _count_bytes(self, size: int) -> None:
-        self.stats.bytes += size
-
     def _stop(self, reason: str, **context: Any) -> None:
         self.stats.cursor["stopped"] = reason
         log.warning("arcgis %s: paging stopped (%s) %s", self.source.id, reason, context)

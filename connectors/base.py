@@ -174,3 +174,7 @@ class BaseConnector:
         self.client = client
         self.options = self.Options.model_validate(source.options)
         self.stats = FetchStats()
+
+    def _count_bytes(self, size: int) -> None:
+        """Count a body's ``size`` bytes in ``stats`` (``on_body`` of :mod:`connectors.http`)."""
+        self.stats.bytes += size

@@ -145,9 +145,6 @@ class CkanConnector(BaseConnector):
             return []
         return following_offsets(start, count, rows, self.stats.pages + 1, self.max_pages)
 
-    def _count_bytes(self, size: int) -> None:
-        self.stats.bytes += size
-
     def _stop(self, reason: str, **context: Any) -> None:
         self.stats.cursor["stopped"] = reason
         log.warning("ckan %s: paging stopped (%s) %s", self.source.id, reason, context)

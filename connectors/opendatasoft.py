@@ -124,9 +124,6 @@ class OpenDataSoftConnector(BaseConnector):
         self.first_offset = one_page_early(offset, self.options.page_size)
         return True
 
-    def _count_bytes(self, size: int) -> None:
-        self.stats.bytes += size
-
     def _stop(self, reason: str, **context: Any) -> None:
         self.stats.cursor["stopped"] = reason
         log.warning("opendatasoft %s: paging stopped (%s) %s", self.source.id, reason, context)

@@ -211,9 +211,6 @@ class SocrataConnector(BaseConnector):
         )
         return [("", at, n) for at, n in found]
 
-    def _count_bytes(self, size: int) -> None:
-        self.stats.bytes += size
-
     def _stop(self, reason: str, **context: Any) -> None:
         self.stats.cursor["stopped"] = reason
         log.warning("socrata %s: paging stopped (%s) %s", self.source.id, reason, context)
