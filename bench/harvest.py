@@ -53,6 +53,8 @@ def counted_tables(postgres: bool) -> tuple[str, ...]:
 
 
 TARGET_RATE, TARGET_NAIVE, TARGET_CEILING, TARGET_RSS = 5000, 20, 4, 400
+BASELINE_PLATFORMS = ("ckan", "dcat_turtle")
+"""The platforms whose pages the ceiling and naive baselines read (``harvest_jobs``)."""
 REPEATED_UP_TO = 10_000
 
 
@@ -437,6 +439,15 @@ def main() -> None:
     if not isinstance(args.source_options, dict):
         parser.error("--source-options takes a JSON object")
     SOURCE_OPTIONS.update(args.source_options)
+    unknown = set(args.platforms.split(",")) - set(jobs.CONNECTOR)
+    if unknown:
+        parser.error(f"unknown platforms {sorted(unknown)}; simulated: {sorted(jobs.CONNECTOR)}")
+    without_baselines = set(args.platforms.split(",")) - set(BASELINE_PLATFORMS)
+    if without_baselines and not args.quick:
+        parser.error(
+            f"the ceiling and naive baselines exist for {', '.join(BASELINE_PLATFORMS)}: "
+            f"measure {', '.join(sorted(without_baselines))} with --quick"
+        )
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
     print(f"moisson bench/harvest.py · {machine()}")
     print(

@@ -24,9 +24,11 @@ from typing import Any
 import orjson
 
 from bench.common import peak_rss_mb
+from simulator.platforms import CONNECTORS, SOURCE_PATHS
 
 LOOPBACK = ["127.0.0.1"]
-CONNECTOR = {"ckan": "ckan", "dcat_turtle": "dcat_rdf", "socrata": "socrata", "datajson": "dcat_us"}
+CONNECTOR = CONNECTORS
+"""The connector of each simulated platform (every platform the simulator serves)."""
 
 
 class _CachedStemmer:
@@ -57,9 +59,9 @@ def patch_stem_cache() -> None:
 def _source(sim_url: str, platform: str) -> Any:
     from connectors.base import SourceSpec
 
-    url = sim_url + ("/catalog.ttl" if platform == "dcat_turtle" else "")
-    url += "/data.json" if platform == "datajson" else ""
-    return SourceSpec(id="bench", url=url, platform=CONNECTOR[platform])
+    return SourceSpec(
+        id="bench", url=sim_url + SOURCE_PATHS[platform], platform=CONNECTOR[platform]
+    )
 
 
 def fetch_only(sim_url: str, platform: str) -> dict[str, Any]:

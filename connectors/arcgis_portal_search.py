@@ -2,9 +2,9 @@
 
 Search (``{portal}/sharing/rest/search?q=…&start=1&num=100&f=json``) answers
 ``{total, start, num, nextStart, results}``; ``nextStart`` is ``-1`` on the last page and
-``start + num`` may not pass 10 000 (ArcGIS Online's search window). Errors come back with
-status 200 as ``{"error": {"code", "message", "details"}}``. Items are mapped in
-:mod:`connectors.arcgis_portal`.
+only the first 10 000 results can be paged (``start + num - 1 ≤ 10 000``, ArcGIS Online's
+search window). Errors come back with status 200 as ``{"error": {"code", "message",
+"details"}}``. Items are mapped in :mod:`connectors.arcgis_portal`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,11 @@ LOOPBACK = "127.0.0.1"
 def demo(
     n: Annotated[int, typer.Option(min=1, help="Datasets on the simulated portal.")] = 1000,
     platform: Annotated[
-        str, typer.Option(help="Simulated platform: ckan, socrata, datajson or dcat_turtle.")
+        str,
+        typer.Option(
+            help="Simulated platform: ckan, socrata, datajson, dcat_turtle, opendatasoft or "
+            "arcgis_portal."
+        ),
     ] = "ckan",
     seed: Annotated[int, typer.Option(help="Seed of the synthetic catalogue.")] = 42,
     db: Annotated[Path, typer.Option("--db", help="Demo SQLite file (recreated).")] = (

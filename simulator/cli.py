@@ -39,7 +39,10 @@ def _platforms(value: str) -> tuple[str, ...]:
 @app.command()
 def serve(
     platform: Annotated[
-        str, typer.Option(help="ckan, socrata, datajson, dcat_turtle or all.")
+        str,
+        typer.Option(
+            help="ckan, socrata, datajson, dcat_turtle, opendatasoft, arcgis_portal or all."
+        ),
     ] = "all",
     n: Annotated[int, typer.Option(min=0, help="Datasets in generation 0.")] = 1000,
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 8800,
@@ -105,7 +108,10 @@ def serve(
 
 @app.command()
 def sample(
-    platform: Annotated[str, typer.Option(help="ckan, socrata, datajson or dcat_turtle.")] = "ckan",
+    platform: Annotated[
+        str,
+        typer.Option(help="ckan, socrata, datajson, dcat_turtle, opendatasoft or arcgis_portal."),
+    ] = "ckan",
     n: Annotated[int, typer.Option(min=1, help="How many datasets to print.")] = 1,
     seed: Annotated[int, typer.Option(help="Corpus seed.")] = 42,
     generation: Annotated[int, typer.Option(min=0)] = 0,

@@ -204,6 +204,10 @@ class Corpus:
     def fxf(self, index: int) -> str:
         return fxf_of(self.seed, index)
 
+    def name(self, index: int) -> str:
+        """The dataset's slug (CKAN ``name``, OpenDataSoft ``dataset_id``)."""
+        return name_of(self.seed, index)
+
     def created(self, index: int) -> datetime:
         born = self.born(index)
         if born:
@@ -261,12 +265,28 @@ def _sentence_pair(
     return " ".join(p[0] for p in chosen), " ".join(p[1] for p in chosen)
 
 
+def _theme_and_subject(rng: random.Random) -> tuple[Theme, tuple[str, str]]:
+    """The first two draws of a dataset's random stream: its theme and subject."""
+    theme = THEMES[rng.randrange(len(THEMES))]
+    return theme, theme.subjects[rng.randrange(len(theme.subjects))]
+
+
+def name_of(seed: int, index: int) -> str:
+    """``SimDataset.name`` of ``index`` (its subject's slug and its uid's start) without
+    building the dataset (~30 µs against ~250 µs)."""
+    _, subject = _theme_and_subject(random.Random(mix(seed, index, _ITEM)))
+    return _name(subject, uid_of(seed, index))
+
+
+def _name(subject: tuple[str, str], uid: str) -> str:
+    return f"{_slug(subject[0])}-{uid[:8]}"
+
+
 def build_dataset(corpus: Corpus, index: int) -> SimDataset:
     """Build dataset ``index`` from its own random stream (independent of the others)."""
     seed = corpus.seed
     rng = random.Random(mix(seed, index, _ITEM))
-    theme = THEMES[rng.randrange(len(THEMES))]
-    subject = theme.subjects[rng.randrange(len(theme.subjects))]
+    theme, subject = _theme_and_subject(rng)
     place = PLACES[min(int(rng.paretovariate(1.2)) - 1, len(PLACES) - 1)]
     borough = rng.choice(BOROUGHS)
     year = rng.randrange(2008, 2025)
@@ -311,7 +331,7 @@ def build_dataset(corpus: Corpus, index: int) -> SimDataset:
     bbox = (round(west + dx, 4), round(south + dy, 4), round(east - dx, 4), round(north - dy, 4))
     start = date(year, 1, 1)
     uid = corpus.uid(index)
-    name = f"{_slug(subject[0])}-{uid[:8]}"
+    name = _name(subject, uid)
     key = mix(seed, index, _ITEM, 2)
     distributions = _distributions(rng, key, uid, name, place, created, modified, version)
     return SimDataset(

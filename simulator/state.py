@@ -21,8 +21,16 @@ from starlette.responses import Response, StreamingResponse
 from simulator.corpus import Corpus, CorpusSpec
 from simulator.faults import FaultPlan, FaultState, fault_response, faulty_stream
 
-PLATFORMS: tuple[str, ...] = ("ckan", "socrata", "datajson", "dcat_turtle")
-"""Simulated platforms (``datajson`` = ArcGIS Hub style DCAT-US ``/data.json``)."""
+PLATFORMS: tuple[str, ...] = (
+    "ckan",
+    "socrata",
+    "datajson",
+    "dcat_turtle",
+    "opendatasoft",
+    "arcgis_portal",
+)
+"""Simulated platforms (``datajson`` = ArcGIS Hub style DCAT-US ``/data.json``;
+``arcgis_portal`` = an ArcGIS Online / Enterprise sharing API under ``/portal``)."""
 
 HydraStyle = Literal["legacy", "current"]
 T = TypeVar("T")

@@ -8,10 +8,12 @@ import orjson
 from starlette.routing import Route
 
 from simulator.corpus import SimDataset
-from simulator.platforms import ckan, datajson, dcat_turtle, socrata
+from simulator.platforms import arcgis_portal, ckan, datajson, dcat_turtle, opendatasoft, socrata
+from simulator.platforms.arcgis_portal import ArcgisPortalPlatform
 from simulator.platforms.ckan import CkanPlatform
 from simulator.platforms.datajson import DataJsonPlatform
 from simulator.platforms.dcat_turtle import DcatTurtlePlatform
+from simulator.platforms.opendatasoft import OpenDataSoftPlatform
 from simulator.platforms.socrata import SocrataPlatform
 from simulator.state import SimState
 
@@ -27,9 +29,18 @@ PLATFORM_CLASSES: dict[str, type[Platform]] = {
     "socrata": SocrataPlatform,
     "datajson": DataJsonPlatform,
     "dcat_turtle": DcatTurtlePlatform,
+    "opendatasoft": OpenDataSoftPlatform,
+    "arcgis_portal": ArcgisPortalPlatform,
 }
 
-SOURCE_PATHS = {"ckan": "", "socrata": "", "datajson": "/data.json", "dcat_turtle": "/catalog.ttl"}
+SOURCE_PATHS = {
+    "ckan": "",
+    "socrata": "",
+    "datajson": "/data.json",
+    "dcat_turtle": "/catalog.ttl",
+    "opendatasoft": "",
+    "arcgis_portal": arcgis_portal.ROOT,
+}
 """What to append to the server's base URL to get a Moisson source URL for the platform."""
 
 CONNECTORS = {
@@ -37,6 +48,8 @@ CONNECTORS = {
     "socrata": "socrata",
     "datajson": "dcat_us",
     "dcat_turtle": "dcat_rdf",
+    "opendatasoft": "opendatasoft",
+    "arcgis_portal": "arcgis",
 }
 """The Moisson connector that harvests each simulated platform."""
 
@@ -49,6 +62,10 @@ def render_one(platform: str, dataset: SimDataset, site: str) -> str:
         payload = ckan.package(dataset, site)
     elif platform == "socrata":
         payload = socrata.asset(dataset, site.split("//", 1)[-1].split(":", 1)[0])
+    elif platform == "opendatasoft":
+        payload = opendatasoft.dataset(dataset)
+    elif platform == "arcgis_portal":
+        payload = arcgis_portal.item(dataset)
     else:
         payload = datajson.dataset(dataset)
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()

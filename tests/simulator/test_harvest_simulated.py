@@ -26,6 +26,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "socrata": {"page_size": 25},
     "datajson": {},
     "dcat_turtle": {},
+    "opendatasoft": {"page_size": 25},
+    "arcgis_portal": {"page_size": 25},
 }
 
 
