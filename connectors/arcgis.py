@@ -119,6 +119,9 @@ class ArcgisConnector(BaseConnector):
         mode = self.options.mode
         self.mode = mode if mode != "auto" else ("portal" if is_portal_url(source.url) else "hub")
         self.root = portal_root(source.url) if self.mode == "portal" else hub_site(source.url)
+        # a portal item maps from the spec alone; a Hub feed's records read the feed that
+        # answered and the series its listing found
+        self.portable_mapping = self.mode == "portal"
         self.max_pages = max_pages or self.options.max_pages
         self.feed_url: str | None = None
         self.series_ids: set[str] = set()

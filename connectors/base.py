@@ -156,10 +156,11 @@ class BaseConnector:
     and a plugin connector's own module), which re-maps stored payloads on its own. Bump it
     only when ``normalize()`` may map the same payload differently for a reason that code
     does not show (a plugin's other modules, data read from elsewhere)."""
-    portable_mapping: ClassVar[bool] = False
+    portable_mapping: bool = False
     """True when ``normalize()`` depends only on the source spec and the payload (not on
     the client or on anything ``fetch()`` collected): the run may then map batches in a
-    worker process, with a connector of its own (:mod:`harvester.mapping_pool`)."""
+    worker process, with a connector of its own (:mod:`harvester.mapping_pool`). A class
+    value, or an instance's when it depends on the source (ArcGIS: portals, not Hub feeds)."""
     seen: SeenSet | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""

@@ -79,7 +79,7 @@ class CkanConnector(BaseConnector):
     """Harvests a CKAN (or CKAN-compatible: DKAN, facades) Action API."""
 
     platform: ClassVar[str] = "ckan"
-    portable_mapping: ClassVar[bool] = True
+    portable_mapping = True
     Options: ClassVar[type[BaseModel]] = CkanOptions
     options: CkanOptions
 

@@ -159,7 +159,7 @@ class DcatRdfConnector(BaseConnector):
     """Harvests a DCAT catalogue published as RDF (any syntax), paged with Hydra or CSW."""
 
     platform: ClassVar[str] = "dcat_rdf"
-    portable_mapping: ClassVar[bool] = True
+    portable_mapping = True
     uses_page_memo: ClassVar[bool] = True
     Options: ClassVar[type[BaseModel]] = DcatRdfOptions
     options: DcatRdfOptions

@@ -98,7 +98,7 @@ class OpenDataSoftConnector(BaseConnector):
     """Harvests an OpenDataSoft portal through its Explore API v2.1 (or API v1)."""
 
     platform: ClassVar[str] = "opendatasoft"
-    portable_mapping: ClassVar[bool] = True
+    portable_mapping = True
     Options: ClassVar[type[BaseModel]] = OpenDataSoftOptions
     options: OpenDataSoftOptions
 

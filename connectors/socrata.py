@@ -122,7 +122,7 @@ class SocrataConnector(BaseConnector):
     """Harvests a Socrata site through its Discovery API (optionally its views API)."""
 
     platform: ClassVar[str] = "socrata"
-    portable_mapping: ClassVar[bool] = True
+    portable_mapping = True
     Options: ClassVar[type[BaseModel]] = SocrataOptions
     options: SocrataOptions
 

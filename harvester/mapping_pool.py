@@ -288,7 +288,7 @@ class MappingPool:
         """Whether batches of ``connector`` may be mapped in a worker (without starting one)."""
         if self._unavailable or self.processes == 0:
             return False
-        if not getattr(type(connector), "portable_mapping", False):
+        if not getattr(connector, "portable_mapping", False):
             return False
         spec = getattr(connector, "source", None)
         # a subclass the worker's registry would not know stays in process

@@ -374,3 +374,47 @@ async def test_worker_batches_for_postgresql_carry_their_search_vectors(
             doc = derived(record, SOURCE, partner).search
             same = await stored_as_computed(session, raw.remote_id, doc)
             assert same == (True, True), raw.remote_id
+
+
+async def test_arcgis_portal_items_map_in_a_worker_as_in_process_and_hub_feeds_stay(
+    pool: MappingPool,
+) -> None:
+    """A portal item's mapping reads only the spec and the item, so a worker maps it (byte
+    for byte as the harvesting process would); a Hub feed's records read what its listing
+    found (the feed that answered, the series), so they stay in process."""
+    from connectors.arcgis import ArcgisConnector
+    from tests.paths import fixture
+
+    portal = SourceSpec(id="agol", url="https://www.arcgis.com", platform="arcgis")
+    hub = SourceSpec(id="hub", url="https://donnees-ville.hub.arcgis.com", platform="arcgis")
+    client = httpx.AsyncClient()
+    assert not pool.possible_for(ArcgisConnector(hub, client))
+    connector = ArcgisConnector(portal, client)
+    assert pool.possible_for(connector)
+    assert pool.usable_for(connector) or pool.wait_ready(60)
+
+    group = orjson.loads(
+        fixture("arcgis", "agol_sharing_search_group_livingatlas.json").read_bytes()
+    )
+    items = [
+        *group["results"],  # Map Services and a Web Map
+        *(
+            orjson.loads(fixture("arcgis", f"agol_sharing_content_item_{name}.json").read_bytes())
+            for name in ("csv", "feature-service", "no-url", "with-metadata")
+        ),
+    ]
+    raws = [FetchedRecord(item["id"], item, utcnow()) for item in items]
+    partner = PartnerInfo("agol", "public_body")
+    sent_before = pool.batches_sent
+    batch = pool.submit(portal, partner, raws)
+    assert batch is not None and pool.batches_sent == sent_before + 1
+    results = await batch.result()
+    assert len(results) == len(raws) == 14
+    mapped_here = [mapping_pool.mapped(connector, raw, "agol", partner) for raw in raws]
+    assert [m.error for m in results] == [m.error for m in mapped_here] == [None] * 14
+    prepared = [(t.prepared, h.prepared) for t, h in zip(results, mapped_here, strict=True)]
+    both = [(there, here) for there, here in prepared if there is not None and here is not None]
+    assert len(both) == 14
+    for there, here in both:
+        assert there[0].json == here[0].json
+        assert there[1].fields.facets == here[1].fields.facets
