@@ -25,7 +25,7 @@ GZIP_LEVEL = 1
 """ISA-L's default and zlib's fastest (nginx's default): a search page (40–45 kB of JSON)
 compresses to 6.7–7.3 kB instead of 5.7–6.1 kB at zlib's default 6, in 0.05 ms with ISA-L
 (0.14–0.20 ms with zlib at 1, 0.57–0.66 at 6: a sixth of a search call's instructions went
-to ``deflate`` at 6; ``bench/README.md``, sessions 12 and 14)."""
+to ``deflate`` at 6; ``bench/HISTORY.md``, sessions 12 and 14)."""
 
 
 def etag(*parts: object) -> str:

@@ -47,7 +47,7 @@ async def search_datasets(request: Request) -> Response:
     keyset-paginated: follow `next` (or pass `next_cursor` as `cursor`)."""
     # The query string and the session are read here rather than as FastAPI dependencies
     # (the parameters are documented by SEARCH_PARAMETERS either way): solving them was
-    # 2–5 % of a search call's instructions (bench/README.md, session 14).
+    # 2–5 % of a search call's instructions (bench/HISTORY.md, session 14).
     query = await search_request(request)
     async with request.app.state.sessions() as session:
         return await _search_response(request, session, query)

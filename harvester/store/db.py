@@ -51,7 +51,7 @@ harvest's batch dirties pages all over the indexes on random keys (dataset ids, 
 ids, facet values, search terms); at 1,000 nearly every commit copied its pages back, each
 hot index page once per batch. With 64 MB between checkpoints a page written by several
 batches is copied once: a 100 k CKAN harvest's commits took 13.7–14.3 s of SQLite's
-thread, 11.5–11.8 s with this (bench/README, session 17). Reads look pages up in the log's
+thread, 11.5–11.8 s with this (bench/HISTORY.md, session 17). Reads look pages up in the log's
 index, whose cost grows with its length: 50 k pages was slower again."""
 WAL_SIZE_LIMIT = 64 * 2**20
 """Bytes the log file is cut back to when it restarts (SQLite keeps its largest size by

@@ -2,7 +2,7 @@
 
 The commit that takes SQLite's log past ``wal_autocheckpoint`` pages copies the whole log
 back and syncs both files before it returns: a harvest waited ~0.4 s for it every ~3.5 s
-while its mapping worker ran out of batches (bench/README, session 23). A
+while its mapping worker ran out of batches (bench/HISTORY.md, session 23). A
 :class:`LogCheckpointer` is a thread with a connection of its own that copies the log back
 every few seconds without blocking anyone (``PRAGMA wal_checkpoint(PASSIVE)``), while the
 commits go on. The commit that fills the log still checkpoints, so that the log starts
@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 CHECKPOINT_EVERY_S = 3.0
 """Seconds between two checkpoints. A page written by several batches in between is copied
 once: with a copy every 3 s a 10 k CKAN harvest into SQLite took ~5 % less time (median of
-seven alternated pairs), every 1 s ~2 % less (bench/README, session 24)."""
+seven alternated pairs), every 1 s ~2 % less (bench/HISTORY.md, session 24)."""
 
 
 class LogCheckpointer:

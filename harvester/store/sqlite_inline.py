@@ -4,7 +4,7 @@ aiosqlite runs every call on its connection's own thread, and SQLAlchemy's adapt
 four such hand-offs per statement (open a cursor, execute, fetch, close). The SQL of a
 search is tens of microseconds to a few milliseconds; the hand-offs, and the thread and
 GIL switching they cause under concurrent requests, cost more than the SQL itself (45 % of
-a search request's CPU at 100 k datasets, measured in ``bench/README.md``, session 6).
+a search request's CPU at 100 k datasets, measured in ``bench/HISTORY.md``, session 6).
 
 This adapter keeps aiosqlite's connection and thread but:
 

@@ -11,15 +11,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from simulator.corpus import SimDataset
+from simulator.json_array import json_array_chunks
 from simulator.state import SimState
 
-CHUNK_DATASETS = 50
 HEADER = (
     b'{"@context":"https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",'
     b'"@type":"dcat:Catalog","conformsTo":"https://project-open-data.cio.gov/v1.1/schema",'
@@ -105,15 +104,7 @@ class DataJsonPlatform:
 
     def chunks(self) -> Iterator[bytes]:
         corpus = self.state.corpus
-        indices = corpus.indices
-        yield HEADER
-        for start in range(0, len(indices), CHUNK_DATASETS):
-            part = b",".join(
-                orjson.dumps(dataset(corpus.dataset(i)))
-                for i in indices[start : start + CHUNK_DATASETS]
-            )
-            yield (b"," if start else b"") + part
-        yield b"]}"
+        return json_array_chunks(corpus, corpus.indices, dataset, head=HEADER, tail=b"]}")
 
     async def data_json(self, request: Request) -> Response:
         return await self.state.stream(

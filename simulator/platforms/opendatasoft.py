@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,12 +32,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simulator.corpus import SimDataset, SimDistribution
+from simulator.json_array import json_array_chunks
 from simulator.state import SimState
 
 CATALOG = "/api/explore/v2.1/catalog"
 MAX_LIMIT = 100
 MAX_OFFSET_PLUS_LIMIT = 10_000
-CHUNK_DATASETS = 50
 MEDIA_TYPE = "application/json; charset=utf-8"
 UNSIMULATED_PARAMETERS = ("select", "group_by", "refine", "exclude")
 GEO_FORMATS = frozenset({"GeoJSON", "SHP", "KML"})
@@ -386,17 +386,6 @@ class OpenDataSoftPlatform:
             cache_key=("ods", query, offset, limit),
         )
 
-    def _export_chunks(self, indices: list[int]) -> Iterator[bytes]:
-        corpus = self.state.corpus
-        yield b"["
-        for start in range(0, len(indices), CHUNK_DATASETS):
-            part = b",".join(
-                orjson.dumps(dataset(corpus.dataset(i)))
-                for i in indices[start : start + CHUNK_DATASETS]
-            )
-            yield (b"," if start else b"") + part
-        yield b"]"
-
     async def export_json(self, request: Request) -> Response:
         params = request.query_params
         try:
@@ -408,5 +397,7 @@ class OpenDataSoftPlatform:
         listing = self.listing(query)
         chosen = listing[offset:] if limit < 0 else listing[offset : offset + limit]
         return await self.state.stream(
-            request, chunks=lambda: self._export_chunks(chosen), media_type=MEDIA_TYPE
+            request,
+            chunks=lambda: json_array_chunks(self.state.corpus, chosen, dataset),
+            media_type=MEDIA_TYPE,
         )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from connectors.arcgis import ArcgisConnector
-from connectors.base import RawRecord, SourceSpec
+from connectors.base import Connector, RawRecord, SourceSpec
 from connectors.client import build_client
 from connectors.errors import HarvestError, SourceProtocolError
 from connectors.registry import get_connector
@@ -27,7 +27,7 @@ from simulator.platforms.arcgis_portal import ORG_ID, ORG_NAME, SHARING, item, i
 from simulator.server import SimServer
 from simulator.state import SimConfig
 from tests.paths import fixture
-from tests.simulator.conftest import LOOPBACK, add_source
+from tests.simulator.conftest import LOOPBACK, add_source, listed
 
 N = 230
 SPEC = CorpusSpec(seed=11, n=N, changed=0.1, removed=0.05, added=0.05)
@@ -44,17 +44,8 @@ def _item_ids(corpus: Corpus, indices: Any = None) -> set[str]:
 
 async def _fetch(
     sim: SimServer, since: datetime | None = None, **options: Any
-) -> tuple[list[RawRecord], ArcgisConnector, HarvestError | None]:
-    spec = SourceSpec(id="sim", url=sim.source_url(PLATFORM), platform="arcgis", options=options)
-    raws: list[RawRecord] = []
-    async with build_client(allow=LOOPBACK) as client:
-        connector = ArcgisConnector(spec, client)
-        try:
-            async for raw in connector.fetch(since):
-                raws.append(raw)
-        except HarvestError as error:
-            return raws, connector, error
-    return raws, connector, None
+) -> tuple[list[RawRecord], Connector, HarvestError | None]:
+    return await listed(sim, PLATFORM, since, **options)
 
 
 def _search(sim: SimServer, **params: Any) -> dict[str, Any]:

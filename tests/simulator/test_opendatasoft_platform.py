@@ -11,7 +11,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.base import SourceSpec
+from connectors.base import Connector
 from connectors.client import build_client
 from connectors.errors import HarvestError, SourceProtocolError
 from connectors.opendatasoft import OpenDataSoftConnector
@@ -21,7 +21,7 @@ from simulator.corpus import Corpus, CorpusSpec, diff
 from simulator.faults import FaultPlan
 from simulator.server import SimServer
 from simulator.state import SimConfig
-from tests.simulator.conftest import LOOPBACK, add_source
+from tests.simulator.conftest import LOOPBACK, add_source, listed
 
 N = 45
 PAGE = 10
@@ -36,28 +36,10 @@ def _config(spec: CorpusSpec = SPEC, **knobs: Any) -> SimConfig:
     return SimConfig(spec=spec, platforms=("opendatasoft",), **knobs)
 
 
-def _connector(sim: SimServer, client: httpx.AsyncClient, **options: Any) -> OpenDataSoftConnector:
-    spec = SourceSpec(
-        id="sim",
-        url=sim.source_url("opendatasoft"),
-        platform="opendatasoft",
-        options={"page_size": PAGE, **options},
-    )
-    return OpenDataSoftConnector(spec, client)
-
-
 async def _fetch(
     sim: SimServer, since: datetime | None = None, **options: Any
-) -> tuple[list[Any], OpenDataSoftConnector, HarvestError | None]:
-    async with build_client(allow=LOOPBACK) as client:
-        connector = _connector(sim, client, **options)
-        raws: list[Any] = []
-        try:
-            async for raw in connector.fetch(since):
-                raws.append(raw)
-        except HarvestError as error:
-            return raws, connector, error
-    return raws, connector, None
+) -> tuple[list[Any], Connector, HarvestError | None]:
+    return await listed(sim, "opendatasoft", since, **{"page_size": PAGE, **options})
 
 
 def _names(corpus: Corpus, indices: Any = None) -> set[str]:
