@@ -40,9 +40,7 @@ def _platforms(value: str) -> tuple[str, ...]:
 def serve(
     platform: Annotated[
         str,
-        typer.Option(
-            help="ckan, socrata, datajson, dcat_turtle, opendatasoft, arcgis_portal or all."
-        ),
+        typer.Option(help=f"{', '.join(PLATFORMS)} or all."),
     ] = "all",
     n: Annotated[int, typer.Option(min=0, help="Datasets in generation 0.")] = 1000,
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 8800,
@@ -110,7 +108,7 @@ def serve(
 def sample(
     platform: Annotated[
         str,
-        typer.Option(help="ckan, socrata, datajson, dcat_turtle, opendatasoft or arcgis_portal."),
+        typer.Option(help=f"{', '.join(PLATFORMS[:-1])} or {PLATFORMS[-1]}."),
     ] = "ckan",
     n: Annotated[int, typer.Option(min=1, help="How many datasets to print.")] = 1,
     seed: Annotated[int, typer.Option(help="Corpus seed.")] = 42,

@@ -136,6 +136,11 @@ def fxf_of(seed: int, index: int) -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
+def hub_id_of(seed: int, index: int) -> str:
+    """An ArcGIS item id (32 hex digits)."""
+    return f"{mix(seed, index, _HUB):016x}{mix(seed, index, _HUB, 1):016x}"
+
+
 class Corpus:
     """The datasets of one generation; see the module docstring."""
 
@@ -203,6 +208,9 @@ class Corpus:
 
     def fxf(self, index: int) -> str:
         return fxf_of(self.seed, index)
+
+    def hub_id(self, index: int) -> str:
+        return hub_id_of(self.seed, index)
 
     def name(self, index: int) -> str:
         """The dataset's slug (CKAN ``name``, OpenDataSoft ``dataset_id``)."""
@@ -338,7 +346,7 @@ def build_dataset(corpus: Corpus, index: int) -> SimDataset:
         index=index,
         uid=uid,
         fxf=corpus.fxf(index),
-        hub_id=f"{mix(seed, index, _HUB):016x}{mix(seed, index, _HUB, 1):016x}",
+        hub_id=hub_id_of(seed, index),
         name=name,
         version=version,
         title=title,

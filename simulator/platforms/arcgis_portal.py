@@ -328,7 +328,7 @@ class ArcgisPortalPlatform:
 
     def _by_id(self) -> dict[str, int]:
         corpus = self.state.corpus
-        return {corpus.dataset(i).hub_id: i for i in corpus.indices}
+        return {corpus.hub_id(i): i for i in corpus.indices}
 
     async def content_item(self, request: Request) -> Response:
         index = self.state.memo("arcgis-ids", self._by_id).get(request.path_params["item_id"])
