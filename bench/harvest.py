@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harvest_jobs as jobs
-from bench.common import drop_database, fresh_database, isolated, machine, table
+from bench.common import chosen, drop_database, fresh_database, isolated, machine, table
 
 COUNTED = ("dataset", "raw_record", "dataset_facet")
 
@@ -80,7 +80,7 @@ async def _setup(db_url: str, source_url: str, platform: str, page_size: int) ->
                 id="bench",
                 partner_id="bench",
                 url=source_url,
-                platform=jobs.CONNECTOR[platform],
+                platform=jobs.CONNECTORS[platform],
                 options=options,
                 status="approved",
             )
@@ -439,14 +439,12 @@ def main() -> None:
     if not isinstance(args.source_options, dict):
         parser.error("--source-options takes a JSON object")
     SOURCE_OPTIONS.update(args.source_options)
-    unknown = set(args.platforms.split(",")) - set(jobs.CONNECTOR)
-    if unknown:
-        parser.error(f"unknown platforms {sorted(unknown)}; simulated: {sorted(jobs.CONNECTOR)}")
-    without_baselines = set(args.platforms.split(",")) - set(BASELINE_PLATFORMS)
+    platforms = chosen(args.platforms, jobs.CONNECTORS, "platform")
+    without_baselines = [p for p in platforms if p not in BASELINE_PLATFORMS]
     if without_baselines and not args.quick:
         parser.error(
             f"the ceiling and naive baselines exist for {', '.join(BASELINE_PLATFORMS)}: "
-            f"measure {', '.join(sorted(without_baselines))} with --quick"
+            f"measure {', '.join(without_baselines)} with --quick"
         )
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.big else [])
     print(f"moisson bench/harvest.py · {machine()}")
@@ -462,7 +460,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
-            for platform in args.platforms.split(","):
+            for platform in platforms:
                 spec = CorpusSpec(seed=42, n=size, changed=0.05, removed=0.0, added=0.0)
                 config = SimConfig(
                     spec=spec,

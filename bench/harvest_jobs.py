@@ -27,8 +27,6 @@ from bench.common import peak_rss_mb
 from simulator.platforms import CONNECTORS, SOURCE_PATHS
 
 LOOPBACK = ["127.0.0.1"]
-CONNECTOR = CONNECTORS
-"""The connector of each simulated platform (every platform the simulator serves)."""
 
 
 class _CachedStemmer:
@@ -60,7 +58,7 @@ def _source(sim_url: str, platform: str) -> Any:
     from connectors.base import SourceSpec
 
     return SourceSpec(
-        id="bench", url=sim_url + SOURCE_PATHS[platform], platform=CONNECTOR[platform]
+        id="bench", url=sim_url + SOURCE_PATHS[platform], platform=CONNECTORS[platform]
     )
 
 
@@ -70,7 +68,7 @@ def fetch_only(sim_url: str, platform: str) -> dict[str, Any]:
 
     async def main() -> dict[str, Any]:
         async with build_client(allow=LOOPBACK, timeout=300) as client:
-            connector = get_connector(CONNECTOR[platform])(_source(sim_url, platform), client)
+            connector = get_connector(CONNECTORS[platform])(_source(sim_url, platform), client)
             start, count = time.perf_counter(), 0
             async for _ in connector.fetch():
                 count += 1
@@ -298,7 +296,7 @@ def naive(sim_url: str, platform: str, db_url: str, sample: int) -> dict[str, An
         sessions = session_factory(engine)
         start, count = time.perf_counter(), 0
         async with build_client(allow=LOOPBACK, timeout=300) as client:
-            connector = get_connector(CONNECTOR[platform])(source, client)
+            connector = get_connector(CONNECTORS[platform])(source, client)
             async for raw in connector.fetch():
                 graph, node = graph_of(connector, raw)
                 handed_over = graph.serialize(format="xml")  # the harvest object's content
