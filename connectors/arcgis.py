@@ -136,10 +136,6 @@ class ArcgisConnector(BaseConnector):
         self.first_start = one_page_early(start, self.options.page_size, first=1)
         return True
 
-    def _stop(self, reason: str, **context: Any) -> None:
-        self.stats.cursor["stopped"] = reason
-        log.warning("arcgis %s: paging stopped (%s) %s", self.source.id, reason, context)
-
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the site or portal (see the module docstring)."""
         self.stats = FetchStats()

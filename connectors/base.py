@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,3 +180,11 @@ class BaseConnector:
     def _count_bytes(self, size: int) -> None:
         """Count a body's ``size`` bytes in ``stats`` (``on_body`` of :mod:`connectors.http`)."""
         self.stats.bytes += size
+
+    def _stop(self, reason: str, **context: Any) -> None:
+        """Record in ``stats`` that the listing stopped early (``cursor["stopped"]``) and log
+        it as a warning on the connector's own module logger."""
+        self.stats.cursor["stopped"] = reason
+        logging.getLogger(type(self).__module__).warning(
+            "%s %s: paging stopped (%s) %s", self.platform, self.source.id, reason, context
+        )

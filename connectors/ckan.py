@@ -145,10 +145,6 @@ class CkanConnector(BaseConnector):
             return []
         return following_offsets(start, count, rows, self.stats.pages + 1, self.max_pages)
 
-    def _stop(self, reason: str, **context: Any) -> None:
-        self.stats.cursor["stopped"] = reason
-        log.warning("ckan %s: paging stopped (%s) %s", self.source.id, reason, context)
-
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every package of the portal (modified since ``since`` when given)."""
         self.stats = FetchStats()

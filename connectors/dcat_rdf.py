@@ -184,10 +184,6 @@ class DcatRdfConnector(BaseConnector):
         self.resume_at = (page, listed)
         return True
 
-    def _stop(self, reason: str, **context: object) -> None:
-        self.stats.cursor["stopped"] = reason
-        log.warning("dcat_rdf %s: paging stopped (%s) %s", self.source.id, reason, context)
-
     async def _request(self, url: str, number: int) -> Page:
         return await get_page(
             self.client, url, max_bytes=self.options.max_bytes, what=f"page {number}"

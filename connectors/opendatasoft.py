@@ -124,10 +124,6 @@ class OpenDataSoftConnector(BaseConnector):
         self.first_offset = one_page_early(offset, self.options.page_size)
         return True
 
-    def _stop(self, reason: str, **context: Any) -> None:
-        self.stats.cursor["stopped"] = reason
-        log.warning("opendatasoft %s: paging stopped (%s) %s", self.source.id, reason, context)
-
     def _v21_params(self, since: datetime | None, *, ordered: bool = True) -> Params:
         params: Params = [("order_by", ORDER_BY)] if ordered else []
         where = build_where(self.options.where, since)

@@ -211,10 +211,6 @@ class SocrataConnector(BaseConnector):
         )
         return [("", at, n) for at, n in found]
 
-    def _stop(self, reason: str, **context: Any) -> None:
-        self.stats.cursor["stopped"] = reason
-        log.warning("socrata %s: paging stopped (%s) %s", self.source.id, reason, context)
-
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every listed asset (changed since ``since`` when given)."""
         self.stats = FetchStats()
