@@ -39,7 +39,15 @@ from xml.sax.saxutils import quoteattr
 from catalog.model import DatasetRecord
 from catalog.rdf.dataset_graph import dataset_statements
 from catalog.rdf.namespaces import PREFIXES, Triple
-from catalog.rdf.terms import RDF_TYPE, VOCABULARY, Memo, Statement, Term, from_rdflib
+from catalog.rdf.terms import (
+    RDF_TYPE,
+    VOCABULARY,
+    Memo,
+    Statement,
+    Statements,
+    Term,
+    from_rdflib,
+)
 
 Format = Literal["turtle", "nt", "jsonld", "xml"]
 
@@ -424,7 +432,15 @@ def iter_statement_blocks(
     that many characters (the last may be shorter); without, one chunk per group."""
     writer = _writer(format)
     yield writer.head()
-    separator, first = writer.separator, True
+    yield from _chunks(writer, blocks, chunk_chars, first=True)
+    yield writer.tail
+
+
+def _chunks(
+    writer: _Writer, blocks: Iterable[Iterable[Statement]], chunk_chars: int, *, first: bool
+) -> Iterator[str]:
+    """The groups' text, with the format's separator before each but the document's first."""
+    separator = writer.separator
     pending: list[str] = []
     size = 0
     for statements in blocks:
@@ -446,7 +462,6 @@ def iter_statement_blocks(
             pending, size = [], 0
     if pending:
         yield "".join(pending)
-    yield writer.tail
 
 
 def iter_blocks(blocks: Iterable[Iterable[Triple]], *, format: Format) -> Iterator[str]:
@@ -466,13 +481,50 @@ def iter_catalog(
     """A whole catalogue as text chunks: ``header`` (catalogue and paging triples) first,
     then each ``(dataset_uri, record)``. Memory stays at one dataset plus one chunk (of about
     ``chunk_chars`` characters; ``0``: one chunk per dataset)."""
-    datasets = (  # duplicates are dropped by each writer
-        dataset_statements(record, dataset_uri=uri, catalog_uri=catalog_uri, unique=False)
-        for uri, record in records
-    )
+    datasets = _dataset_blocks(records, catalog_uri)
     return iter_statement_blocks(
         _chain(_statements(header), datasets), format=format, chunk_chars=chunk_chars
     )
+
+
+def _dataset_blocks(
+    records: Iterable[tuple[str, DatasetRecord]], catalog_uri: str | None
+) -> Iterator[Statements]:
+    for uri, record in records:  # duplicates are dropped by each writer
+        yield dataset_statements(record, dataset_uri=uri, catalog_uri=catalog_uri, unique=False)
+
+
+# A document in parts, for writers working side by side: ``catalog_opening`` (the document's
+# opening and its header block), then each part's ``iter_dataset_chunks``, in order, then
+# ``catalog_closing``. Joined, they are what ``iter_catalog`` writes for all the records.
+
+
+def catalog_opening(format: Format, header: Iterable[Triple]) -> str:
+    """The document's opening and the ``header`` block (which must not be empty: the
+    datasets' chunks are written to follow a block)."""
+    writer = _writer(format)
+    block = writer.block(_statements(header))
+    if not block:
+        raise ValueError("a document in parts needs a header block before its datasets")
+    return writer.head() + block
+
+
+def iter_dataset_chunks(
+    records: Iterable[tuple[str, DatasetRecord]],
+    *,
+    format: Format,
+    catalog_uri: str | None = None,
+    chunk_chars: int = CHUNK_CHARS,
+) -> Iterator[str]:
+    """The datasets' blocks as chunks, each block preceded by the format's separator: the
+    text that follows a :func:`catalog_opening` or an earlier part."""
+    writer = _writer(format)
+    return _chunks(writer, _dataset_blocks(records, catalog_uri), chunk_chars, first=False)
+
+
+def catalog_closing(format: Format) -> str:
+    """The document's closing."""
+    return _writer(format).tail
 
 
 def _chain(header: list[Statement], rest: Iterable[list[Statement]]) -> Iterator[list[Statement]]:

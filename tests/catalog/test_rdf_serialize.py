@@ -6,6 +6,7 @@ import io
 import json
 import urllib.request
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -21,9 +22,12 @@ from catalog.rdf import (
     MEDIA_TYPES,
     SUFFIXES,
     Format,
+    catalog_closing,
+    catalog_opening,
     catalog_triples,
     dataset_triples,
     iter_catalog,
+    iter_dataset_chunks,
     paging_triples,
     serialize_dataset,
     serialize_triples,
@@ -197,6 +201,28 @@ def test_writer_reads_ahead_one_chunk_at_most(fmt: Format) -> None:
     whole = "".join(iter_catalog(records(12), format=fmt, header=header(), chunk_chars=0))
     batched = "".join(iter_catalog(records(12), format=fmt, header=header()))
     assert batched == whole
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("cuts", [(), (0,), (4,), (1, 1, 5), (0, 2, 7, 7)])
+def test_a_document_written_in_parts_is_the_whole_document(
+    fmt: Format, cuts: tuple[int, ...]
+) -> None:
+    """Parts written apart (some empty) and joined in order give iter_catalog's bytes."""
+    items = records(7)
+    bounds = [0, *cuts, len(items)]
+    parts = [
+        "".join(iter_dataset_chunks(items[lo:hi], format=fmt, catalog_uri=CATALOG, chunk_chars=k))
+        for k, (lo, hi) in enumerate(pairwise(bounds))
+    ]
+    joined = catalog_opening(fmt, header()) + "".join(parts) + catalog_closing(fmt)
+    whole = "".join(iter_catalog(items, format=fmt, header=header(), catalog_uri=CATALOG))
+    assert joined == whole
+
+
+def test_a_document_in_parts_needs_a_header_block() -> None:
+    with pytest.raises(ValueError, match="header block"):
+        catalog_opening("jsonld", [])
 
 
 def test_turtle_prefixes_written_once() -> None:
