@@ -218,9 +218,11 @@ _MOMENTS: Memo[object, Lit] = Memo(1024)
 def when(value: date | datetime) -> Lit:
     """xsd:dateTime for a datetime, xsd:date for a date."""
     # Distributions mostly repeat their dataset's dates. Equal aware datetimes may differ in
-    # offset (the same instant in two zones), hence the offset in the key.
+    # offset (the same instant in two zones): with the same tzinfo they are the same wall
+    # time, whose offset only ``fold`` may change. (Not ``utcoffset()`` in the key: a call
+    # into pydantic's TzInfo costs twice the rest of a hit.)
     if isinstance(value, datetime):
-        key: object = (value, value.utcoffset())
+        key: object = (value, value.tzinfo, value.fold)
         found = _MOMENTS.get(key)
         if found is None:
             found = _MOMENTS.keep(key, (value.isoformat(), None, XSD_DATETIME))
@@ -277,17 +279,20 @@ def typed(out: Statements, s: str, p: str, o: str | None, cls: str) -> None:
 def texts(out: Statements, s: str, p: str, text: dict[str, str] | None) -> None:
     """``s p`` each language of a LocalizedText."""
     if text:
-        for tag, value in text.items():
-            cleaned = clean_text(value)
+        for tag, value in text.items():  # clean_text and lang_tag's hits, inline
+            cleaned = value.strip() if value.isprintable() else clean_text(value)
             if cleaned:
-                out.append((s, p, (cleaned, lang_tag(tag), None)))
+                lang = _LANG_TAGS.get(tag, _NOT_CACHED)
+                if lang is _NOT_CACHED:
+                    lang = lang_tag(tag)
+                out.append((s, p, (cleaned, lang, None)))
 
 
 def tagged(out: Statements, s: str, p: str, tag: str, values: list[str]) -> None:
     """``s p`` each of ``values``, all in language ``tag`` (keywords)."""
     lang = lang_tag(tag)
     for value in values:
-        cleaned = clean_text(value)
+        cleaned = value.strip() if value.isprintable() else clean_text(value)
         if cleaned:
             out.append((s, p, (cleaned, lang, None)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import get_args
+from zoneinfo import ZoneInfo
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
@@ -115,6 +116,22 @@ def test_codes_and_language_tags_are_cached_with_the_same_answers() -> None:
         assert lang_tag("fr_CA") == "fr-ca"
         assert lang_tag("bad tag!") is None
         assert lang_tag("EN-gb") == "en-gb"
+
+
+EST = timezone(timedelta(hours=-5))
+
+
+def test_equal_datetimes_keep_their_own_offsets() -> None:
+    """Equal instants in two zones, and the two 01:30 of a night the clocks go back (equal
+    wall times in one zone, told apart by ``fold``), each keep their offset, whichever
+    comes first."""
+    montreal = ZoneInfo("America/Montreal")
+    summer, winter = (datetime(2024, 11, 3, 1, 30, fold=f, tzinfo=montreal) for f in (0, 1))
+    utc, eastern = datetime(2024, 5, 6, 12, tzinfo=UTC), datetime(2024, 5, 6, 7, tzinfo=EST)
+    assert summer == winter and utc == eastern
+    for pair in ((summer, winter), (winter, summer), (utc, eastern), (eastern, utc)):
+        assert [when(value)[0] for value in pair] == [value.isoformat() for value in pair]
+    assert when(summer)[0].endswith("-04:00") and when(winter)[0].endswith("-05:00")
 
 
 @pytest.mark.parametrize(
