@@ -47,7 +47,8 @@ Statements = list[Statement]
 
 VOCABULARY: dict[str, tuple[str, str]] = {}
 """IRI → (prefix, local name) of every vocabulary term used: the writers render these with
-prefixed names and may cache them. Filled by :class:`Vocab` as terms are first used."""
+prefixed names and may cache them. Filled at import with :data:`TERMS`, then by
+:class:`Vocab` as other terms are first used (none, while TERMS lists them all)."""
 
 
 class Vocab:
@@ -102,6 +103,40 @@ VCARD = Vocab("http://www.w3.org/2006/vcard/ns#", "vcard")
 XSD = Vocab("http://www.w3.org/2001/XMLSchema#", "xsd")
 PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"  # no prefix: full IRIs
 HVD_CATEGORY = "http://data.europa.eu/bna/"
+
+TERMS: dict[Vocab, str] = {
+    ADMS: "Identifier identifier",
+    DCAT: "Catalog DataService Dataset DatasetSeries Distribution accessService accessURL bbox "
+    "byteSize contactPoint dataset distribution downloadURL endDate endpointURL keyword "
+    "landingPage mediaType servesDataset startDate theme version",
+    DCATAP: "applicableLegislation hvdCategory",
+    DCTERMS: "Frequency LicenseDocument LinguisticSystem Location MediaType MediaTypeOrExtent "
+    "PeriodOfTime RightsStatement Standard accessRights accrualPeriodicity conformsTo creator "
+    "description format identifier issued language license modified publisher rights spatial "
+    "temporal title type",
+    ELI: "LegalResource",
+    FOAF: "Agent Document homepage mbox name page",
+    GSP: "asGeoJSON asWKT geoJSONLiteral wktLiteral",
+    HYDRA: "Collection PagedCollection PartialCollectionView first firstPage itemsPerPage last "
+    "lastPage next nextPage previous previousPage totalItems view",
+    LOCN: "Geometry geometry",
+    OWL: "versionInfo",
+    PROV: "wasDerivedFrom",
+    RDF: "type",
+    RDFS: "Resource label",
+    SKOS: "Concept notation prefLabel",
+    SPDX: "Checksum ChecksumAlgorithm algorithm checksum checksumValue checksumAlgorithm_md5 "
+    "checksumAlgorithm_sha1 checksumAlgorithm_sha224 checksumAlgorithm_sha256 "
+    "checksumAlgorithm_sha384 checksumAlgorithm_sha512",
+    VCARD: "Kind fn hasEmail hasTelephone hasURL",
+    XSD: "anyURI date dateTime hexBinary integer nonNegativeInteger",
+}
+"""Every vocabulary term the graph modules write, registered at import: which IRIs get
+prefixed names then does not depend on what a process has built before, so writers in
+several processes (``moisson export``) write the same bytes as one."""
+for _vocab, _names in TERMS.items():
+    for _name in _names.split():
+        _vocab.term(_name)
 
 RDF_TYPE = RDF.type
 XSD_DATE = XSD.date

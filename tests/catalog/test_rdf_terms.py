@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import get_args
 from zoneinfo import ZoneInfo
 
@@ -256,3 +260,71 @@ def test_caches_stay_as_small_as_the_vocabulary() -> None:
     for names in (serialize._PREFIXED, serialize._JSON_NAMES, serialize._XML_TAGS):
         assert len(names) <= len(VOCABULARY) + 1
     assert len(serialize._XML_PAIRS) <= len(VOCABULARY)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAPH_MODULES = ("catalog_graph", "dataset_graph", "distribution_graph", "serialize", "terms")
+_NAMED_TERM = re.compile(
+    r"\b(ADMS|DCAT|DCATAP|DCTERMS|ELI|FOAF|GSP|HYDRA|LOCN|OWL|PROV|RDF|RDFS|SKOS|SPDX|VCARD|XSD)"
+    r"\.([A-Za-z_][A-Za-z0-9_]*)\b(?!\()"
+)
+
+
+def test_every_term_the_graph_modules_name_is_registered_at_import() -> None:
+    """TERMS lists each ``VOCAB.name`` the writers' graph modules use (a term missing from
+    it would get a prefixed name only in processes that had built it)."""
+    folder = Path(terms.__file__).parent
+    named = {
+        (vocab, name)
+        for module in GRAPH_MODULES
+        for vocab, name in _NAMED_TERM.findall((folder / f"{module}.py").read_text())
+        if name not in ("namespace", "prefix")
+    }
+    registered = {
+        (vocab, name)
+        for vocab, names in (
+            (next(k for k, v in vars(terms).items() if v is vocab), names)
+            for vocab, names in terms.TERMS.items()
+        )
+        for name in names.split()
+    }
+    assert len(named) > 90
+    assert named <= registered, sorted(named - registered)
+    algorithms = {f"checksumAlgorithm_{a}" for a in ("md5", "sha1", "sha224", "sha256")}
+    assert {("SPDX", name) for name in algorithms} <= registered
+
+
+def test_no_term_is_registered_after_import() -> None:
+    """In a fresh process, writing every golden record, a catalogue header with paging and
+    checksums of every algorithm, in every format, adds no term to VOCABULARY: the prefixed
+    names are the same in every process, whatever it wrote before."""
+    script = """
+import sys
+from catalog.rdf import terms
+before = dict(terms.VOCABULARY)
+from catalog.rdf import catalog_triples, iter_catalog, paging_triples
+from catalog.model import Checksum, Distribution
+from tests.catalog.test_rdf_golden import golden, record
+from tests.catalog.test_rdf_dataset import rich_record
+items = [(row["uri"], record(row)) for row in golden()]
+items += [
+    (f"https://moisson.example/checksum/{a}", rich_record(distributions=[Distribution(
+        download_url="https://x.example/f.csv", checksum=Checksum(algorithm=a, value="ab12"))]))
+    for a in ("MD5", "sha-1", "SHA224", "sha256", "SHA_384", "sha512")
+]
+header = catalog_triples(catalog_uri="https://m.example/catalog", title={"fr": "C"},
+    description={"fr": "D"}, publisher_name="M", homepage="https://m.example", modified=None)
+header += paging_triples(page_uri="https://m.example/catalog?p=2", first="https://m.example/c",
+    last="https://m.example/c?p=9", next="https://m.example/c?p=3", previous="https://m.example/c",
+    total_items=9, items_per_page=1, collection_uri="https://m.example/catalog")
+for fmt in ("turtle", "nt", "jsonld", "xml"):
+    assert "".join(iter_catalog(items, format=fmt, header=header, catalog_uri="https://m/c"))
+added = sorted(set(terms.VOCABULARY) - set(before))
+print(len(before), added)
+sys.exit(1 if added else 0)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert int(done.stdout.split()[0]) > 100
