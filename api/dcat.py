@@ -19,35 +19,20 @@ from fastapi.responses import StreamingResponse
 
 from api.caching import etag, is_fresh, not_modified, validators
 from catalog.model import DatasetRecord
-from catalog.rdf import (
-    MEDIA_TYPES,
-    Format,
-    catalog_triples,
-    iter_catalog,
-    paging_triples,
-    serialize_dataset,
-)
+from catalog.rdf import MEDIA_TYPES, Format, iter_catalog, paging_triples, serialize_dataset
 from catalog.rdf.namespaces import Triple
+from harvester.catalog_header import catalog_header, catalog_uri, dataset_uri
 from harvester.search.engine import SearchRequest, SearchResult
 from harvester.search.version import CatalogVersion
 from harvester.store.tables import Dataset
 
 DUMP_PAGE = 200
-CATALOG_TITLE = {"fr": "Moisson — catalogue fédéré", "en": "Moisson — federated catalogue"}
-CATALOG_DESCRIPTION = {
-    "fr": "Les jeux de données de tous les portails du partenariat, en DCAT-AP 3.",
-    "en": "The datasets of every portal of the partnership, as DCAT-AP 3.",
-}
 
 Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult[Dataset]]]
 
 
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
-
-
-def dataset_uri(base: str, dataset_id: str) -> str:
-    return f"{base}/datasets/{dataset_id}"
 
 
 def _rdf_headers(fmt: Format) -> dict[str, str]:
@@ -62,7 +47,7 @@ def dataset_rdf_response(request: Request, row: Dataset, fmt: Format) -> Respons
         return not_modified(tag, modified)
     base = base_url(request)
     record = DatasetRecord.model_validate(row.record)
-    body = serialize_dataset(record, dataset_uri(base, row.id), fmt, catalog_uri=f"{base}/catalog")
+    body = serialize_dataset(record, dataset_uri(base, row.id), fmt, catalog_uri=catalog_uri(base))
     return Response(body, headers={**_rdf_headers(fmt), **validators(tag, modified)})
 
 
@@ -70,16 +55,8 @@ def _header(
     request: Request, query: SearchRequest, result: SearchResult[Dataset], modified: datetime | None
 ) -> list[Triple]:
     base = base_url(request)
-    catalog = f"{base}/catalog"
     page = request.url.remove_query_params("cursor")
-    triples = catalog_triples(
-        catalog_uri=catalog,
-        title=CATALOG_TITLE,
-        description=CATALOG_DESCRIPTION,
-        publisher_name="Moisson",
-        homepage=base,
-        modified=modified,
-    )
+    triples = catalog_header(base, modified)
     if query.limit >= 0:
         following = (
             str(request.url.include_query_params(cursor=result.next_cursor))
@@ -93,7 +70,7 @@ def _header(
             next=following,
             total_items=result.total,
             items_per_page=query.limit,
-            collection_uri=catalog,
+            collection_uri=catalog_uri(base),
         )
     return triples
 
@@ -140,5 +117,5 @@ async def catalog_response(
     base = base_url(request)
     header = _header(request, replace(query, limit=-1) if dump else query, first, version[1])
     records = _dump(base, first, page_query, fetch) if dump else _records(base, first.datasets)
-    body = iter_catalog(records, format=fmt, header=header, catalog_uri=f"{base}/catalog")
+    body = iter_catalog(records, format=fmt, header=header, catalog_uri=catalog_uri(base))
     return StreamingResponse(body, headers={**_rdf_headers(fmt), **validators(tag)})

@@ -26,6 +26,7 @@ from harvester.cli_common import (
     sync_from_file,
 )
 from harvester.cli_demo import demo
+from harvester.cli_export import export
 from harvester.cli_harvest import harvest, runs
 from harvester.cli_sources import sources_app
 from harvester.cli_stats import stats
@@ -52,6 +53,7 @@ app.command()(harvest)
 app.command()(runs)
 app.command()(demo)
 app.command()(stats)
+app.command()(export)
 app.command()(worker)
 app.command()(prune)
 app.add_typer(withdrawals_app, name="withdrawals")

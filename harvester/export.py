@@ -1,0 +1,390 @@
+"""The whole catalogue as one DCAT-AP file, written by several processes side by side.
+
+The file holds what ``GET /catalog?limit=all`` serves at the same base URL, byte for byte:
+the visible datasets (``withdrawn_at IS NULL``) in ``pk`` order after the catalogue's header
+(:func:`harvester.catalog_header.catalog_header`). They are split into contiguous ``pk``
+ranges of about equal counts, a few per process. Each range is read in keyset pages of
+:data:`PAGE` rows (its pk, id and record alone: memory stays flat whatever the catalogue)
+and written as :func:`catalog.rdf.iter_dataset_chunks`.
+
+The calling process writes the document's opening and the first range straight into the
+output. Worker processes (``spawn``, as the mapping pool: never ``fork`` with an event loop
+running), each with its own database engine, write the others to part files in a
+temporary folder next to the output: each worker takes the next range from the front, the
+calling process the last one left, from the back (:class:`Claims`), until none is left, so
+all end about together, whenever each started and whatever its ranges held. The calling
+process then appends the parts in order, and the closing. A file output is renamed onto
+its path only once complete (the folder needs room for the parts and the whole: up to
+twice the document); on any failure it is left as it was and the parts are removed (to
+standard output, what was written stays written). A failed part stops the others after
+the range each is writing.
+
+Harvests may run meanwhile; the ranges and pages are read in transactions of their own (no
+snapshot spans the export, as with the API's dump). Every dataset present and visible
+throughout is written exactly once; one added, changed or withdrawn meanwhile is written
+in either state, or left out, never twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import pairwise
+from multiprocessing.context import SpawnContext
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
+
+from catalog.model import DatasetRecord
+from catalog.rdf import Format, catalog_closing, catalog_opening, iter_dataset_chunks
+from harvester.catalog_header import catalog_header, catalog_uri, dataset_uri
+from harvester.search.version import catalog_version
+from harvester.store.db import create_engine, in_memory
+from harvester.store.tables import Dataset
+
+PAGE = 500
+"""Datasets read per statement."""
+RANGES_PER_PROCESS = 8
+"""Ranges per process at least: the processes end within about one range of each other."""
+MAX_RANGE = 10_000
+"""The most datasets a range holds (~5 s of writing): a failure stops the others as soon."""
+MIN_RANGE = 1_000
+"""The fewest datasets worth a range of their own: a worker takes ~1.5 s to start (the time
+to write a few thousand), so a small catalogue is written by fewer processes, or by the
+calling process alone."""
+COPY_BUFFER = 1 << 20
+
+
+Row = sa.Row[int, str, dict[str, Any]]
+"""A dataset's ``(pk, id, record)``."""
+
+
+class ExportError(Exception):
+    """A part of the export failed (in a worker: its error, as text, which always pickles)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What every range of one export is written with (sent to the workers)."""
+
+    database_url: str
+    format: Format
+    base: str
+    page: int = PAGE
+
+
+@dataclass(frozen=True, slots=True)
+class PkRange:
+    """The visible datasets with ``start <= pk < stop`` (None: unbounded)."""
+
+    start: int | None
+    stop: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One range as written: its datasets, and the process that wrote them."""
+
+    datasets: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """What an export wrote, range by range in order."""
+
+    parts: tuple[Part, ...]
+
+    @property
+    def datasets(self) -> int:
+        return sum(part.datasets for part in self.parts)
+
+    @property
+    def processes(self) -> int:
+        return len({part.pid for part in self.parts})
+
+
+async def export_catalog(
+    database_url: str,
+    output: Path | BinaryIO,
+    *,
+    format: Format,
+    base: str,
+    processes: int = 1,
+    page: int = PAGE,
+    min_range: int = MIN_RANGE,
+) -> Exported:
+    """Write the catalogue at ``database_url`` to ``output`` (a file path, replaced once the
+    document is complete, or a binary stream) in ``format``, dataset URIs built on ``base``
+    (an absolute URL without a trailing slash), by up to ``processes`` processes (this one
+    included) with at least ``min_range`` datasets per range. Read-only."""
+    job = Job(database_url, format, base, page)
+    engine = _engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            modified = (await catalog_version(session))[1]
+        single = processes == 1 or in_memory(database_url)  # one connection: no workers
+        ranges = await _ranges(engine, 1 if single else processes, min_range)
+        workers = min(processes, len(ranges)) - 1
+        opening = catalog_opening(format, catalog_header(base, modified)).encode()
+        if isinstance(output, Path):
+            parts = await _to_file(output, engine, job, ranges, workers, opening)
+        else:
+            with tempfile.TemporaryDirectory(prefix="moisson-export.") as work:
+                parts = await _document(output, Path(work), engine, job, ranges, workers, opening)
+    finally:
+        await engine.dispose()
+    return Exported(tuple(parts))
+
+
+def _engine(database_url: str) -> AsyncEngine:
+    """An engine for reading (no checkpoint thread: this process writes nothing)."""
+    return create_engine(database_url, sqlite_checkpoint_s=0, pool_size=1)
+
+
+async def _ranges(engine: AsyncEngine, processes: int, min_range: int) -> list[PkRange]:
+    """Contiguous ranges of the visible datasets, of about equal counts, which together
+    cover every pk (the first and last unbounded, for datasets added meanwhile)."""
+    pk = col(Dataset.pk)
+    async with engine.connect() as connection:
+        count = await connection.scalar(sa.select(sa.func.count(pk)).where(_visible())) or 0
+        enough = max(processes * RANGES_PER_PROCESS, math.ceil(count / MAX_RANGE))
+        wanted = min(enough, count // max(min_range, 1))
+        if processes == 1 or wanted < 2:
+            return [PkRange(None, None)]
+        ranked = (
+            sa.select(pk, sa.func.ntile(wanted).over(order_by=pk).label("range"))
+            .where(_visible())
+            .subquery()
+        )
+        firsts = sa.select(sa.func.min(ranked.c.pk)).group_by(ranked.c.range)
+        starts = list(await connection.scalars(firsts.order_by(ranked.c.range)))
+    bounds = [None, *starts[1:], None]
+    return [PkRange(start, stop) for start, stop in pairwise(bounds)]
+
+
+async def _to_file(
+    output: Path,
+    engine: AsyncEngine,
+    job: Job,
+    ranges: list[PkRange],
+    workers: int,
+    opening: bytes,
+) -> list[Part]:
+    """The document written in a temporary folder next to ``output``, then renamed onto
+    it; the folder (parts, or an incomplete document) removed whatever happens."""
+    with tempfile.TemporaryDirectory(prefix=f".{output.name}.", dir=output.parent) as folder:
+        work = Path(folder)
+        whole = work / output.name
+        with whole.open("wb") as stream:
+            parts = await _document(stream, work, engine, job, ranges, workers, opening)
+            os.fsync(stream.fileno())
+        os.replace(whole, output)
+    return parts
+
+
+async def _document(
+    stream: BinaryIO,
+    work: Path,
+    engine: AsyncEngine,
+    job: Job,
+    ranges: list[PkRange],
+    workers: int,
+    opening: bytes,
+) -> list[Part]:
+    """The whole document into ``stream``: opening, every range in order, closing."""
+    stream.write(opening)
+    if workers == 0:
+        parts = [Part(await _write_range(engine, ranges[0], stream, job), os.getpid())]
+    else:
+        parts = await _side_by_side(stream, work, engine, job, ranges, workers)
+    stream.write(catalog_closing(job.format).encode())
+    stream.flush()
+    return parts
+
+
+async def _side_by_side(
+    stream: BinaryIO,
+    work: Path,
+    engine: AsyncEngine,
+    job: Job,
+    ranges: list[PkRange],
+    workers: int,
+) -> list[Part]:
+    """Every range, written by this process (the first, into ``stream``, then those it
+    claims from the back) and by ``workers`` processes (from the front; each starts with a
+    range of its own, so each writes a share), the parts then appended in order."""
+    context = multiprocessing.get_context("spawn")
+    claims = Claims(context, workers + 1, len(ranges) - 1)
+    written: dict[int, Part] = {}
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_share, initargs=(claims,))
+    futures = [
+        pool.submit(write_parts, job, ranges, work, first) for first in range(1, workers + 1)
+    ]
+    try:
+        written[0] = Part(await _write_range(engine, ranges[0], stream, job), os.getpid())
+        written |= await _write_parts(engine, job, ranges, work, claims.back(), claims.back)
+        for future in futures:
+            theirs: dict[int, Part] = await asyncio.wrap_future(future)
+            written |= theirs
+    except BaseException:
+        claims.close()
+        pool.shutdown(cancel_futures=True)  # no worker writes in the folder once it goes
+        raise
+    pool.shutdown(wait=False)  # the workers are done: they exit while the parts are appended
+    for index in range(1, len(ranges)):
+        path = _part_path(work, index)
+        with path.open("rb") as part:
+            shutil.copyfileobj(part, stream, COPY_BUFFER)
+        path.unlink()  # its room back at once
+    return [written[index] for index in range(len(ranges))]
+
+
+class Claims:
+    """The ranges no process has taken yet, shared by the processes of one export: the
+    workers take them from the front, the calling process from the back."""
+
+    def __init__(self, context: SpawnContext, first: int, last: int) -> None:
+        self._left = context.Array("q", [first, last])  # next from the front, from the back
+
+    def front(self) -> int | None:
+        """The first range left, now taken; None when none is left."""
+        with self._left.get_lock():
+            first, last = self._left[0], self._left[1]
+            if first > last:
+                return None
+            self._left[0] = first + 1
+            return first
+
+    def back(self) -> int | None:
+        """The last range left, now taken; None when none is left."""
+        with self._left.get_lock():
+            first, last = self._left[0], self._left[1]
+            if first > last:
+                return None
+            self._left[1] = last - 1
+            return last
+
+    def close(self) -> None:
+        """Leave no range to take (a part failed: the others stop after their range)."""
+        with self._left.get_lock():
+            self._left[0] = self._left[1] + 1
+
+
+_claims: Claims | None = None
+"""The export's :class:`Claims`, in a worker process (set as it starts)."""
+
+
+def _share(claims: Claims) -> None:
+    global _claims
+    _claims = claims
+
+
+def write_parts(job: Job, ranges: list[PkRange], work: Path, first: int) -> dict[int, Part]:
+    """Write range ``first``, then those claimed from the front, each to its part file in
+    ``work`` (in a worker process, with its own engine)."""
+    claims = _claims
+    assert claims is not None, "a worker started by _side_by_side"
+    try:
+        return asyncio.run(_write_parts_apart(job, ranges, work, first, claims))
+    except Exception as error:
+        claims.close()
+        if isinstance(error, ExportError):
+            raise
+        raise ExportError(f"{type(error).__name__}: {error}") from None
+
+
+async def _write_parts_apart(
+    job: Job, ranges: list[PkRange], work: Path, first: int, claims: Claims
+) -> dict[int, Part]:
+    engine = _engine(job.database_url)
+    try:
+        return await _write_parts(engine, job, ranges, work, first, claims.front)
+    finally:
+        await engine.dispose()
+
+
+async def _write_parts(
+    engine: AsyncEngine,
+    job: Job,
+    ranges: list[PkRange],
+    work: Path,
+    index: int | None,
+    claim: Callable[[], int | None],
+) -> dict[int, Part]:
+    """Write range ``index``, then each one ``claim`` gives, each to its part file."""
+    written: dict[int, Part] = {}
+    while index is not None:
+        with _part_path(work, index).open("wb") as out:
+            datasets = await _write_range(engine, ranges[index], out, job)
+        written[index] = Part(datasets, os.getpid())
+        index = claim()
+    return written
+
+
+def _part_path(work: Path, index: int) -> Path:
+    return work / f"part-{index:06}"
+
+
+async def _write_range(engine: AsyncEngine, pk_range: PkRange, out: BinaryIO, job: Job) -> int:
+    """Write the range's datasets to ``out``, page by page; how many there were."""
+    written, after = 0, None
+    while True:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(_page(pk_range, after, job.page))).all()
+        _write_rows(rows, out, job)
+        written += len(rows)
+        if len(rows) < job.page:
+            return written
+        after = rows[-1][0]
+
+
+def _write_rows(rows: Sequence[Row], out: BinaryIO, job: Job) -> None:
+    """Write ``(pk, id, record)`` rows' datasets to ``out``."""
+    records = (
+        (dataset_uri(job.base, dataset_id), _record(dataset_id, data))
+        for _, dataset_id, data in rows
+    )
+    catalog = catalog_uri(job.base)
+    for chunk in iter_dataset_chunks(records, format=job.format, catalog_uri=catalog):
+        out.write(chunk.encode())
+
+
+def _record(dataset_id: str, data: dict[str, Any]) -> DatasetRecord:
+    try:
+        return DatasetRecord.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "record"
+        raise ExportError(
+            f"dataset {dataset_id}: its stored record is invalid ({where}: {first['msg']})"
+        ) from None
+
+
+def _page(pk_range: PkRange, after: int | None, rows: int) -> sa.Select[Any]:
+    """The next ``rows`` visible datasets of the range after pk ``after`` (None: its start)."""
+    pk = col(Dataset.pk)
+    statement = sa.select(pk, col(Dataset.id), col(Dataset.record)).where(_visible())
+    if after is not None:
+        statement = statement.where(pk > after)
+    elif pk_range.start is not None:
+        statement = statement.where(pk >= pk_range.start)
+    if pk_range.stop is not None:
+        statement = statement.where(pk < pk_range.stop)
+    return statement.order_by(pk).limit(rows)
+
+
+def _visible() -> sa.ColumnElement[bool]:
+    """What the API's dump lists: the datasets not withdrawn."""
+    return col(Dataset.withdrawn_at).is_(None)
