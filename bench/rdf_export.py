@@ -5,7 +5,8 @@
 
 The records are built once (synthetic: varied publisher hosts, three distributions each;
 with ``--simulated``, the portal simulator's bilingual corpus mapped by the CKAN connector,
-1–6 distributions each) and pickled to a temporary file. Each measurement then runs in a
+1–6 distributions each), read back as the API reads them from the database (a JSON round
+trip: since session 31) and pickled to a temporary file. Each measurement then runs in a
 fresh process that loads them into a list *before* the clock and the RSS baseline start, so
 the figures are the export alone (no "net of record production" subtraction, whose noise
 was larger than the export itself):
@@ -149,7 +150,12 @@ def simulated_records(n: int) -> Iterator[tuple[str, Any]]:
 
 
 def build(n: int, simulated: bool, path: str) -> float:
-    """Pickle the records to ``path``, one by one; the seconds it took to produce them."""
+    """Pickle the records to ``path``, one by one, as the API reads them back from the
+    database (stored as ``model_dump(mode="json")``, validated again: pydantic's ``TzInfo``
+    in the datetimes, a datetime at midnight UTC read as a date); the seconds it took to
+    produce them (the round trip not counted)."""
+    from catalog.model import DatasetRecord
+
     records = simulated_records if simulated else synthetic_records
     elapsed = 0.0
     with open(path, "wb") as out:
@@ -160,7 +166,9 @@ def build(n: int, simulated: bool, path: str) -> float:
             elapsed += time.perf_counter() - started
             if item is None:
                 return elapsed
-            pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+            uri, record = item
+            stored = DatasetRecord.model_validate(record.model_dump(mode="json"))
+            pickle.dump((uri, stored), out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _load(path: str, limit: int | None = None) -> list[tuple[str, Any]]:
