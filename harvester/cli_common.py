@@ -103,7 +103,8 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def _short(error: BaseException) -> str:
+def short_error(error: BaseException) -> str:
+    """One line for an error: the driver's own (``.orig``) where SQLAlchemy wraps one."""
     original = getattr(error, "orig", None)
     shown = original if isinstance(original, BaseException) else error
     text = str(shown).strip().splitlines()
@@ -123,7 +124,7 @@ async def database(
             sqlite_checkpoint_s=settings.sqlite_checkpoint_s,
         )
     except Exception as error:
-        raise CliError(f"cannot use the database URL {where}: {_short(error)}") from None
+        raise CliError(f"cannot use the database URL {where}: {short_error(error)}") from None
     try:
         try:
             if migrate and settings.auto_migrate:
@@ -131,7 +132,7 @@ async def database(
             async with engine.connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
         except Exception as error:
-            raise CliError(f"cannot open the database {where}: {_short(error)}") from None
+            raise CliError(f"cannot open the database {where}: {short_error(error)}") from None
         yield session_factory(engine)
     finally:
         await engine.dispose()

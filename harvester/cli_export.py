@@ -15,7 +15,16 @@ from urllib.parse import urlsplit
 import typer
 from sqlalchemy.engine import make_url
 
-from harvester.cli_common import EXIT_BAD_INPUT, CliError, database, err, fail, load_settings, run
+from harvester.cli_common import (
+    EXIT_BAD_INPUT,
+    CliError,
+    database,
+    err,
+    fail,
+    load_settings,
+    run,
+    short_error,
+)
 from harvester.settings import Settings
 from harvester.store.db import in_memory, is_sqlite
 
@@ -145,7 +154,7 @@ async def _export(
     except ExportError as error:
         raise CliError(f"{failed}: {error}") from None
     except Exception as error:  # the database's, the disk's, a worker's: one line
-        raise CliError(f"{failed}: {_reason(error)}") from None
+        raise CliError(f"{failed}: {short_error(error)}") from None
 
 
 def _missing_sqlite_file(url: str) -> Path | None:
@@ -159,9 +168,3 @@ def _missing_sqlite_file(url: str) -> Path | None:
         return None
     path = Path(name).expanduser()
     return None if path.exists() else path
-
-
-def _reason(error: BaseException) -> str:
-    shown = getattr(error, "orig", None) or error
-    lines = str(shown).strip().splitlines()
-    return f"{type(shown).__name__}: {lines[0]}" if lines else type(shown).__name__
