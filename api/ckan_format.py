@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from catalog.model import DatasetRecord
@@ -45,11 +45,13 @@ class CkanQueryError(ValueError):
 
 
 def _iso(value: date | datetime | None) -> str | None:
+    """CKAN's form of a time: a date, or a naive UTC date-time (an offset is applied, not
+    dropped: ``00:00-05:00`` is ``05:00`` UTC)."""
     if value is None:
         return None
-    return (
-        value.replace(tzinfo=None).isoformat() if isinstance(value, datetime) else value.isoformat()
-    )
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat()
 
 
 def free_text(q: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,7 @@ from catalog.model import (
     LicenceRef,
     LocalizedList,
     LocalizedText,
+    Moment,
 )
 from harvester.store.tables import Dataset
 
@@ -55,7 +56,7 @@ class DatasetSummary(BaseModel):
     keywords: dict[str, list[str]]
     licence: LicenceRef | None
     formats: list[str]
-    modified: date | datetime | None
+    modified: Moment | None
     source: str
     links: DatasetLinks
     highlights: Highlights | None = Field(
@@ -88,8 +89,8 @@ class DatasetDetail(BaseModel):
     contact_points: list[ContactPoint]
     licence: LicenceRef | None
     access_rights: str | None
-    issued: date | datetime | None
-    modified: date | datetime | None
+    issued: Moment | None
+    modified: Moment | None
     temporal: list[dict[str, Any]]
     spatial: list[dict[str, Any]]
     landing_page: str | None
@@ -189,7 +190,7 @@ class SummaryRecord(_SummaryPart):
     description: LocalizedText = Field(default_factory=dict)
     keywords: LocalizedList = Field(default_factory=dict)
     licence: LicenceRef | None = None
-    modified: date | datetime | None = None
+    modified: Moment | None = None
     landing_page: str | None = None
     distributions: list[_SummaryDistribution] = Field(default_factory=list)
     provenance: _SummaryProvenance

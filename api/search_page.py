@@ -12,17 +12,17 @@ highlights and the page around them. Tests check that a page reads back through
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import orjson
 from pydantic import TypeAdapter
 
 from api.schemas import SummaryRecord, links, original_link
+from catalog.model import Moment
 from harvester.search.engine import SearchResult, SummaryRow
 from harvester.search.highlight import PreparedText, Stems, highlight, prepare
 
-_MODIFIED: TypeAdapter[date | datetime | None] = TypeAdapter(date | datetime | None)
+_MODIFIED: TypeAdapter[Moment | None] = TypeAdapter(Moment | None)
 """``DatasetSummary.modified``'s type: its JSON is written as that field's."""
 
 

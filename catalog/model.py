@@ -11,15 +11,35 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 LocalizedText = dict[str, str]
 """Language tag → text; ``""`` is the untagged literal."""
 
 LocalizedList = dict[str, list[str]]
 """Language tag → list of terms (keywords); ``""`` is untagged."""
+
+
+def _datetime_text(value: object) -> object:
+    """A date-time's text read as a datetime before the ``date | datetime`` union sees it.
+
+    In Python mode (a stored record read back as a dict) pydantic reads a date-time at
+    midnight, ``"2024-03-01T00:00:00Z"``, as the date ``2024-03-01``: the time was lost
+    and the record came back from the database as ``xsd:date``. A date's text (ten
+    characters) and any text ``fromisoformat`` refuses are left to pydantic."""
+    if type(value) is str and len(value) > 10:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+Moment = Annotated[date | datetime, BeforeValidator(_datetime_text)]
+"""A date or a date-time, kept as given: a date-time's text stays a datetime even at
+midnight (from Python objects or JSON alike)."""
 
 
 class PartnerKind(StrEnum):
@@ -68,8 +88,8 @@ class LicenceRef(_Model):
 class PeriodOfTime(_Model):
     """dct:PeriodOfTime; either bound may be missing."""
 
-    start: date | datetime | None = None
-    end: date | datetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
 
 
 class SpatialCoverage(_Model):
@@ -102,8 +122,8 @@ class Distribution(_Model):
     byte_size: int | None = None
     licence: LicenceRef | None = None
     rights: str | None = None
-    issued: date | datetime | None = None
-    modified: date | datetime | None = None
+    issued: Moment | None = None
+    modified: Moment | None = None
     language: list[str] = Field(default_factory=list)
     checksum: Checksum | None = None
     api_access: bool = False
@@ -136,8 +156,8 @@ class DatasetRecord(_Model):
     contact_points: list[ContactPoint] = Field(default_factory=list)
     licence: LicenceRef | None = None
     access_rights: str | None = None
-    issued: date | datetime | None = None
-    modified: date | datetime | None = None
+    issued: Moment | None = None
+    modified: Moment | None = None
     temporal: list[PeriodOfTime] = Field(default_factory=list)
     spatial: list[SpatialCoverage] = Field(default_factory=list)
     landing_page: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -242,13 +243,14 @@ def test_summary_record_reads_its_fields_as_the_whole_record() -> None:
         "title": {"fr": "Titre"},
         "keywords": {"fr": ["a", "b"]},
         "licence": {"id": "CC-BY-4.0", "uri": None, "title": None, "open": True},
-        "modified": "2024-03-01T00:00:00Z",  # a date-time at midnight reads as a date
+        "modified": "2024-03-01T00:00:00Z",  # a date-time at midnight stays a date-time
         "landing_page": "https://example.org/page",
         "distributions": [{"format": "CSV", "byte_size": 3}, {"format": None}, {"title": {}}],
         "provenance": {"source_id": "s", "remote_id": "r", "platform": "ckan"},
     }
     light_record = SummaryRecord.model_validate(stored)
     whole_record = DatasetRecord.model_validate(stored)
+    assert isinstance(light_record.modified, datetime)
     for name in shown:
         assert getattr(light_record, name) == getattr(whole_record, name), name
     assert [d.format for d in light_record.distributions] == [

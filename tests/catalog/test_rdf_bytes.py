@@ -22,10 +22,10 @@ from catalog.rdf import Format, iter_catalog, serialize, terms
 from tests.catalog.test_rdf_golden import CATALOG, golden, record
 
 DIGESTS: dict[str, str] = {
-    "turtle": "3aea126cafd00165636d38f13ac7681095fa4f712fe7d363ec5e0ccfcc7c6391",
-    "nt": "239bc713049b013e2098251f647d9c62a3717733a8ba65bb37e7c8894b6b99e4",
-    "jsonld": "7ba0800136d0ada0ba3ca61b5942e61250b9cf14a99645c32bef49d7bf2cbafc",
-    "xml": "f17fbcc6f8ee13fdab3c32dd790794cf39d1c1aa216a243cd642b21389aaa71c",
+    "turtle": "875384080a0754cd94162ebef309fef4de56cbd1a9db95216f18c24c3061bedc",
+    "nt": "7f0372f53c86b491051d30719a775a94770af2803153b5bdee0d04e1853fb727",
+    "jsonld": "17378ca46c43aab43eac517e9c4602a55ad4d4ec0974fc36aca61b9893a61fd5",
+    "xml": "5cce1b175ef370e10a661edce3b51b403d119cc1d236d775bc8affe86fbced31",
 }
 """SHA-256 of :func:`catalogue` per format."""
 
