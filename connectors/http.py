@@ -101,7 +101,8 @@ async def _sleep(seconds: float) -> None:
     await sleep(seconds)
 
 
-def _subject(url: str, what: str | None) -> str:
+def subject_of(url: str, what: str | None) -> str:
+    """How messages name a request: "page 3 of https://…", or the URL alone."""
     return f"{what} of {url}" if what else url
 
 
@@ -298,7 +299,7 @@ async def get_bytes(
     ``describe_error`` extracts a platform's own message from a JSON error body;
     ``on_body`` receives the number of bytes downloaded for a successful response.
     """
-    subject = _subject(url, what)
+    subject = subject_of(url, what)
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(attempts, 1)),
         wait=_wait,
@@ -349,4 +350,4 @@ async def get_json(
 def json_body(fetched: Fetched, url: str, what: str | None = None) -> Any:
     """The JSON of a body :func:`get_bytes` fetched from ``url`` (asking for JSON), with
     :func:`get_json`'s errors for HTML or broken JSON."""
-    return _decode(fetched, _subject(url, what))
+    return _decode(fetched, subject_of(url, what))

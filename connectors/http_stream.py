@@ -20,19 +20,29 @@ from connectors.errors import SourceForbidden, SourceProtocolError, SourceUnavai
 
 @asynccontextmanager
 async def open_stream(
-    client: httpx.AsyncClient, url: str, *, accept: str = "application/json", attempts: int = 4
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    accept: str = "application/json",
+    attempts: int = 4,
+    what: str | None = None,
+    describe_error: http.ErrorDescriber | None = None,
 ) -> AsyncIterator[httpx.Response]:
     """A successful streaming response for ``url``; non-2xx statuses become harvest errors
-    (see :mod:`connectors.http`), retried when worth it, up to ``attempts`` tries."""
+    (see :mod:`connectors.http`), retried when worth it, up to ``attempts`` tries.
+    ``what`` and ``describe_error`` as for :func:`connectors.http.get_bytes`."""
+    subject = http.subject_of(url, what)
     request = client.build_request("GET", url, headers={"Accept": accept})
     for attempt in range(1, max(attempts, 1) + 1):
         try:
             response = await client.send(request, stream=True)
         except httpx.UnsupportedProtocol as error:
-            raise SourceProtocolError(f"{url} is not an http(s) URL", detail=str(error)) from None
+            raise SourceProtocolError(
+                f"{subject} is not an http(s) URL", detail=str(error)
+            ) from None
         except (httpx.TimeoutException, httpx.TransportError) as error:
             kind = "timed out" if isinstance(error, httpx.TimeoutException) else "could not connect"
-            failure = SourceUnavailable(f"{url} {kind}", detail=repr(error), url=url)
+            failure = SourceUnavailable(f"{subject} {kind}", detail=repr(error), url=url)
         else:
             if response.is_success:
                 try:
@@ -40,7 +50,7 @@ async def open_stream(
                 finally:
                     await response.aclose()
                 return
-            outcome = await http.status_error(response, url, None)
+            outcome = await http.status_error(response, subject, describe_error)
             await response.aclose()
             if not isinstance(outcome, http.RetryableError):
                 raise outcome
@@ -57,14 +67,17 @@ async def json_chunks(
     url: str,
     max_bytes: int,
     on_total: Callable[[int], None] | None = None,
+    *,
+    what: str | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The decompressed body of a JSON response, chunk by chunk, under ``max_bytes``;
     ``on_total`` receives the running byte count. Markup instead of JSON, the cap and a
-    dropped connection raise harvest errors."""
+    dropped connection raise harvest errors (naming the request as ``what`` of ``url``)."""
+    subject = http.subject_of(url, what)
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise SourceForbidden(
-            f"{url} exceeds {http.size_text(max_bytes)}",
+            f"{subject} exceeds {http.size_text(max_bytes)}",
             detail=f"Content-Length: {length}",
             url=url,
         )
@@ -78,24 +91,24 @@ async def json_chunks(
                 on_total(total)
             if total > max_bytes:
                 raise SourceForbidden(
-                    f"{url} exceeds {http.size_text(max_bytes)}",
+                    f"{subject} exceeds {http.size_text(max_bytes)}",
                     detail=f"more than {max_bytes} bytes after decompression",
                     url=url,
                 )
             if first and chunk.strip():
                 first = False
                 if chunk.lstrip()[:1] == b"<":
-                    await _refuse_markup(response, url, chunk, chunks)
+                    await _refuse_markup(response, url, subject, chunk, chunks)
             yield chunk
     except httpx.HTTPError as error:
         kind = "timed out" if isinstance(error, httpx.TimeoutException) else "broke off"
         raise SourceUnavailable(
-            f"{url} {kind} after {total} bytes", detail=repr(error), url=url
+            f"{subject} {kind} after {total} bytes", detail=repr(error), url=url
         ) from None
 
 
 async def _refuse_markup(
-    response: httpx.Response, url: str, head: bytes, rest: AsyncIterator[bytes]
+    response: httpx.Response, url: str, subject: str, head: bytes, rest: AsyncIterator[bytes]
 ) -> None:
     """Raise the "returned HTML instead of JSON" error with an excerpt of the page."""
     body = head
@@ -111,7 +124,7 @@ async def _refuse_markup(
         else "HTML"
     )
     raise SourceProtocolError(
-        f"{url} returned {kind} (status {response.status_code}) instead of JSON",
+        f"{subject} returned {kind} (status {response.status_code}) instead of JSON",
         detail=f"GET {url}\n{http.excerpt(body)}",
         url=url,
     )

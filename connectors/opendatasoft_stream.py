@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 
-from connectors.errors import SourceForbidden, SourceProtocolError, SourceUnavailable
-from connectors.http import excerpt
-from connectors.json_stream import ArrayItems
+from connectors.errors import SourceProtocolError
+from connectors.http_stream import json_chunks, open_stream
+from connectors.json_stream import ArrayItems, iter_items
+from connectors.opendatasoft_api import ods_error
 
 MAX_EXPORT_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -28,61 +29,40 @@ async def stream_json_array(
     max_bytes: int | None = None,
     what: str = "catalogue export",
     on_bytes: Callable[[int], None] | None = None,
+    attempts: int = 4,
 ) -> AsyncIterator[Any]:
     """Yield each item of the JSON array served at ``url``, decoded, as it arrives.
 
-    Errors: 429/5xx, timeouts and cut connections → ``SourceUnavailable``; other statuses,
-    HTML, malformed or truncated JSON → ``SourceProtocolError``; over ``max_bytes`` →
-    ``SourceForbidden`` (default :data:`MAX_EXPORT_BYTES`). Not retried: a retry would
-    restart the whole export."""
+    Errors: 429/502/503/504, timeouts and failed connections are retried up to ``attempts``
+    times before the body starts (:func:`connectors.http_stream.open_stream`), then raise
+    ``SourceUnavailable``, as does a body that breaks off (the caller may stream the export
+    again); other statuses, HTML, malformed or truncated JSON → ``SourceProtocolError``;
+    over ``max_bytes`` → ``SourceForbidden`` (default :data:`MAX_EXPORT_BYTES`).
+    ``on_bytes`` receives each chunk's size."""
     cap = max_bytes or MAX_EXPORT_BYTES
-    subject = f"{what} {url}"
+    target = str(httpx.URL(url, params=params)) if params else url
     parser = ArrayItems("results")
-    total = 0
-    try:
-        async with client.stream(
-            "GET", url, params=params, headers={"Accept": "application/json"}
-        ) as response:
-            await _check_status(response, subject)
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if on_bytes is not None:
-                    on_bytes(len(chunk))
-                if total > cap:
-                    raise SourceForbidden(
-                        f"{subject} exceeds {cap} bytes", url=str(response.request.url)
-                    )
-                for item in parser.feed(chunk):
-                    yield item.value
-            parser.close()
+    received = 0
+
+    def count(total: int) -> None:
+        nonlocal received
+        if on_bytes is not None:
+            on_bytes(total - received)
+        received = total
+
+    async with open_stream(
+        client, target, attempts=attempts, what=what, describe_error=ods_error
+    ) as response:
+        try:
+            async for item in iter_items(
+                json_chunks(response, target, cap, count, what=what), parser
+            ):
+                yield item.value
             if not parser.found:
                 raise ValueError("no array of datasets found")
-    except ValueError as error:  # JsonStreamError
-        raise SourceProtocolError(
-            f"{subject} is not a valid JSON array: {error}", detail=f"after {total} bytes", url=url
-        ) from None
-    except (httpx.TimeoutException, httpx.TransportError) as error:
-        kind = "timed out" if isinstance(error, httpx.TimeoutException) else "was cut off"
-        raise SourceUnavailable(f"{subject} {kind}", detail=repr(error), url=url) from error
-
-
-async def _check_status(response: httpx.Response, subject: str) -> None:
-    status = response.status_code
-    url = str(response.request.url)
-    content_type = response.headers.get("content-type", "")
-    if response.is_success and "html" not in content_type.lower():
-        return
-    body = b""
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > 65536:
-            break
-    detail = f"GET {url}\n{excerpt(body)}"
-    if response.is_success:
-        raise SourceProtocolError(
-            f"{subject} returned HTML (status {status}) instead of JSON", detail=detail, url=url
-        )
-    message = f"{subject} returned status {status}"
-    if status == 429 or status >= 500:
-        raise SourceUnavailable(message, detail=detail, url=url, status=status)
-    raise SourceProtocolError(message, detail=detail, url=url)
+        except ValueError as error:  # JsonStreamError
+            raise SourceProtocolError(
+                f"{what} of {target} is not a valid JSON array: {error}",
+                detail=f"after {received} bytes",
+                url=target,
+            ) from None

@@ -310,11 +310,13 @@ def test_pages_without_results_list_are_rejected() -> None:
     assert v21_page(wrapped, url=CATALOG) == ([ods_samples.TABLE_DATASET], 1)
 
 
+def small(count: int) -> list[dict[str, Any]]:
+    """``count`` minimal v2.1 datasets (a long listing, quick to serve)."""
+    return [{"dataset_id": f"d{i:05d}", "metas": {"default": {"title": "t"}}} for i in range(count)]
+
+
 async def test_more_than_10000_datasets_switch_to_the_streamed_export() -> None:
-    datasets = [
-        {"dataset_id": f"d{i:05d}", "metas": {"default": {"title": "t"}}}
-        for i in range(OFFSET_LIMIT + 1)
-    ]
+    datasets = small(OFFSET_LIMIT + 1)
     server = Catalog(datasets)
     since = datetime(2024, 1, 1, tzinfo=UTC)
     conn = connector(server, refine={"theme": "Transports"})
@@ -380,7 +382,7 @@ async def test_export_status_errors_are_classified(
         return response if str(request.url).startswith(EXPORT) else httpx.Response(200, json=first)
 
     conn = connector(handler)
-    with pytest.raises(error, match=f"catalogue export {EXPORT}"):
+    with pytest.raises(error, match=f"catalogue export of {EXPORT}"):
         await collect(conn)
     assert conn.stats.complete is False
 
@@ -392,6 +394,96 @@ async def test_export_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     server = Catalog(many(2), total_count=OFFSET_LIMIT + 1)
     with pytest.raises(SourceForbidden, match="exceeds 10 bytes"):
         await collect(connector(server))
+
+
+class _BrokenOff(httpx.AsyncByteStream):
+    """A body that sends its first ``cut`` bytes, then loses the connection."""
+
+    def __init__(self, body: bytes, cut: int) -> None:
+        self.body, self.cut = body, cut
+
+    async def __aiter__(self) -> Any:
+        yield self.body[: self.cut]
+        raise httpx.ReadError("connection reset by peer")
+
+
+@dataclass
+class FlakyExport:
+    """:class:`Catalog` (a count past 10 000, so the connector streams the export) whose
+    export answers ``failures`` in turn (a status, or ``"cut"``) before answering whole."""
+
+    datasets: list[dict[str, Any]]
+    failures: list[int | str]
+    exports: int = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if not str(request.url).startswith(EXPORT):
+            return Catalog(self.datasets, total_count=OFFSET_LIMIT + 1)(request)
+        self.exports += 1
+        body = json.dumps(self.datasets).encode()
+        failure = self.failures.pop(0) if self.failures else None
+        if failure == "cut":
+            cut = body.index(b"}, {", len(body) // 2) + 3  # after about half the datasets
+            return httpx.Response(200, stream=_BrokenOff(body, cut))
+        if isinstance(failure, int):
+            return httpx.Response(failure, text="busy", headers={"retry-after": "2"})
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(http, "sleep", record)
+    return recorded
+
+
+async def test_an_export_that_breaks_off_is_streamed_again(waits: list[float]) -> None:
+    """A long export whose connection drops midway is read again from its start: every
+    dataset once, in order, and the listing complete."""
+    datasets = small(OFFSET_LIMIT + 1)
+    server = FlakyExport(datasets, ["cut", "cut"])
+    conn = connector(server)
+    records = await collect(conn)
+    assert [r.remote_id for r in records] == [d["dataset_id"] for d in datasets]
+    assert conn.stats.complete is True and conn.stats.cursor["export_restarts"] == 2
+    assert server.exports == 3 and len(waits) == 2
+    assert conn.stats.cursor["exported"] == len(datasets)
+
+
+async def test_an_export_that_always_breaks_off_fails_incomplete(waits: list[float]) -> None:
+    datasets = small(OFFSET_LIMIT + 1)
+    server = FlakyExport(datasets, ["cut"] * 5)
+    conn = connector(server)
+    got: list[RawRecord] = []
+    with pytest.raises(SourceUnavailable, match="broke off"):
+        async for raw in conn.fetch():
+            got.append(raw)
+    assert server.exports == 3 and conn.stats.complete is False
+    assert 0 < len(got) < len(datasets)
+    assert len({r.remote_id for r in got}) == len(got)
+
+
+async def test_a_busy_export_is_retried_before_it_starts(waits: list[float]) -> None:
+    datasets = many(3)
+    server = FlakyExport(datasets, [503, 429])
+    conn = connector(server)
+    records = await collect(conn)
+    assert [r.remote_id for r in records] == [d["dataset_id"] for d in datasets]
+    assert server.exports == 3 and waits == [2.0, 2.0]
+    assert "export_restarts" not in conn.stats.cursor
+
+
+async def test_an_export_that_never_starts_is_not_streamed_again(waits: list[float]) -> None:
+    server = FlakyExport(many(3), [503] * 10)
+    conn = connector(server)
+    with pytest.raises(SourceUnavailable, match=r"catalogue export of .* returned 503") as caught:
+        await collect(conn)
+    assert "after 4 attempts" in (caught.value.detail or "")
+    assert server.exports == 4 and conn.stats.complete is False
 
 
 @dataclass

@@ -219,6 +219,20 @@ async def test_more_than_10000_datasets_switch_to_the_export() -> None:
 # --- faults ---------------------------------------------------------------------------------
 
 
+async def test_a_transient_503_on_the_export_is_retried(waits: list[float]) -> None:
+    """The 10 001-dataset portal answers 503 once to its first page and once to the
+    export: both are retried and the harvest sees every dataset."""
+    spec = CorpusSpec(seed=5, n=10_001)
+    faults = FaultPlan(mode="503", pages=frozenset({1}), times=1)
+    with SimServer(_config(spec, cache_bytes=0, faults=faults)) as sim:
+        raws, connector, error = await _fetch(sim, page_size=100)
+        injected = sim.state.faults.injected
+    assert error is None and connector.stats.complete
+    assert connector.stats.cursor["mode"] == "exports/json"
+    assert len({raw.remote_id for raw in raws}) == len(raws) == 10_001
+    assert injected == 2 and waits == [1.0, 1.0]
+
+
 async def test_a_transient_503_is_retried_and_the_listing_completes(waits: list[float]) -> None:
     config = _config(faults=FaultPlan(mode="503", pages=frozenset({2}), times=1), cache_bytes=0)
     with SimServer(config) as sim:
