@@ -19,10 +19,15 @@ twice the document); on any failure it is left as it was and the parts are remov
 standard output, what was written stays written). A failed part stops the others after
 the range each is writing.
 
-Harvests may run meanwhile; the ranges and pages are read in transactions of their own (no
-snapshot spans the export, as with the API's dump). Every dataset present and visible
-throughout is written exactly once; one added, changed or withdrawn meanwhile is written
-in either state, or left out, never twice.
+Harvests may run meanwhile. On PostgreSQL the document is the catalogue as it was at one
+instant, whatever they commit: the calling process reads the header, the ranges and its own
+parts in one read-only repeatable-read transaction whose snapshot it exports
+(``pg_export_snapshot``, as ``pg_dump --jobs`` does), and each worker reads all its ranges in
+a transaction set to that snapshot (:class:`Reader`). SQLite's readers cannot share a
+snapshot across connections, and a long read would hold back the WAL's checkpoints: there,
+each page is read in a transaction of its own, as by the API's dump. Every dataset present
+and visible throughout is written exactly once; one added, changed or withdrawn meanwhile is
+written in either state, or left out, never twice.
 """
 
 from __future__ import annotations
@@ -31,19 +36,21 @@ import asyncio
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from itertools import pairwise
 from multiprocessing.context import SpawnContext
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from catalog.model import DatasetRecord
@@ -82,6 +89,8 @@ class Job:
     format: Format
     base: str
     page: int = PAGE
+    snapshot: str | None = None
+    """The snapshot every worker reads (PostgreSQL), exported by the calling process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +124,62 @@ class Exported:
         return len({part.pid for part in self.parts})
 
 
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+class Reader:
+    """Where one process's statements run: a connection held in the export's snapshot
+    (PostgreSQL), or a new connection, hence a transaction, for each statement (SQLite)."""
+
+    def __init__(self, engine: AsyncEngine, connection: AsyncConnection | None = None) -> None:
+        self.engine = engine
+        self.connection = connection
+
+    async def rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+        """The rows ``statement`` selects."""
+        if self.connection is not None:
+            return (await self.connection.execute(statement)).all()
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).all()
+
+    def session(self) -> AsyncSession:
+        """An ORM session reading as this reader does."""
+        return AsyncSession(self.connection if self.connection is not None else self.engine)
+
+
+@asynccontextmanager
+async def exporting_reader(engine: AsyncEngine) -> AsyncIterator[tuple[Reader, str | None]]:
+    """The calling process's reader, and the snapshot it exported for the workers (None on
+    SQLite). The snapshot lives as long as the context: until every worker is done."""
+    if engine.dialect.name != "postgresql":
+        yield Reader(engine), None
+        return
+    async with engine.connect() as connection:
+        await _read_only_repeatable_read(connection)
+        snapshot = await connection.scalar(sa.text("SELECT pg_export_snapshot()"))
+        yield Reader(engine, connection), str(snapshot)
+
+
+@asynccontextmanager
+async def importing_reader(engine: AsyncEngine, snapshot: str | None) -> AsyncIterator[Reader]:
+    """A worker's reader: in a transaction set to the exported ``snapshot``, if any."""
+    if snapshot is None:
+        yield Reader(engine)
+        return
+    if _SNAPSHOT_ID.fullmatch(snapshot) is None:
+        raise ExportError(f"not a PostgreSQL snapshot id: {snapshot!r}")
+    async with engine.connect() as connection:
+        await _read_only_repeatable_read(connection)
+        await connection.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        yield Reader(engine, connection)
+
+
+async def _read_only_repeatable_read(connection: AsyncConnection) -> None:
+    """Make the connection's transaction, about to begin, read-only and repeatable-read (one
+    snapshot for all its statements)."""
+    await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
 async def export_catalog(
     database_url: str,
     output: Path | BinaryIO,
@@ -129,20 +194,23 @@ async def export_catalog(
     document is complete, or a binary stream) in ``format``, dataset URIs built on ``base``
     (an absolute URL without a trailing slash), by up to ``processes`` processes (this one
     included) with at least ``min_range`` datasets per range. Read-only."""
-    job = Job(database_url, format, base, page)
     engine = _engine(database_url)
     try:
-        async with AsyncSession(engine) as session:
-            modified = (await catalog_version(session))[1]
-        single = processes == 1 or in_memory(database_url)  # one connection: no workers
-        ranges = await _ranges(engine, 1 if single else processes, min_range)
-        workers = min(processes, len(ranges)) - 1
-        opening = catalog_opening(format, catalog_header(base, modified)).encode()
-        if isinstance(output, Path):
-            parts = await _to_file(output, engine, job, ranges, workers, opening)
-        else:
-            with tempfile.TemporaryDirectory(prefix="moisson-export.") as work:
-                parts = await _document(output, Path(work), engine, job, ranges, workers, opening)
+        async with exporting_reader(engine) as (reader, snapshot):
+            job = Job(database_url, format, base, page, snapshot)
+            async with reader.session() as session:
+                modified = (await catalog_version(session))[1]
+            single = processes == 1 or in_memory(database_url)  # one connection: no workers
+            ranges = await _ranges(reader, 1 if single else processes, min_range)
+            workers = min(processes, len(ranges)) - 1
+            opening = catalog_opening(format, catalog_header(base, modified)).encode()
+            if isinstance(output, Path):
+                parts = await _to_file(output, reader, job, ranges, workers, opening)
+            else:
+                with tempfile.TemporaryDirectory(prefix="moisson-export.") as work:
+                    parts = await _document(
+                        output, Path(work), reader, job, ranges, workers, opening
+                    )
     finally:
         await engine.dispose()
     return Exported(tuple(parts))
@@ -153,30 +221,29 @@ def _engine(database_url: str) -> AsyncEngine:
     return create_engine(database_url, sqlite_checkpoint_s=0, pool_size=1)
 
 
-async def _ranges(engine: AsyncEngine, processes: int, min_range: int) -> list[PkRange]:
+async def _ranges(reader: Reader, processes: int, min_range: int) -> list[PkRange]:
     """Contiguous ranges of the visible datasets, of about equal counts, which together
     cover every pk (the first and last unbounded, for datasets added meanwhile)."""
     pk = col(Dataset.pk)
-    async with engine.connect() as connection:
-        count = await connection.scalar(sa.select(sa.func.count(pk)).where(_visible())) or 0
-        enough = max(processes * RANGES_PER_PROCESS, math.ceil(count / MAX_RANGE))
-        wanted = min(enough, count // max(min_range, 1))
-        if processes == 1 or wanted < 2:
-            return [PkRange(None, None)]
-        ranked = (
-            sa.select(pk, sa.func.ntile(wanted).over(order_by=pk).label("range"))
-            .where(_visible())
-            .subquery()
-        )
-        firsts = sa.select(sa.func.min(ranked.c.pk)).group_by(ranked.c.range)
-        starts = list(await connection.scalars(firsts.order_by(ranked.c.range)))
+    [(count,)] = await reader.rows(sa.select(sa.func.count(pk)).where(_visible()))
+    enough = max(processes * RANGES_PER_PROCESS, math.ceil(count / MAX_RANGE))
+    wanted = min(enough, count // max(min_range, 1))
+    if processes == 1 or wanted < 2:
+        return [PkRange(None, None)]
+    ranked = (
+        sa.select(pk, sa.func.ntile(wanted).over(order_by=pk).label("range"))
+        .where(_visible())
+        .subquery()
+    )
+    firsts = sa.select(sa.func.min(ranked.c.pk)).group_by(ranked.c.range)
+    starts = [start for (start,) in await reader.rows(firsts.order_by(ranked.c.range))]
     bounds = [None, *starts[1:], None]
     return [PkRange(start, stop) for start, stop in pairwise(bounds)]
 
 
 async def _to_file(
     output: Path,
-    engine: AsyncEngine,
+    reader: Reader,
     job: Job,
     ranges: list[PkRange],
     workers: int,
@@ -188,7 +255,7 @@ async def _to_file(
         work = Path(folder)
         whole = work / output.name
         with whole.open("wb") as stream:
-            parts = await _document(stream, work, engine, job, ranges, workers, opening)
+            parts = await _document(stream, work, reader, job, ranges, workers, opening)
             os.fsync(stream.fileno())
         os.replace(whole, output)
     return parts
@@ -197,7 +264,7 @@ async def _to_file(
 async def _document(
     stream: BinaryIO,
     work: Path,
-    engine: AsyncEngine,
+    reader: Reader,
     job: Job,
     ranges: list[PkRange],
     workers: int,
@@ -206,9 +273,9 @@ async def _document(
     """The whole document into ``stream``: opening, every range in order, closing."""
     stream.write(opening)
     if workers == 0:
-        parts = [Part(await _write_range(engine, ranges[0], stream, job), os.getpid())]
+        parts = [Part(await _write_range(reader, ranges[0], stream, job), os.getpid())]
     else:
-        parts = await _side_by_side(stream, work, engine, job, ranges, workers)
+        parts = await _side_by_side(stream, work, reader, job, ranges, workers)
     stream.write(catalog_closing(job.format).encode())
     stream.flush()
     return parts
@@ -217,7 +284,7 @@ async def _document(
 async def _side_by_side(
     stream: BinaryIO,
     work: Path,
-    engine: AsyncEngine,
+    reader: Reader,
     job: Job,
     ranges: list[PkRange],
     workers: int,
@@ -233,8 +300,8 @@ async def _side_by_side(
         pool.submit(write_parts, job, ranges, work, first) for first in range(1, workers + 1)
     ]
     try:
-        written[0] = Part(await _write_range(engine, ranges[0], stream, job), os.getpid())
-        written |= await _write_parts(engine, job, ranges, work, claims.back(), claims.back)
+        written[0] = Part(await _write_range(reader, ranges[0], stream, job), os.getpid())
+        written |= await _write_parts(reader, job, ranges, work, claims.back(), claims.back)
         for future in futures:
             theirs: dict[int, Part] = await asyncio.wrap_future(future)
             written |= theirs
@@ -310,13 +377,14 @@ async def _write_parts_apart(
 ) -> dict[int, Part]:
     engine = _engine(job.database_url)
     try:
-        return await _write_parts(engine, job, ranges, work, first, claims.front)
+        async with importing_reader(engine, job.snapshot) as reader:
+            return await _write_parts(reader, job, ranges, work, first, claims.front)
     finally:
         await engine.dispose()
 
 
 async def _write_parts(
-    engine: AsyncEngine,
+    reader: Reader,
     job: Job,
     ranges: list[PkRange],
     work: Path,
@@ -327,7 +395,7 @@ async def _write_parts(
     written: dict[int, Part] = {}
     while index is not None:
         with _part_path(work, index).open("wb") as out:
-            datasets = await _write_range(engine, ranges[index], out, job)
+            datasets = await _write_range(reader, ranges[index], out, job)
         written[index] = Part(datasets, os.getpid())
         index = claim()
     return written
@@ -337,12 +405,11 @@ def _part_path(work: Path, index: int) -> Path:
     return work / f"part-{index:06}"
 
 
-async def _write_range(engine: AsyncEngine, pk_range: PkRange, out: BinaryIO, job: Job) -> int:
+async def _write_range(reader: Reader, pk_range: PkRange, out: BinaryIO, job: Job) -> int:
     """Write the range's datasets to ``out``, page by page; how many there were."""
     written, after = 0, None
     while True:
-        async with engine.connect() as connection:
-            rows = (await connection.execute(_page(pk_range, after, job.page))).all()
+        rows = cast("Sequence[Row]", await reader.rows(_page(pk_range, after, job.page)))
         _write_rows(rows, out, job)
         written += len(rows)
         if len(rows) < job.page:

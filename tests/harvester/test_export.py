@@ -14,7 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCAT, DCTERMS, RDF
 from sqlmodel import col
 from typer.testing import CliRunner, Result
 
@@ -160,6 +160,48 @@ async def test_a_stream_gets_the_same_document(catalogue: str, out: Path) -> Non
     )
     assert exported.processes == 2
     assert stream.getvalue() == await api_dump(catalogue, "jsonld")
+
+
+async def change_catalogue(database_url: str) -> None:
+    """A harvest's worth of changes: one dataset withdrawn, one retitled, one added."""
+    await corpus.withdraw(database_url, "energie")
+    retitled = corpus.record("bus", {"fr": "Autobus (nouveau titre)"}, source="min")
+    await corpus.write(database_url, "min", [retitled])
+    await corpus.write(database_url, "ville", [corpus.record("neuf", {"fr": "Jeu ajouté"})])
+
+
+def titled_datasets(graph: Graph) -> set[tuple[Any, Any]]:
+    return {
+        (dataset, title)
+        for dataset in graph.subjects(RDF.type, DCAT.Dataset)
+        for title in graph.objects(dataset, DCTERMS.title)
+    }
+
+
+async def test_on_postgresql_the_file_is_one_snapshot(
+    catalogue: str, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changes committed once the export has begun (here: after it planned its ranges,
+    before its workers started) are not in the file on PostgreSQL, where every process
+    reads the snapshot the export began with; on SQLite each page reads the current state."""
+    before = await api_dump(catalogue, "nt")
+    planned = export_module._ranges
+
+    async def plan_then_change(*args: Any) -> Any:
+        ranges = await planned(*args)
+        await change_catalogue(catalogue)
+        return ranges
+
+    monkeypatch.setattr(export_module, "_ranges", plan_then_change)
+    path = out / "catalog.nt"
+    exported = await export_to(path, catalogue, "nt", processes=3, page=4, min_range=1)
+    after = await api_dump(catalogue, "nt")
+    assert before != after and exported.processes >= 2
+    if catalogue.startswith("postgresql"):
+        assert path.read_bytes() == before
+    else:
+        written = Graph().parse(path, format="nt")
+        assert titled_datasets(written) == titled_datasets(Graph().parse(data=after, format="nt"))
 
 
 async def break_record(database_url: str, position: int) -> str:
