@@ -152,8 +152,8 @@ def simulated_records(n: int) -> Iterator[tuple[str, Any]]:
 def build(n: int, simulated: bool, path: str) -> float:
     """Pickle the records to ``path``, one by one, as the API reads them back from the
     database (stored as ``model_dump(mode="json")``, validated again: pydantic's ``TzInfo``
-    in the datetimes, a datetime at midnight UTC read as a date); the seconds it took to
-    produce them (the round trip not counted)."""
+    or ``datetime.timezone`` in the datetimes, as ``catalog.model.Moment`` reads them); the
+    seconds it took to produce them (the round trip not counted)."""
     from catalog.model import DatasetRecord
 
     records = simulated_records if simulated else synthetic_records

@@ -19,18 +19,6 @@ from tests.paths import fixture
 URL = "https://portal.example.org/api/3/action/package_search"
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the waits between attempts instead of sleeping."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(http, "sleep", fake_sleep)
-    return recorded
-
-
 def client_for(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 

@@ -430,17 +430,6 @@ class FlakyExport:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def record(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(http, "sleep", record)
-    return recorded
-
-
 async def test_an_export_that_breaks_off_is_streamed_again(waits: list[float]) -> None:
     """A long export whose connection drops midway is read again from its start: every
     dataset once, in order, and the listing complete."""

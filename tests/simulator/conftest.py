@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors import http
 from connectors.base import Connector, RawRecord, SourceSpec
 from connectors.client import build_client
 from connectors.errors import HarvestError
@@ -20,18 +18,6 @@ from simulator.server import SimServer
 from simulator.state import SimConfig
 
 LOOPBACK = ["127.0.0.1"]
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the connectors' waits between attempts instead of sleeping."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(http, "sleep", fake_sleep)
-    return recorded
 
 
 def serve(config: SimConfig) -> Iterator[SimServer]:
