@@ -167,6 +167,7 @@ class ArcgisConnector(BaseConnector):
                     max_bytes=self.options.max_bytes,
                     stats=self.stats,
                     series_ids=self.series_ids,
+                    on_cut=self._read_again,
                 )
             )
             yielded = 0

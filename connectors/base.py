@@ -181,6 +181,15 @@ class BaseConnector:
         """Count a body's ``size`` bytes in ``stats`` (``on_body`` of :mod:`connectors.http`)."""
         self.stats.bytes += size
 
+    def _read_again(self, error: Exception, cut: int) -> None:
+        """Record in ``stats`` that a streamed document broke off for the ``cut``-th time and
+        is read again from its start (``cursor["restarts"]``; ``on_cut`` of
+        :func:`connectors.http_stream.read_until_whole`), with a warning."""
+        self.stats.cursor["restarts"] = cut
+        logging.getLogger(type(self).__module__).warning(
+            "%s %s: %s; reading it again from its start", self.platform, self.source.id, error
+        )
+
     def _stop(self, reason: str, **context: Any) -> None:
         """Record in ``stats`` that the listing stopped early (``cursor["stopped"]``) and log
         it as a warning on the connector's own module logger."""

@@ -5,11 +5,14 @@ read as it arrives by :mod:`connectors.json_stream`: each element of ``"dataset"
 as soon as it is complete, so a several-hundred-MB file never sits in memory. The body is
 capped (``max_bytes``, 1 GiB by default, compressed and decompressed). Connection errors,
 timeouts and 429/502/503/504 *before the body starts* are retried like
-:func:`connectors.http.get_json`; once datasets have been yielded a failure is final.
+:func:`connectors.http.get_json`; a body that breaks off midway (connection lost, read
+timed out) is read again from its start, up to three times in all, the datasets already
+yielded skipped.
 
 ``stats.complete`` is True only when the document was read to its end and had a
-``"dataset"`` list: invalid or truncated JSON, a cap, a dropped connection or HTML instead
-of JSON raise after the datasets read so far were yielded, and nothing is withdrawn.
+``"dataset"`` list: invalid or truncated JSON, a cap, a connection dropped three times or
+HTML instead of JSON raise after the datasets read so far were yielded, and nothing is
+withdrawn.
 ``since`` is ignored: data.json has no server-side filter, and unchanged records cost no
 write anyway.
 
@@ -41,8 +44,9 @@ from connectors.errors import (
     RecordInvalid,
     SourceProtocolError,
     SourceUnavailable,
+    StreamBrokenOff,
 )
-from connectors.http_stream import json_chunks, open_stream
+from connectors.http_stream import json_chunks, open_stream, read_until_whole
 from connectors.json_stream import ArrayItems, JsonStreamError, iter_items
 
 log = logging.getLogger(__name__)
@@ -76,11 +80,14 @@ def data_json_url(url: str, url_path: str | None = None) -> str:
 
 
 def _count_bytes(stats: FetchStats | None) -> Callable[[int], None] | None:
+    """``stats.bytes`` kept as the bytes read so far, this stream's running total added to
+    what earlier streams of the document read."""
     if stats is None:
         return None
+    before = stats.bytes
 
     def count(total: int) -> None:
-        stats.bytes = total
+        stats.bytes = before + total
 
     return count
 
@@ -101,15 +108,52 @@ async def iter_datasets(
     stats: FetchStats | None = None,
     attempts: int = 4,
     series_ids: set[str] | None = None,
+    on_cut: Callable[[StreamBrokenOff, int], None] | None = None,
 ) -> AsyncIterator[RawRecord]:
     """Stream the datasets of the ``data.json`` at ``url`` as RawRecords, in order.
 
     ``stats`` (when given) counts bytes and gets ``complete = True`` only after the whole
     document was read and had a ``dataset`` list. ``series_ids`` (when given) collects the
-    ``isPartOf`` parents met so far. A repeated remote id is yielded once.
+    ``isPartOf`` parents met so far. A repeated remote id is yielded once. A body that breaks
+    off midway is read again from its start (:func:`connectors.http_stream.read_until_whole`,
+    ``on_cut`` hearing of each cut), the datasets already yielded skipped.
     """
+    given: set[str] = set()
     parser = ArrayItems("dataset")
-    seen: set[str] = set()
+
+    def stream() -> AsyncIterator[RawRecord]:
+        nonlocal parser
+        parser = ArrayItems("dataset")
+        return _stream(client, url, parser, given, max_bytes, stats, attempts, series_ids)
+
+    async for raw in read_until_whole(stream, on_cut=on_cut):
+        yield raw
+    if not parser.found:
+        kind = type(parser.header.get("dataset")).__name__ if "dataset" in parser.header else None
+        said = f" ('dataset' is a {kind})" if kind else ""
+        raise SourceProtocolError(
+            f"{url} has no 'dataset' list{said}",
+            detail=f"top-level members: {', '.join(parser.header) or 'none'}",
+            url=url,
+        )
+    if stats is not None:
+        stats.expected = parser.count
+        stats.complete = True
+
+
+async def _stream(
+    client: httpx.AsyncClient,
+    url: str,
+    parser: ArrayItems,
+    given: set[str],
+    max_bytes: int,
+    stats: FetchStats | None,
+    attempts: int,
+    series_ids: set[str] | None,
+) -> AsyncIterator[RawRecord]:
+    """One stream of the document: its datasets not in ``given`` (yielded by an earlier
+    stream), each then added to it."""
+    seen: set[str] = set()  # this stream's: a key twice in the document is warned about
     fetched_at = datetime.now(UTC)
     async with open_stream(client, url, attempts=attempts) as response:
         if stats is not None:
@@ -124,6 +168,9 @@ async def iter_datasets(
                     log.warning("%s: dataset %s listed twice (line %d)", url, key, item.line)
                     continue
                 seen.add(key)
+                if key in given:
+                    continue
+                given.add(key)
                 if series_ids is not None and isinstance(value, dict):
                     series_ids.update(part_of(value))
                 if stats is not None:
@@ -137,17 +184,6 @@ async def iter_datasets(
                     url=url,
                 ) from None
             raise _invalid(url, error, parser.count) from None
-    if not parser.found:
-        kind = type(parser.header.get("dataset")).__name__ if "dataset" in parser.header else None
-        said = f" ('dataset' is a {kind})" if kind else ""
-        raise SourceProtocolError(
-            f"{url} has no 'dataset' list{said}",
-            detail=f"top-level members: {', '.join(parser.header) or 'none'}",
-            url=url,
-        )
-    if stats is not None:
-        stats.expected = parser.count
-        stats.complete = True
 
 
 def normalize_dataset(
@@ -193,6 +229,7 @@ class DcatUsConnector(BaseConnector):
             max_bytes=self.options.max_bytes,
             stats=self.stats,
             series_ids=self.series_ids,
+            on_cut=self._read_again,
         ):
             yield raw
         self.stats.cursor["collections"] = sorted(self.series_ids)

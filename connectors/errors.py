@@ -4,6 +4,7 @@
 
     HarvestError                    anything that stops a source or a record
     ├── SourceUnavailable           retryable: timeouts, connection errors, 5xx, 429
+    │   └── StreamBrokenOff         a document's body broke off midway: read it again
     ├── SourceProtocolError         the source answered, but not as its API promises:
     │                               HTML instead of JSON, CKAN ``success: false``, bad payload
     ├── SourceForbidden             we refuse to go there: SSRF guard, size caps, page caps
@@ -42,6 +43,11 @@ class SourceUnavailable(HarvestError):
         super().__init__(message, detail=detail, url=url)
         self.status = status
         self.retry_after = retry_after
+
+
+class StreamBrokenOff(SourceUnavailable):
+    """A streamed document's body broke off once it had started (connection lost, read timed
+    out): reading the document again from its start may work."""
 
 
 class SourceProtocolError(HarvestError):

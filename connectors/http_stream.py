@@ -1,21 +1,33 @@
 """Streaming GETs for documents too large to hold in memory (DESIGN §5, §8).
 
 :func:`open_stream` retries like :func:`connectors.http.get_bytes` — connection errors,
-timeouts, 429/502/503/504 — but only *before* the body starts: once a caller has consumed
-part of a body, a failure is final. :func:`json_chunks` then yields the decompressed body
-under a byte cap, refusing HTML or XML served where JSON was expected and turning a dropped
-connection into ``SourceUnavailable``.
+timeouts, 429/502/503/504 — but only *before* the body starts. :func:`json_chunks` then
+yields the decompressed body under a byte cap, refusing HTML or XML served where JSON was
+expected and turning a dropped connection into ``StreamBrokenOff``. A document that breaks
+off midway is read again from its start by :func:`read_until_whole`, whose reader skips
+what the earlier streams gave (a server cannot be asked for "the rest" of a document).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import httpx
 
 from connectors import http
-from connectors.errors import SourceForbidden, SourceProtocolError, SourceUnavailable
+from connectors.errors import (
+    SourceForbidden,
+    SourceProtocolError,
+    SourceUnavailable,
+    StreamBrokenOff,
+)
+
+STREAMS = 3
+"""How many times, in all, a document that breaks off midway is read."""
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -102,9 +114,34 @@ async def json_chunks(
             yield chunk
     except httpx.HTTPError as error:
         kind = "timed out" if isinstance(error, httpx.TimeoutException) else "broke off"
-        raise SourceUnavailable(
+        raise StreamBrokenOff(
             f"{subject} {kind} after {total} bytes", detail=repr(error), url=url
         ) from None
+
+
+async def read_until_whole(
+    read: Callable[[], AsyncIterator[T]],
+    *,
+    streams: int = STREAMS,
+    on_cut: Callable[[StreamBrokenOff, int], None] | None = None,
+) -> AsyncIterator[T]:
+    """Yield what ``read()`` yields. ``read`` streams one document from its start at each
+    call and skips what its earlier calls gave; when the body breaks off midway, it is called
+    again after the backoff, up to ``streams`` times in all (``on_cut(error, n)`` hears of
+    the n-th cut). A stream that never starts is not read again: :func:`open_stream` has
+    retried it already."""
+    for stream in range(1, streams + 1):
+        try:
+            async for item in read():
+                yield item
+            return
+        except StreamBrokenOff as error:
+            if stream >= streams:
+                error.detail = f"{error.detail}\n(broke off {streams} times)"
+                raise
+            if on_cut is not None:
+                on_cut(error, stream)
+            await http.sleep(http.backoff(stream, error.retry_after))
 
 
 async def _refuse_markup(

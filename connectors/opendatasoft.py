@@ -32,10 +32,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalog.model import DatasetRecord
-from connectors import http
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from connectors.http import Fetched, get_bytes, get_json, json_body
+from connectors.http_stream import read_until_whole
 from connectors.opendatasoft_api import (
     MAX_LIMIT_V21,
     MAX_ROWS_V1,
@@ -65,9 +65,6 @@ DEFAULT_MAX_PAGES = 10_000
 ORDER_BY = "dataset_id"
 V1_SORT = "-modified"
 """v1 sorts descending by default; ``-`` asks for ascending modification date."""
-
-EXPORT_STREAMS = 3
-"""How many times the ``catalog/exports/json`` export may be streamed when it breaks off."""
 
 Page = tuple[list[dict[str, Any]], int | None]
 Params = list[tuple[str, str | int | float | bool | None]]
@@ -270,45 +267,24 @@ class OpenDataSoftConnector(BaseConnector):
     async def _fetch_export(
         self, since: datetime | None, expected: int
     ) -> AsyncIterator[RawRecord]:
-        """Stream ``catalog/exports/json`` (more than 10 000 datasets). An export that breaks
-        off is streamed again from its start, up to :data:`EXPORT_STREAMS` times in all, the
-        datasets already yielded skipped."""
+        """Stream ``catalog/exports/json`` (more than 10 000 datasets); one that breaks off
+        midway is streamed again, the datasets already yielded skipped."""
         url = catalog_export_url(self.site, "json")
         self.stats.cursor["mode"] = "exports/json"
         seen: set[str] = set()
-        for stream in range(1, EXPORT_STREAMS + 1):
-            received = 0
 
-            def count(size: int) -> None:
-                nonlocal received
-                received += size
-                self._count_bytes(size)
+        async def stream() -> AsyncIterator[RawRecord]:
+            self.stats.pages += 1
+            async for item in stream_json_array(
+                self.client, url, params=self._v21_params(since), on_bytes=self._count_bytes
+            ):
+                key = dataset_id(item)
+                if key and key not in seen and isinstance(item, dict):
+                    seen.add(key)
+                    yield RawRecord(remote_id=key, payload=item, fetched_at=datetime.now(UTC))
 
-            try:
-                async for item in stream_json_array(
-                    self.client, url, params=self._v21_params(since), on_bytes=count
-                ):
-                    key = dataset_id(item)
-                    if key and key not in seen and isinstance(item, dict):
-                        seen.add(key)
-                        yield RawRecord(remote_id=key, payload=item, fetched_at=datetime.now(UTC))
-            except SourceUnavailable as error:
-                if not received or stream == EXPORT_STREAMS:
-                    raise  # never started (open_stream retried it) or broke off every time
-                self.stats.cursor["export_restarts"] = stream
-                log.warning(
-                    "opendatasoft %s: the export broke off after %d bytes (%s); streaming it "
-                    "again, the %d datasets already read skipped",
-                    self.source.id,
-                    received,
-                    error,
-                    len(seen),
-                )
-                await http.sleep(http.backoff(stream, error.retry_after))
-                continue
-            finally:
-                self.stats.pages += 1
-            break
+        async for raw in read_until_whole(stream, on_cut=self._read_again):
+            yield raw
         self.stats.cursor["exported"] = len(seen)
         if len(seen) != expected:
             self._stop("count changed", first=expected, now=len(seen))

@@ -35,8 +35,9 @@ async def stream_json_array(
 
     Errors: 429/502/503/504, timeouts and failed connections are retried up to ``attempts``
     times before the body starts (:func:`connectors.http_stream.open_stream`), then raise
-    ``SourceUnavailable``, as does a body that breaks off (the caller may stream the export
-    again); other statuses, HTML, malformed or truncated JSON → ``SourceProtocolError``;
+    ``SourceUnavailable``; a body that breaks off raises ``StreamBrokenOff`` (the caller may
+    stream the export again); other statuses, HTML, malformed or truncated JSON →
+    ``SourceProtocolError``;
     over ``max_bytes`` → ``SourceForbidden`` (default :data:`MAX_EXPORT_BYTES`).
     ``on_bytes`` receives each chunk's size."""
     cap = max_bytes or MAX_EXPORT_BYTES

@@ -197,13 +197,40 @@ async def test_truncated_stream_yields_what_came_before() -> None:
     assert not conn.stats.complete
 
 
-async def test_broken_connection_is_unavailable() -> None:
+async def test_a_connection_broken_three_times_is_unavailable() -> None:
     data = body_of("dcat-us", "cftc_data.json")
-    conn = connector(serve(data[: len(data) // 2], fail=httpx.ReadError("reset")))
+    broken = serve(data[: len(data) // 2], fail=httpx.ReadError("reset"))
+    calls: list[httpx.Request] = []
+
+    def counted(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return broken(request)
+
+    conn = connector(counted)
     records: list[RawRecord] = []
-    with pytest.raises(SourceUnavailable, match="broke off"):
+    with pytest.raises(SourceUnavailable, match="broke off") as caught:
         await collect(conn, records)
-    assert records and not conn.stats.complete
+    assert records and not conn.stats.complete and len(calls) == 3
+    assert len({r.remote_id for r in records}) == len(records)
+    assert conn.stats.cursor["restarts"] == 2 and "broke off 3 times" in (caught.value.detail or "")
+
+
+async def test_a_connection_broken_midway_reads_the_document_again() -> None:
+    """data.json is one document: when its body breaks off, it is read again from its start
+    and the datasets already yielded are skipped (bytes count both streams)."""
+    data = body_of("dcat-us", "cftc_data.json")
+    identifiers = [d["identifier"] for d in json.loads(data)["dataset"]]
+    half = len(data) // 2
+    answers = [serve(data[:half], fail=httpx.ReadError("reset")), serve(data)]
+
+    def once_broken(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)(request)
+
+    conn = connector(once_broken)
+    records = await collect(conn)
+    assert [r.remote_id for r in records] == identifiers
+    assert conn.stats.complete and conn.stats.cursor["restarts"] == 1
+    assert conn.stats.pages == 2 and conn.stats.bytes == half + len(data)
 
 
 async def test_cap_from_content_length() -> None:

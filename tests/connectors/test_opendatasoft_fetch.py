@@ -438,7 +438,7 @@ async def test_an_export_that_breaks_off_is_streamed_again(waits: list[float]) -
     conn = connector(server)
     records = await collect(conn)
     assert [r.remote_id for r in records] == [d["dataset_id"] for d in datasets]
-    assert conn.stats.complete is True and conn.stats.cursor["export_restarts"] == 2
+    assert conn.stats.complete is True and conn.stats.cursor["restarts"] == 2
     assert server.exports == 3 and len(waits) == 2
     assert conn.stats.cursor["exported"] == len(datasets)
 
@@ -463,7 +463,7 @@ async def test_a_busy_export_is_retried_before_it_starts(waits: list[float]) -> 
     records = await collect(conn)
     assert [r.remote_id for r in records] == [d["dataset_id"] for d in datasets]
     assert server.exports == 3 and waits == [2.0, 2.0]
-    assert "export_restarts" not in conn.stats.cursor
+    assert "restarts" not in conn.stats.cursor
 
 
 async def test_an_export_that_never_starts_is_not_streamed_again(waits: list[float]) -> None:
