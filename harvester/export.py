@@ -38,7 +38,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -59,6 +58,7 @@ from harvester.catalog_header import catalog_header, catalog_uri, dataset_uri
 from harvester.search.version import catalog_version
 from harvester.store.db import create_engine, in_memory
 from harvester.store.tables import Dataset
+from harvester.work_folders import work_folder
 
 PAGE = 500
 """Datasets read per statement."""
@@ -207,10 +207,8 @@ async def export_catalog(
             if isinstance(output, Path):
                 parts = await _to_file(output, reader, job, ranges, workers, opening)
             else:
-                with tempfile.TemporaryDirectory(prefix="moisson-export.") as work:
-                    parts = await _document(
-                        output, Path(work), reader, job, ranges, workers, opening
-                    )
+                with work_folder("moisson-export.") as work:
+                    parts = await _document(output, work, reader, job, ranges, workers, opening)
     finally:
         await engine.dispose()
     return Exported(tuple(parts))
@@ -250,10 +248,10 @@ async def _to_file(
     opening: bytes,
 ) -> list[Part]:
     """The document written in a temporary folder next to ``output``, then renamed onto
-    it; the folder (parts, or an incomplete document) removed whatever happens."""
-    with tempfile.TemporaryDirectory(prefix=f".{output.name}.", dir=output.parent) as folder:
-        work = Path(folder)
-        whole = work / output.name
+    it; the folder (parts, or an incomplete document) removed whatever happens, or by the
+    next export to ``output`` if this process is killed (:mod:`harvester.work_folders`)."""
+    with work_folder(f".{output.name}.", output.parent) as work:
+        whole = work / "document"
         with whole.open("wb") as stream:
             parts = await _document(stream, work, reader, job, ranges, workers, opening)
             os.fsync(stream.fileno())

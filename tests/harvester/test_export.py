@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from harvester.export import RANGES_PER_PROCESS, Exported, ExportError, export_c
 from harvester.settings import Settings, get_settings
 from harvester.store.db import create_engine
 from harvester.store.tables import Dataset
+from harvester.work_folders import OWNER
 from tests.api import corpus
+from tests.harvester.test_work_folders import gone_pid
 
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
@@ -250,6 +253,19 @@ async def test_a_failure_here_stops_the_workers_and_cleans_up(
         )
     assert only(out) == ["tmp"]
     assert only(temporary) == []
+
+
+async def test_a_killed_export_leaves_nothing_for_good(catalogue: str, out: Path) -> None:
+    """The folder an export killed outright left next to its output (parts, half a
+    document) is removed by the next export to that output."""
+    path = out / "catalog.ttl"
+    killed = out / ".catalog.ttl.k1ll3d"
+    killed.mkdir()
+    (killed / OWNER).write_text(f"{socket.gethostname()} {gone_pid()}")
+    (killed / "part-000003").write_bytes(b"<https://x> a <https://y> .\n" * 100)
+    await export_to(path, catalogue, "turtle", processes=2, page=4, min_range=1)
+    assert only(out) == ["catalog.ttl"]
+    assert path.read_bytes() == await api_dump(catalogue, "turtle")
 
 
 # The command line
