@@ -17,6 +17,7 @@ from connectors.base import RawRecord, SourceSpec
 from connectors.dcat_us_text import plain_text
 from connectors.errors import RecordInvalid, SourceProtocolError, SourceUnavailable
 from tests.connectors.arcgis_samples import DCAT_AP_201_FEED, DCAT_AP_300_FEED, SITE, feed
+from tests.connectors.broken_bodies import BrokenOff
 from tests.paths import fixture
 
 DATA_JSON = [
@@ -210,6 +211,23 @@ async def test_truncated_data_json_is_incomplete() -> None:
             raws.append(raw)
     assert 0 < len(raws) < len(load("opendata_datajson_apur-cassini.json")["dataset"])
     assert c.stats.complete is False
+
+
+async def test_a_data_json_feed_that_breaks_off_is_read_again() -> None:
+    """The recorded data.json of a Hub site, cut midway once: read again from its start,
+    every dataset once, the listing complete."""
+    body = raw_bytes("opendata_datajson_apur-cassini.json")
+    answers = [httpx.Response(200, stream=BrokenOff(body)), httpx.Response(200, content=body)]
+
+    def once_broken(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    spec = SourceSpec(id="hub", url=SITE, platform="arcgis", options={"feed": "data.json"})
+    c = ArcgisConnector(spec, httpx.AsyncClient(transport=httpx.MockTransport(once_broken)))
+    raws = await collect(c)
+    expected = [d["identifier"] for d in load("opendata_datajson_apur-cassini.json")["dataset"]]
+    assert [raw.remote_id for raw in raws] == expected
+    assert c.stats.complete and c.stats.cursor["restarts"] == 1 and not answers
 
 
 def test_bad_dcat_ap_entries() -> None:

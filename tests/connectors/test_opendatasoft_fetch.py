@@ -29,6 +29,7 @@ from connectors.opendatasoft_api import (
 )
 from connectors.registry import get_connector
 from tests.connectors import ods_samples
+from tests.connectors.broken_bodies import BrokenOff
 from tests.paths import fixture
 
 SITE = ods_samples.SITE
@@ -396,17 +397,6 @@ async def test_export_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
         await collect(connector(server))
 
 
-class _BrokenOff(httpx.AsyncByteStream):
-    """A body that sends its first ``cut`` bytes, then loses the connection."""
-
-    def __init__(self, body: bytes, cut: int) -> None:
-        self.body, self.cut = body, cut
-
-    async def __aiter__(self) -> Any:
-        yield self.body[: self.cut]
-        raise httpx.ReadError("connection reset by peer")
-
-
 @dataclass
 class FlakyExport:
     """:class:`Catalog` (a count past 10 000, so the connector streams the export) whose
@@ -424,7 +414,7 @@ class FlakyExport:
         failure = self.failures.pop(0) if self.failures else None
         if failure == "cut":
             cut = body.index(b"}, {", len(body) // 2) + 3  # after about half the datasets
-            return httpx.Response(200, stream=_BrokenOff(body, cut))
+            return httpx.Response(200, stream=BrokenOff(body, cut))
         if isinstance(failure, int):
             return httpx.Response(failure, text="busy", headers={"retry-after": "2"})
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
