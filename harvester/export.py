@@ -311,9 +311,39 @@ async def _side_by_side(
     for index in range(1, len(ranges)):
         path = _part_path(work, index)
         with path.open("rb") as part:
-            shutil.copyfileobj(part, stream, COPY_BUFFER)
+            append(part, stream)
         path.unlink()  # its room back at once
     return [written[index] for index in range(len(ranges))]
+
+
+def append(part: BinaryIO, stream: BinaryIO) -> None:
+    """Copy the file ``part`` to the end of ``stream``: by the kernel where ``stream`` has a
+    file descriptor (``copy_file_range`` to a file, ``sendfile`` to a pipe), else, or where
+    the kernel refuses, through a buffer."""
+    stream.flush()
+    try:
+        target = stream.fileno()
+    except (AttributeError, OSError):  # io.UnsupportedOperation: an in-memory stream
+        target = -1
+    source, size = part.fileno(), os.fstat(part.fileno()).st_size
+    copied = 0
+    for copy in (os.copy_file_range, os.sendfile) if target >= 0 else ():
+        try:
+            while copied < size:
+                done = (
+                    os.copy_file_range(source, target, size - copied)
+                    if copy is os.copy_file_range
+                    else os.sendfile(target, source, copied, size - copied)
+                )
+                if done == 0:
+                    break
+                copied += done
+        except OSError:  # EXDEV, EINVAL (a pipe for copy_file_range), ENOSYS…
+            continue
+        if copied == size:
+            return
+    part.seek(copied)
+    shutil.copyfileobj(part, stream, COPY_BUFFER)
 
 
 class Claims:

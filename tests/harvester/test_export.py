@@ -4,9 +4,11 @@ is the API's ``/catalog?limit=all`` byte for byte; bad input and failures leave 
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -266,6 +268,54 @@ async def test_a_killed_export_leaves_nothing_for_good(catalogue: str, out: Path
     await export_to(path, catalogue, "turtle", processes=2, page=4, min_range=1)
     assert only(out) == ["catalog.ttl"]
     assert path.read_bytes() == await api_dump(catalogue, "turtle")
+
+
+def appended(target: Any, part_bytes: bytes, tmp_path: Path) -> None:
+    part = tmp_path / "part"
+    part.write_bytes(part_bytes)
+    with part.open("rb") as source:
+        export_module.append(source, target)
+
+
+PART = bytes(range(256)) * 40_000 + b"tail"  # ~10 MB: several kernel copy calls
+
+
+@pytest.mark.parametrize("kernel", [True, False], ids=["kernel copy", "buffered copy"])
+def test_a_part_is_appended_whole_to_a_file_a_pipe_or_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel: bool
+) -> None:
+    if not kernel:
+
+        def refused(*args: Any) -> int:
+            raise OSError(errno.EXDEV, "refused")
+
+        monkeypatch.setattr(os, "copy_file_range", refused)
+        monkeypatch.setattr(os, "sendfile", refused)
+    whole = tmp_path / "whole"
+    with whole.open("wb") as target:
+        target.write(b"head")  # buffered: flushed before the copy
+        appended(target, PART, tmp_path)
+        target.write(b"end")
+    assert whole.read_bytes() == b"head" + PART + b"end"
+    memory = io.BytesIO(b"head")
+    memory.seek(4)
+    appended(memory, PART, tmp_path)
+    assert memory.getvalue() == b"head" + PART
+    read, write = os.pipe()
+    received = bytearray()
+    reader = threading.Thread(target=lambda: received.extend(drain(read)))
+    reader.start()
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(b"head")
+        appended(pipe, PART, tmp_path)
+        pipe.write(b"end")
+    reader.join()
+    assert bytes(received) == b"head" + PART + b"end"
+
+
+def drain(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read()
 
 
 # The command line
