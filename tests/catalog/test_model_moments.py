@@ -84,3 +84,17 @@ def test_text_is_a_date_or_a_datetime_by_its_form(text: str, expected: date | da
 def test_text_that_is_no_moment_is_still_refused(text: str) -> None:
     with pytest.raises(ValidationError):
         MOMENT.validate_python(text)
+
+
+def test_both_read_paths_give_the_same_records() -> None:
+    """The API validates a stored record from the dict its JSON column decodes, ``moisson
+    export`` from the JSON text itself: the same record for every record of the golden
+    corpus (every platform's fixtures and the edge records)."""
+    from tests.catalog.test_rdf_golden import golden
+
+    for row in golden():
+        stored = orjson.dumps(row["record"])
+        from_dict = DatasetRecord.model_validate(orjson.loads(stored))
+        from_text = DatasetRecord.model_validate_json(stored)
+        assert from_text == from_dict, row["label"]
+        assert from_text.model_dump(mode="json") == from_dict.model_dump(mode="json")
