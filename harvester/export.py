@@ -57,6 +57,7 @@ from catalog.rdf import Format, catalog_closing, catalog_opening, iter_dataset_c
 from harvester.catalog_header import catalog_header, catalog_uri, dataset_uri
 from harvester.search.version import catalog_version
 from harvester.store.db import create_engine, in_memory
+from harvester.store.stored_records import record_text, stored_record
 from harvester.store.tables import Dataset
 from harvester.work_folders import work_folder
 
@@ -457,11 +458,8 @@ def _write_rows(rows: Sequence[Row], out: BinaryIO, job: Job) -> None:
 
 
 def _record(dataset_id: str, text: str) -> DatasetRecord:
-    """The stored record validated straight from its JSON text: ~30 µs a record less than
-    decoding it to a dict first, as the JSON column does, then validating the dict (the
-    same record: ``catalog.model.Moment`` reads dates alike in both modes)."""
     try:
-        return DatasetRecord.model_validate_json(text)
+        return stored_record(text)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(map(str, first["loc"])) or "record"
@@ -472,11 +470,9 @@ def _record(dataset_id: str, text: str) -> DatasetRecord:
 
 def _page(pk_range: PkRange, after: int | None, rows: int) -> sa.Select[int | None, str, str]:
     """The next ``rows`` visible datasets of the range after pk ``after`` (None: its start),
-    their records as stored JSON text (``CAST … AS TEXT``: the JSON column would decode
-    them)."""
+    their records as stored JSON text (:mod:`harvester.store.stored_records`)."""
     pk = col(Dataset.pk)
-    record = sa.cast(col(Dataset.record), sa.Text)
-    statement = sa.select(pk, col(Dataset.id), record).where(_visible())
+    statement = sa.select(pk, col(Dataset.id), record_text()).where(_visible())
     if after is not None:
         statement = statement.where(pk > after)
     elif pk_range.start is not None:

@@ -10,7 +10,7 @@ and in the full-text index of visible ones (SQLite's facet tokens, :mod:`harvest
 facet_tokens`).
 
 Records are read only for a partner without a kind, whose datasets fall back on their
-publisher's kind; otherwise the facets need the pks alone (no record parsed: ~110 µs each).
+publisher's kind; otherwise the facets need the pks alone (no record parsed: ~50 µs each).
 
 The datasets whose facets changed are stamped as changed (:func:`harvester.search.changes.
 stamp`), as any write of a dataset is: the catalogue version moves, so the stored facet
@@ -33,6 +33,7 @@ from harvester.search.facets import stored_facets, write_facets
 from harvester.search.fields import PARTNER_FACETS, PartnerInfo, needs_record, partner_facets
 from harvester.store.datasets import source_partner
 from harvester.store.db import dialect_name
+from harvester.store.stored_records import record_text, stored_record
 from harvester.store.tables import Dataset
 
 BATCH = 500
@@ -58,7 +59,7 @@ async def _batch(
     session: AsyncSession, source_id: str, partner: PartnerInfo, after: int
 ) -> list[Row]:
     """The next :data:`BATCH` datasets of the source past pk ``after``, in pk order."""
-    record = col(Dataset.record) if needs_record(partner) else sa.null()
+    record = record_text() if needs_record(partner) else sa.null()
     rows = await session.execute(
         sa.select(col(Dataset.pk), col(Dataset.withdrawn_at).is_not(None), record)
         .where(col(Dataset.source_id) == source_id, col(Dataset.pk) > after)
@@ -66,7 +67,7 @@ async def _batch(
         .limit(BATCH)
     )
     return [
-        (pk, bool(withdrawn), DatasetRecord.model_validate(data) if data is not None else None)
+        (pk, bool(withdrawn), stored_record(data) if data is not None else None)
         for pk, withdrawn, data in rows
     ]
 

@@ -22,6 +22,7 @@ from harvester.quality_facts import QualityFacts, quality_facts
 from harvester.store.bulk import copied_new, execute_many, upsert
 from harvester.store.db import dialect_name
 from harvester.store.partnership_tables import DatasetQuality
+from harvester.store.stored_records import record_text, stored_record
 from harvester.store.tables import Dataset
 from harvester.store.types import utcnow
 
@@ -117,7 +118,7 @@ async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH
     while True:
         found: Sequence[Any] = (
             await session.execute(
-                sa.select(col(Dataset.pk), col(Dataset.record), col(Dataset.first_seen))
+                sa.select(col(Dataset.pk), record_text(), col(Dataset.first_seen))
                 .outerjoin(quality, quality.c.dataset_pk == col(Dataset.pk))
                 .where(stale, col(Dataset.pk) > after)
                 .order_by(col(Dataset.pk))
@@ -128,7 +129,7 @@ async def backfill_quality(session: AsyncSession, *, batch: int = BACKFILL_BATCH
             return done
         now = utcnow()
         rows = [
-            quality_row(pk, DatasetRecord.model_validate(record), first_seen, now)
+            quality_row(pk, stored_record(record), first_seen, now)
             for pk, record, first_seen in found
         ]
         await _upsert(session, rows)
