@@ -38,10 +38,11 @@ import multiprocessing
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from multiprocessing.context import SpawnContext
 from pathlib import Path
@@ -205,11 +206,14 @@ async def export_catalog(
             ranges = await _ranges(reader, 1 if single else processes, min_range)
             workers = min(processes, len(ranges)) - 1
             opening = catalog_opening(format, catalog_header(base, modified)).encode()
+            write = partial(
+                _document, reader=reader, job=job, ranges=ranges, workers=workers, opening=opening
+            )
             if isinstance(output, Path):
-                parts = await _to_file(output, reader, job, ranges, workers, opening)
+                parts = await _to_file(output, write)
             else:
                 with work_folder("moisson-export.") as work:
-                    parts = await _document(output, work, reader, job, ranges, workers, opening)
+                    parts = await write(output, work)
     finally:
         await engine.dispose()
     return Exported(tuple(parts))
@@ -241,20 +245,16 @@ async def _ranges(reader: Reader, processes: int, min_range: int) -> list[PkRang
 
 
 async def _to_file(
-    output: Path,
-    reader: Reader,
-    job: Job,
-    ranges: list[PkRange],
-    workers: int,
-    opening: bytes,
+    output: Path, write: Callable[[BinaryIO, Path], Awaitable[list[Part]]]
 ) -> list[Part]:
-    """The document written in a temporary folder next to ``output``, then renamed onto
-    it; the folder (parts, or an incomplete document) removed whatever happens, or by the
-    next export to ``output`` if this process is killed (:mod:`harvester.work_folders`)."""
+    """The document ``write(stream, work folder)`` gives, written in a temporary folder next
+    to ``output``, then renamed onto it; the folder (parts, or an incomplete document)
+    removed whatever happens, or by the next export to ``output`` if this process is killed
+    (:mod:`harvester.work_folders`)."""
     with work_folder(f".{output.name}.", output.parent) as work:
         whole = work / "document"
         with whole.open("wb") as stream:
-            parts = await _document(stream, work, reader, job, ranges, workers, opening)
+            parts = await write(stream, work)
             os.fsync(stream.fileno())
         os.replace(whole, output)
     return parts
@@ -263,6 +263,7 @@ async def _to_file(
 async def _document(
     stream: BinaryIO,
     work: Path,
+    *,
     reader: Reader,
     job: Job,
     ranges: list[PkRange],
