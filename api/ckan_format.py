@@ -45,11 +45,14 @@ class CkanQueryError(ValueError):
 
 
 def _iso(value: date | datetime | None) -> str | None:
-    """CKAN's form of a time: a date, or a naive UTC date-time (an offset is applied, not
-    dropped: ``00:00-05:00`` is ``05:00`` UTC)."""
+    """CKAN's form of a time: a naive UTC date-time (an offset is applied, not dropped:
+    ``00:00-05:00`` is ``05:00`` UTC). CKAN's times always have one (its columns are
+    timestamps, and clients parse them as such): a date is its midnight."""
     if value is None:
         return None
-    if isinstance(value, datetime) and value.tzinfo is not None:
+    if not isinstance(value, datetime):
+        return f"{value.isoformat()}T00:00:00"
+    if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat()
 

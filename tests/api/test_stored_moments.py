@@ -61,6 +61,27 @@ async def test_the_ckan_api_shows_naive_utc_times(client: httpx.AsyncClient) -> 
     assert resource["created"] == "2024-03-01T00:00:00"
 
 
+async def test_the_ckan_api_gives_a_date_its_midnight(
+    database_url: str, api_client: httpx.AsyncClient
+) -> None:
+    """CKAN's times are timestamps: a date-only value is shown as a date-time, as CKAN
+    clients parse it."""
+    engine = create_engine(database_url)
+    await corpus.add_sources(session_factory(engine))
+    await engine.dispose()
+    item = corpus.record("jour", {"fr": "Jour"}, formats=["CSV"])
+    record = corpus.record_of(item)
+    record.modified = DAY
+    record.distributions[0].modified, record.distributions[0].issued = DAY, DAY
+    await corpus.write(database_url, "ville", [item])
+    found = dataset_id("ville", "jour")
+    package = (await api_client.get(f"/api/3/action/package_show?id={found}")).json()["result"]
+    assert package["metadata_modified"] == "2024-02-01T00:00:00"
+    resource = package["resources"][0]
+    assert (resource["created"], resource["last_modified"]) == ("2024-02-01T00:00:00",) * 2
+    assert datetime.fromisoformat(package["metadata_modified"]) == datetime(2024, 2, 1)
+
+
 async def test_the_dcat_feed_types_each_time(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/datasets/{ID}.ttl")
     assert response.status_code == 200, response.text
