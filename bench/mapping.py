@@ -1,13 +1,17 @@
 """Benchmark: mapping speed (``connector.normalize``) of the CKAN connector and its siblings.
 
     .venv/bin/python bench/mapping.py [--n 5000] [--repeat 3] [--rounds 2]
-        [--connectors ckan,ckan-fixtures,socrata,dcat_us] [--compare /path/to/other/tree]
+        [--connectors ckan,ckan-fixtures,socrata,dcat_us,dcat_rdf,dcat_rdf-fixtures]
+        [--compare /path/to/other/tree]
         [--profile] [--check GOLDEN_DIR] [--write GOLDEN_DIR]
 
 Each connector maps ``--n`` packages of the portal simulator's corpus (the shapes
 ``bench/harvest.py`` serves), already parsed, in a fresh process; the CKAN connector also
 maps every package of the recorded CKAN fixtures (``../shared/fixtures/ckan``), cycled up
-to ``--n``. Baseline (same run): ``orjson.loads`` of the same packages serialized as
+to ``--n``. ``dcat_rdf`` maps the simulator's datasets as the DCAT RDF connector stores them
+(its Turtle pages cut into N-Triples payloads, as ``bench/harvest.py``'s Turtle harvest does)
+and ``dcat_rdf-fixtures`` every dataset of the recorded DCAT RDF fixtures
+(``../shared/fixtures/dcat-rdf``), cycled likewise. Baseline (same run): ``orjson.loads`` of the same packages serialized as
 100-package pages — the parsing work a harvest's ceiling does. Rates are datasets per
 second of this process's CPU time (``time.process_time``: the machine is shared, and wall
 time also counts the waits for a core): *first pass* (cold caches) and *best* of
@@ -18,7 +22,8 @@ another checkout (e.g. a copy of the code before a change), taking turns with th
 ``--rounds`` fresh processes each, and prints the speed-up.
 ``--write DIR`` / ``--check DIR`` store / compare ``record.model_dump(mode="json")`` of every
 mapped package (simulator and fixtures, for each connector), to prove a speed change
-changed no output. ``--profile`` prints a cProfile of the CKAN mapping (top functions).
+changed no output. ``--profile`` prints a cProfile of the first ``--connectors`` mapping (top
+functions).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,6 +113,53 @@ def _dcat_us(datasets: list[Any]) -> tuple[list[Any], Callable[[Any], Any]]:
     return payloads, lambda p: connector.normalize(RawRecord(str(p.get("identifier")), p, AT))
 
 
+def _dcat_payloads(pages: Sequence[tuple[bytes, str | None, str]]) -> list[Any]:
+    """The payloads the DCAT RDF connector stores for each dataset of ``pages`` (body,
+    content type, URL), cut as its listing cuts them."""
+    from connectors.dcat_rdf_graphs import payload_of
+    from connectors.dcat_rdf_pages import cut_page
+
+    payloads: list[Any] = []
+    for body, content_type, page_url in pages:
+        cut = cut_page(body, content_type=content_type, base=page_url, what=page_url)
+        payloads += [payload_of(subject, text, page_url) for _, subject, text in cut.datasets]
+    return payloads
+
+
+def _dcat_normalize(url: str) -> Callable[[Any], Any]:
+    import httpx
+
+    from connectors.base import RawRecord, SourceSpec
+    from connectors.dcat_rdf import DcatRdfConnector
+
+    connector = DcatRdfConnector(
+        SourceSpec(id="sim", url=url, platform="dcat_rdf"), httpx.AsyncClient()
+    )
+    return lambda p: connector.normalize(RawRecord(p["subject"], p, AT))
+
+
+def _dcat_rdf(datasets: list[Any]) -> tuple[list[Any], Callable[[Any], Any]]:
+    from simulator.platforms.dcat_turtle import PREFIXES, dataset_turtle
+
+    url = f"{SITE}/catalog.ttl"
+    pages = [
+        ((PREFIXES + "".join(dataset_turtle(d, SITE) for d in datasets[i : i + 100])).encode(),
+         "text/turtle", f"{url}?page={1 + i // 100}")
+        for i in range(0, len(datasets), 100)
+    ]  # fmt: skip
+    return _dcat_payloads(pages), _dcat_normalize(url)
+
+
+def _dcat_rdf_fixtures(n: int) -> tuple[list[Any], Callable[[Any], Any]]:
+    from tests.connectors.test_dcat_rdf_mapping import BASE, DCAT_FIXTURES
+    from tests.paths import fixture
+
+    pages = [(fixture("dcat-rdf", name).read_bytes(), None, BASE) for name in DCAT_FIXTURES]
+    found = _dcat_payloads(pages)
+    payloads = [found[i % len(found)] for i in range(max(n, len(found)))]
+    return payloads, _dcat_normalize(BASE)
+
+
 def workloads(names: list[str], n: int) -> Iterator[tuple[str, list[Any], Callable[[Any], Any]]]:
     """(label, payloads, normalize) for each requested connector."""
     datasets = _corpus(n)
@@ -116,6 +168,8 @@ def workloads(names: list[str], n: int) -> Iterator[tuple[str, list[Any], Callab
         "ckan-fixtures": lambda: _ckan_fixtures(n),
         "socrata": lambda: _socrata(datasets),
         "dcat_us": lambda: _dcat_us(datasets),
+        "dcat_rdf": lambda: _dcat_rdf(datasets),
+        "dcat_rdf-fixtures": lambda: _dcat_rdf_fixtures(n),
     }
     for name in names:
         payloads, normalize = makers[name]()
@@ -182,7 +236,7 @@ def outputs(names: list[str], n: int) -> Iterator[tuple[str, str]]:
     import orjson
 
     for name, payloads, normalize in workloads(names, n):
-        for i, payload in enumerate(payloads[: n if name != "ckan-fixtures" else None]):
+        for i, payload in enumerate(payloads[: n if not name.endswith("-fixtures") else None]):
             try:
                 dumped = orjson.dumps(normalize(payload).model_dump(mode="json")).decode()
             except Exception as error:  # the error is the output
@@ -190,12 +244,12 @@ def outputs(names: list[str], n: int) -> Iterator[tuple[str, str]]:
             yield f"{name} {i}", dumped
 
 
-def profile(n: int) -> str:
+def profile(name: str, n: int) -> str:
     import cProfile
     import io
     import pstats
 
-    (_, payloads, normalize), *_ = workloads(["ckan"], n)
+    (_, payloads, normalize), *_ = workloads([name], n)
     _map_all(payloads, normalize)  # warm the caches: the steady state is what a harvest sees
     profiler = cProfile.Profile()
     profiler.enable()
@@ -216,7 +270,7 @@ def _worker(args: argparse.Namespace) -> None:
     if args.mode == "measure":
         print(json.dumps(measure(names, args.n, args.repeat)))
     elif args.mode == "profile":
-        print(profile(args.n))
+        print(profile(names[0], args.n))
     elif args.mode == "dump":
         for key, value in outputs(names, args.n):
             print(json.dumps([key, value]))
