@@ -161,7 +161,9 @@ class BaseConnector:
     """True when ``normalize()`` depends only on the source spec and the payload (not on
     the client or on anything ``fetch()`` collected): the run may then map batches in a
     worker process, with a connector of its own (:mod:`harvester.mapping_pool`). A class
-    value, or an instance's when it depends on the source (ArcGIS: portals, not Hub feeds)."""
+    value, or an instance's when it depends on the source (ArcGIS: portals, not Hub feeds).
+    A connector whose mapping reads what ``fetch()`` collected for some records only says
+    which in :meth:`portable`."""
     seen: SeenSet | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""
@@ -176,6 +178,12 @@ class BaseConnector:
         self.client = client
         self.options = self.Options.model_validate(source.options)
         self.stats = FetchStats()
+
+    def portable(self, raw: RawRecord) -> bool:
+        """Whether a worker's connector, built from the spec alone, maps ``raw`` as this one
+        would now (asked when a batch is sent, and again when its results are written): by
+        default, whether the connector is :attr:`portable_mapping`."""
+        return self.portable_mapping
 
     def _count_bytes(self, size: int) -> None:
         """Count a body's ``size`` bytes in ``stats`` (``on_body`` of :mod:`connectors.http`)."""

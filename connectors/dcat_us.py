@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.model import DatasetRecord
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_us_mapping import normalize_dcat_us, part_of, remote_id
+from connectors.dcat_us_mapping import identifier, normalize_dcat_us, part_of, remote_id
 from connectors.errors import (
     RecordInvalid,
     SourceProtocolError,
@@ -186,6 +186,16 @@ async def _stream(
             raise _invalid(url, error, parser.count) from None
 
 
+def named_series(raw: RawRecord, series_ids: set[str], stats: FetchStats) -> bool:
+    """Whether ``raw``'s identifier is one an ``isPartOf`` named (``series_ids``, or
+    ``stats.cursor["collections"]``): the record :func:`normalize_dataset` marks as a series
+    for that reason."""
+    ident = identifier(raw.payload) if isinstance(raw.payload, dict) else None
+    if not ident:
+        return False
+    return ident in series_ids or ident in (stats.cursor.get("collections") or ())
+
+
 def normalize_dataset(
     raw: RawRecord,
     source: SourceSpec,
@@ -215,10 +225,17 @@ class DcatUsConnector(BaseConnector):
     Options: ClassVar[type[BaseModel]] = DcatUsOptions
     options: DcatUsOptions
 
+    portable_mapping = True  # but a series parent's record: see portable()
+
     def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
         super().__init__(source, client)
         self.url = data_json_url(source.url, self.options.url_path)
         self.series_ids: set[str] = set()
+
+    def portable(self, raw: RawRecord) -> bool:
+        """Whether no ``isPartOf`` read so far (nor the cursor's collections) names the
+        dataset: only a parent's mapping reads what ``fetch()`` collected."""
+        return not named_series(raw, self.series_ids, self.stats)
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the catalogue (``since`` is ignored, see module doc)."""

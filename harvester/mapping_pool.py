@@ -122,6 +122,15 @@ def _connector(spec: SourceSpec) -> Connector:
     return connector
 
 
+def portable(connector: Connector, raw: RawRecord) -> bool:
+    """Whether a worker may map ``raw`` (``connector.portable(raw)``; for a connector
+    without that method, its ``portable_mapping``)."""
+    check = getattr(connector, "portable", None)
+    if check is None:
+        return bool(getattr(connector, "portable_mapping", False))
+    return bool(check(raw))
+
+
 Packed = tuple[str, bytes, datetime, str, str | None]
 """A fetched record on its way to a worker: remote id, payload as JSON, fetch time, type,
 and the payload's hash when the harvesting process has it (the worker computes it

@@ -126,7 +126,8 @@ async def map_ahead(
     sent = []
     for index, (raw, digest) in enumerate(zip(cut.raws, cut.digests, strict=True)):
         known = stored.get(raw.remote_id)
-        if known is None or digest is None or not known.unchanged(digest, mapping_key):
+        changed = known is None or digest is None or not known.unchanged(digest, mapping_key)
+        if changed and mapping_pool.portable(connector, raw):
             sent.append(index)
     pool = mapping_pool.POOL
     # the pool starts once a batch has records to map (or with a first harvest, see
@@ -166,7 +167,9 @@ async def _map_batch(
 ) -> tuple[list[Harvested], dict[str, Stored]]:
     """The batch's records, mapped only where the stored payload, mapping or dataset differ
     (the others carry no record and count as unchanged). Records the worker did not map are
-    mapped here, each failing alone as in a worker (:func:`mapping_pool.mapped`)."""
+    mapped here, each failing alone as in a worker (:func:`mapping_pool.mapped`), and so are
+    those the connector no longer finds portable (what ``fetch()`` read since the batch was
+    sent changes their mapping: a DCAT-US series parent named by a later ``isPartOf``)."""
     raws = cut.raws
     stored = await stored_state(session, source_id, [raw.remote_id for raw in raws])
     digests = cut.digests or [raw.digest for raw in raws]
@@ -182,6 +185,8 @@ async def _map_batch(
             items.append(Harvested(raw, None, digest))
             continue
         cut.changed += 1
+        if mapped is not None and not mapping_pool.portable(connector, raw):
+            mapped = None
         if mapped is None:
             if partner is None:
                 partner = await source_partner(session, source_id)

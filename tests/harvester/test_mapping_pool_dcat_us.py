@@ -1,0 +1,106 @@
+"""A DCAT-US feed mapped in a worker process stores what mapping in the run's process does.
+
+A dataset's mapping reads what the listing collected only when an ``isPartOf`` read so far
+names it (it is then a series): such a parent is mapped in the harvesting process, whether
+it was named before its batch was sent or only before its batch is written (its worker
+result is then dropped). The feed is the recorded data.json fixtures, in batches of four;
+one USDA dataset is made the parent of a later CFTC one, named after its batch was sent.
+
+A run with a worker writes a batch once the next one is read (while the worker maps it);
+mapping in process, each batch is written as soon as it is read. So the later parent is
+known as a series when its batch is written only with the worker: the one difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from connectors.base import SourceSpec
+from connectors.dcat_us import DcatUsConnector
+from connectors.dcat_us_mapping import identifier
+from harvester import mapping_pool
+from harvester.mapping_pool import MappingPool
+from harvester.runs import run_harvest
+from harvester.store.tables import Dataset, Partner, Source
+from tests.paths import fixture
+
+URL = "https://agency.example.gov/data.json"
+
+
+def _datasets(name: str) -> list[dict[str, Any]]:
+    return list(orjson.loads(fixture("dcat-us", name).read_bytes())["dataset"])
+
+
+def _feed() -> tuple[bytes, str, str]:
+    """The feed, the remote ids of the parent named before its batch is sent and of the
+    one named after."""
+    arm, usda, cftc = (_datasets(f"{n}_data.json") for n in ("arm", "usda", "cftc"))
+    awol, opm, retire = _datasets("collection_isPartOf_data.json")  # child, parent, child
+    late_parent = usda[0]
+    late_child = {**cftc[3], "isPartOf": identifier(late_parent)}
+    batches = [
+        [*arm, awol],  # names opm before its batch
+        [opm, late_parent, *cftc[:2]],
+        [cftc[2], late_child, retire, *usda[1:2]],  # names late_parent while it is mapped
+        [*usda[2:], *cftc[4:]],
+    ]
+    catalog = {
+        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+        "dataset": [d for batch in batches for d in batch],
+    }
+    return orjson.dumps(catalog), str(identifier(opm)), str(identifier(late_parent))
+
+
+async def _harvest(sessions: async_sessionmaker[AsyncSession], source_id: str, body: bytes) -> Any:
+    async with sessions() as session, session.begin():
+        if await session.get(Partner, "agence") is None:
+            session.add(Partner(id="agence", name="Agence", kind="public_body"))
+        session.add(Source(id=source_id, partner_id="agence", url=URL, platform="dcat_us"))
+    transport = httpx.MockTransport(
+        lambda _: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await run_harvest(sessions, source_id, client, batch_size=4, full=True)
+
+
+async def _records(sessions: async_sessionmaker[AsyncSession], source_id: str) -> dict[str, Any]:
+    """Each stored record by remote id, without the source it was stored under."""
+    async with sessions() as session:
+        rows = await session.scalars(sa.select(Dataset).where(col(Dataset.source_id) == source_id))
+        found = {row.remote_id: dict(row.record) for row in rows}
+    for record in found.values():
+        record["provenance"] = {
+            k: v for k, v in record["provenance"].items() if k not in ("source_id", "harvested_at")
+        }
+    return found
+
+
+async def test_a_dcat_us_feed_maps_in_a_worker_as_in_process(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body, early_parent, late_parent = _feed()
+    monkeypatch.setattr(mapping_pool, "POOL", MappingPool(0))
+    here = await _harvest(sessions, "ici", body)
+    worker = MappingPool(1, min_records=1)
+    monkeypatch.setattr(mapping_pool, "POOL", worker)
+    spec = SourceSpec(id="worker", url=URL, platform="dcat_us")
+    assert worker.usable_for(DcatUsConnector(spec, httpx.AsyncClient())) or worker.wait_ready(60)
+    try:
+        there = await _harvest(sessions, "worker", body)
+    finally:
+        worker.shutdown()
+    assert (here.status, there.status) == ("succeeded", "succeeded"), (here.message, there.message)
+    assert worker.batches_sent >= 2, "batches were mapped in the worker"
+    expected, found = await _records(sessions, "ici"), await _records(sessions, "worker")
+    assert len(found) == len(expected) == 16
+    assert found[late_parent]["is_series"] and not expected[late_parent]["is_series"]
+    found[late_parent]["is_series"] = False
+    assert found == expected
+    assert found[early_parent]["is_series"]
