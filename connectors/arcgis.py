@@ -60,7 +60,7 @@ from connectors.arcgis_portal_search import (
 from connectors.arcgis_probe import probe_hub, probe_portal
 from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_us import iter_datasets, normalize_dataset
+from connectors.dcat_us import iter_datasets, named_series, normalize_dataset
 from connectors.errors import RecordInvalid, SourceProtocolError
 from connectors.http import Fetched, get_bytes, get_json, json_body
 from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
@@ -120,8 +120,9 @@ class ArcgisConnector(BaseConnector):
         self.mode = mode if mode != "auto" else ("portal" if is_portal_url(source.url) else "hub")
         self.root = portal_root(source.url) if self.mode == "portal" else hub_site(source.url)
         # a portal item maps from the spec alone; a Hub feed's records read the feed that
-        # answered and the series its listing found
-        self.portable_mapping = self.mode == "portal"
+        # answered (given to a worker, see mapping_context) and a series parent the ids
+        # its listing found (mapped in process, see portable)
+        self.portable_mapping = True
         self.max_pages = max_pages or self.options.max_pages
         self.feed_url: str | None = None
         self.series_ids: set[str] = set()
@@ -339,6 +340,22 @@ class ArcgisConnector(BaseConnector):
         self.stats.complete = True
 
     # -- normalize ----------------------------------------------------------------------------
+
+    def portable(self, raw: RawRecord) -> bool:
+        """A portal's items and a Hub feed's datasets, once a feed answered, but a DCAT-US
+        dataset that an ``isPartOf`` read so far names (a series: see :mod:`.dcat_us`)."""
+        if self.mode == "portal":
+            return True
+        if self.feed_url is None:
+            return False
+        return payload_kind(raw) != "dcat-us" or not named_series(raw, self.series_ids, self.stats)
+
+    def mapping_context(self) -> dict[str, Any]:
+        """The Hub feed that answered (its records' catalogue)."""
+        return {"feed_url": self.feed_url} if self.mode != "portal" else {}
+
+    def use_mapping_context(self, context: dict[str, Any]) -> None:
+        self.feed_url = context.get("feed_url", self.feed_url)
 
     def normalize(self, raw: RawRecord) -> DatasetRecord:
         """Map one fetched item or feed dataset to the canonical record."""

@@ -180,10 +180,19 @@ class BaseConnector:
         self.stats = FetchStats()
 
     def portable(self, raw: RawRecord) -> bool:
-        """Whether a worker's connector, built from the spec alone, maps ``raw`` as this one
-        would now (asked when a batch is sent, and again when its results are written): by
-        default, whether the connector is :attr:`portable_mapping`."""
+        """Whether a worker's connector, built from the spec and given
+        :meth:`mapping_context`, maps ``raw`` as this one would now (asked when a batch is
+        sent, and again when its results are written): by default, whether the connector
+        is :attr:`portable_mapping`."""
         return self.portable_mapping
+
+    def mapping_context(self) -> dict[str, Any]:
+        """What ``fetch()`` learnt that a worker's connector needs to map the records read
+        so far (JSON values; none by default), given to its :meth:`use_mapping_context`."""
+        return {}
+
+    def use_mapping_context(self, context: dict[str, Any]) -> None:
+        """Take what the run's connector gave as :meth:`mapping_context` (in a worker)."""
 
     def _count_bytes(self, size: int) -> None:
         """Count a body's ``size`` bytes in ``stats`` (``on_body`` of :mod:`connectors.http`)."""

@@ -32,6 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, Thr
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 import structlog
@@ -122,6 +123,14 @@ def _connector(spec: SourceSpec) -> Connector:
     return connector
 
 
+def mapping_context(connector: Connector) -> dict[str, Any]:
+    """What a worker's connector, built from the spec, must also know to map the records
+    sent now as ``connector`` maps them (``connector.mapping_context()``, JSON values; {}
+    for a connector without that method)."""
+    given = getattr(connector, "mapping_context", None)
+    return dict(given()) if given is not None else {}
+
+
 def portable(connector: Connector, raw: RawRecord) -> bool:
     """Whether a worker may map ``raw`` (``connector.portable(raw)``; for a connector
     without that method, its ``portable_mapping``)."""
@@ -170,11 +179,18 @@ def mapped(
 
 
 def map_records(
-    spec: SourceSpec, partner: PartnerInfo, records: list[Packed], pg_vectors: bool = False
+    spec: SourceSpec,
+    partner: PartnerInfo,
+    records: list[Packed],
+    pg_vectors: bool = False,
+    context: dict[str, Any] | None = None,
 ) -> list[Mapped]:
     """Normalize, dump and derive each payload, and hash those sent without their hash
-    (runs in a worker process)."""
+    (runs in a worker process). ``context``: what the run's connector said its worker
+    counterpart must know (:func:`mapping_context`)."""
     connector = _connector(spec)
+    if context:
+        connector.use_mapping_context(context)  # type: ignore[attr-defined]
     out: list[Mapped] = []
     for remote_id, payload, fetched_at, content_type, digest in records:
         raw = RawRecord(remote_id, orjson.loads(payload), fetched_at, content_type)
@@ -198,11 +214,13 @@ class BatchMapping:
         chunks: list[list[Packed]],
         parts: list[Future[list[Mapped]]],
         pg_vectors: bool = False,
+        context: dict[str, Any] | None = None,
     ) -> None:
         self._pool = pool
         self._spec = spec
         self._partner = partner
         self._pg_vectors = pg_vectors
+        self._context = context
         self._chunks: list[list[Packed] | None] = list(chunks)  # those no worker started
         self._parts = parts
         self._local: set[int] = set()  # parts stolen into the harvesting process
@@ -231,7 +249,7 @@ class BatchMapping:
             if records is None or not self._parts[index].cancel():
                 return None
             local = executor.submit(
-                map_records, self._spec, self._partner, records, self._pg_vectors
+                map_records, self._spec, self._partner, records, self._pg_vectors, self._context
             )
             self._parts[index] = local
             self._local.add(index)
@@ -361,11 +379,13 @@ class MappingPool:
         digests: list[str | None] | None = None,
         *,
         pg_vectors: bool = False,
+        context: dict[str, Any] | None = None,
     ) -> BatchMapping | None:
         """Map ``raws`` in a worker; None when the pool is unavailable. ``digests``: their
         payload hashes where known (by default those the connector gave), the worker
         computing the others (:attr:`Mapped.digest`). ``pg_vectors``: the records go to
-        PostgreSQL, and the worker writes their search vectors (:func:`prepare.derived`)."""
+        PostgreSQL, and the worker writes their search vectors (:func:`prepare.derived`).
+        ``context``: see :func:`map_records`."""
         executor = self._executor
         if digests is None:
             digests = [raw.digest for raw in raws]
@@ -375,13 +395,14 @@ class MappingPool:
         chunks = [records[start : start + CHUNK] for start in range(0, len(records), CHUNK)]
         try:
             parts = [
-                executor.submit(map_records, spec, partner, chunk, pg_vectors) for chunk in chunks
+                executor.submit(map_records, spec, partner, chunk, pg_vectors, context)
+                for chunk in chunks
             ]
         except (BrokenProcessPool, RuntimeError) as error:
             self.broken(error)
             return None
         self.batches_sent += 1
-        batch = BatchMapping(self, spec, partner, chunks, parts, pg_vectors)
+        batch = BatchMapping(self, spec, partner, chunks, parts, pg_vectors, context)
         self._in_flight = [*(b for b in self._in_flight if not b.done()), batch]
         return batch
 

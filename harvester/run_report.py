@@ -140,6 +140,7 @@ async def map_ahead(
         [cut.raws[index] for index in sent],
         [cut.digests[index] for index in sent],
         pg_vectors=postgresql,
+        context=mapping_pool.mapping_context(connector),
     )
     cut.sent = sent if cut.mapping is not None else []
 

@@ -376,19 +376,20 @@ async def test_worker_batches_for_postgresql_carry_their_search_vectors(
             assert same == (True, True), raw.remote_id
 
 
-async def test_arcgis_portal_items_map_in_a_worker_as_in_process_and_hub_feeds_stay(
-    pool: MappingPool,
-) -> None:
+async def test_arcgis_portal_items_map_in_a_worker_as_in_process(pool: MappingPool) -> None:
     """A portal item's mapping reads only the spec and the item, so a worker maps it (byte
-    for byte as the harvesting process would); a Hub feed's records read what its listing
-    found (the feed that answered, the series), so they stay in process."""
+    for byte as the harvesting process would); a Hub feed's records read the feed that
+    answered, so none is portable before one did (tests/harvester/test_mapping_pool_feeds.py
+    harvests a Hub feed through a worker)."""
     from connectors.arcgis import ArcgisConnector
     from tests.paths import fixture
 
     portal = SourceSpec(id="agol", url="https://www.arcgis.com", platform="arcgis")
     hub = SourceSpec(id="hub", url="https://donnees-ville.hub.arcgis.com", platform="arcgis")
     client = httpx.AsyncClient()
-    assert not pool.possible_for(ArcgisConnector(hub, client))
+    waiting = ArcgisConnector(hub, client)
+    assert pool.possible_for(waiting)
+    assert not waiting.portable(FetchedRecord("d", {"identifier": "d", "title": "D"}, utcnow()))
     connector = ArcgisConnector(portal, client)
     assert pool.possible_for(connector)
     assert pool.usable_for(connector) or pool.wait_ready(60)
