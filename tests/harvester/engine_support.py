@@ -27,7 +27,11 @@ async def add_source(
     rows: int = 4,
     schedule: str | None = None,
     partner: str = "portail",
+    platform: str = "ckan",
+    options: dict[str, Any] | None = None,
 ) -> str:
+    """Add a source (a CKAN portal paged by ``rows`` unless told ``platform`` and
+    ``options``) and its partner if new."""
     async with sessions() as session, session.begin():
         if await session.get(Partner, partner) is None:
             session.add(Partner(id=partner, name=partner.title(), kind="public_body"))
@@ -37,8 +41,8 @@ async def add_source(
                 id=source_id,
                 partner_id=partner,
                 url=url,
-                platform="ckan",
-                options={"rows": rows},
+                platform=platform,
+                options={"rows": rows} if options is None else options,
                 schedule=schedule,
             )
         )

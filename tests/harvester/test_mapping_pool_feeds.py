@@ -30,9 +30,10 @@ from connectors.registry import get_connector
 from harvester import mapping_pool
 from harvester.mapping_pool import MappingPool
 from harvester.runs import run_harvest
-from harvester.store.tables import Dataset, Partner, Source
+from harvester.store.tables import Dataset
 from tests.connectors.arcgis_samples import SITE
 from tests.connectors.test_arcgis_hub import HubSite
+from tests.harvester.engine_support import add_source
 from tests.paths import fixture
 
 URL = "https://agency.example.gov/data.json"
@@ -68,18 +69,7 @@ async def _harvest(
     spec: SourceSpec,
     handler: Callable[[httpx.Request], httpx.Response],
 ) -> Any:
-    async with sessions() as session, session.begin():
-        if await session.get(Partner, "agence") is None:
-            session.add(Partner(id="agence", name="Agence", kind="public_body"))
-        session.add(
-            Source(
-                id=source_id,
-                partner_id="agence",
-                url=spec.url,
-                platform=spec.platform,
-                options=spec.options,
-            )
-        )
+    await add_source(sessions, spec.url, source_id, platform=spec.platform, options=spec.options)
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         return await run_harvest(sessions, source_id, client, batch_size=4, full=True)
 
