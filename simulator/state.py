@@ -28,9 +28,11 @@ PLATFORMS: tuple[str, ...] = (
     "dcat_turtle",
     "opendatasoft",
     "arcgis_portal",
+    "arcgis_hub",
 )
 """Simulated platforms (``datajson`` = ArcGIS Hub style DCAT-US ``/data.json``;
-``arcgis_portal`` = an ArcGIS Online / Enterprise sharing API under ``/portal``)."""
+``arcgis_portal`` = an ArcGIS Online / Enterprise sharing API under ``/portal``;
+``arcgis_hub`` = the same feed as a Hub site serves it, at ``/api/feed/dcat-us/1.1.json``)."""
 
 HydraStyle = Literal["legacy", "current"]
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from simulator.corpus import SimDataset
 from simulator.platforms import arcgis_portal, ckan, datajson, dcat_turtle, opendatasoft, socrata
 from simulator.platforms.arcgis_portal import ArcgisPortalPlatform
 from simulator.platforms.ckan import CkanPlatform
-from simulator.platforms.datajson import DataJsonPlatform
+from simulator.platforms.datajson import ArcgisHubPlatform, DataJsonPlatform
 from simulator.platforms.dcat_turtle import DcatTurtlePlatform
 from simulator.platforms.opendatasoft import OpenDataSoftPlatform
 from simulator.platforms.socrata import SocrataPlatform
@@ -31,6 +31,7 @@ PLATFORM_CLASSES: dict[str, type[Platform]] = {
     "dcat_turtle": DcatTurtlePlatform,
     "opendatasoft": OpenDataSoftPlatform,
     "arcgis_portal": ArcgisPortalPlatform,
+    "arcgis_hub": ArcgisHubPlatform,
 }
 
 SOURCE_PATHS = {
@@ -40,6 +41,7 @@ SOURCE_PATHS = {
     "dcat_turtle": "/catalog.ttl",
     "opendatasoft": "",
     "arcgis_portal": arcgis_portal.ROOT,
+    "arcgis_hub": "",
 }
 """What to append to the server's base URL to get a Moisson source URL for the platform."""
 
@@ -50,6 +52,7 @@ CONNECTORS = {
     "dcat_turtle": "dcat_rdf",
     "opendatasoft": "opendatasoft",
     "arcgis_portal": "arcgis",
+    "arcgis_hub": "arcgis",
 }
 """The Moisson connector that harvests each simulated platform."""
 

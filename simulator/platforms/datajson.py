@@ -1,4 +1,5 @@
-"""An ArcGIS Hub style DCAT-US 1.1 catalogue at ``/data.json``, streamed as it is built.
+"""An ArcGIS Hub style DCAT-US 1.1 catalogue at ``/data.json``, streamed as it is built; and
+the same feed as a Hub site serves it (:class:`ArcgisHubPlatform`).
 
 Hub sites are monolingual (French here), name datasets by their ArcGIS item URL, give the
 extent as ``"west,south,east,north"`` and list the Hub's usual distributions (web page,
@@ -110,3 +111,15 @@ class DataJsonPlatform:
         return await self.state.stream(
             request, chunks=self.chunks, media_type="application/json; charset=utf-8"
         )
+
+
+class ArcgisHubPlatform(DataJsonPlatform):
+    """An ArcGIS Hub site: its DCAT-US feed at ``/api/feed/dcat-us/1.1.json``, where a Hub
+    connector given the site's root finds it (after the DCAT-AP feeds, which this site
+    lacks: 404)."""
+
+    def routes(self) -> list[Route]:
+        return [Route(FEED_PATH, self.data_json)]
+
+
+FEED_PATH = "/api/feed/dcat-us/1.1.json"

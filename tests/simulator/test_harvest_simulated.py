@@ -28,6 +28,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "dcat_turtle": {},
     "opendatasoft": {"page_size": 25},
     "arcgis_portal": {"page_size": 25},
+    "arcgis_hub": {},  # the site's root: the connector finds its DCAT-US feed
 }
 
 
@@ -116,3 +117,18 @@ async def test_an_unchanged_generation_rewrites_nothing(
             dict((await session.execute(sa.select(col(Dataset.id), col(Dataset.updated_at)))).all())
             == stamps
         )
+
+
+async def test_a_hub_site_is_harvested_from_its_root_through_its_dcat_us_feed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    with SimServer(SimConfig(spec=SPEC, platforms=("arcgis_hub",))) as sim:
+        source = await add_source(sessions, sim, "arcgis_hub")
+        run = await _harvest(sessions, source, full=False)
+    assert run.status == "succeeded", run.message
+    assert run.added == N
+    assert run.cursor is not None
+    assert run.cursor["feed"] == f"{sim.url}/api/feed/dcat-us/1.1.json"
+    assert [tried.split(": ", 1)[0] for tried in run.cursor["feeds_tried"]] == [
+        f"{sim.url}/api/feed/dcat-ap/{version}.json" for version in ("3.0.0", "2.1.1", "2.0.1")
+    ]
