@@ -161,9 +161,9 @@ class BaseConnector:
     """True when ``normalize()`` depends only on the source spec and the payload (not on
     the client or on anything ``fetch()`` collected): the run may then map batches in a
     worker process, with a connector of its own (:mod:`harvester.mapping_pool`). A class
-    value, or an instance's when it depends on the source (ArcGIS: portals, not Hub feeds).
-    A connector whose mapping reads what ``fetch()`` collected for some records only says
-    which in :meth:`portable`."""
+    value, or an instance's when it depends on the source. A connector whose mapping reads
+    what ``fetch()`` collected says which records in :meth:`portable`, and gives a worker
+    what it needs in :meth:`mapping_context` (DCAT-US, ArcGIS Hub feeds)."""
     seen: SeenSet | None = None
     """Remote ids already yielded, when the run shares its own set (one set per run, not
     two); connectors that skip repeated ids use it instead of a set of their own."""

@@ -25,6 +25,8 @@ HEADER = (
     b'"@type":"dcat:Catalog","conformsTo":"https://project-open-data.cio.gov/v1.1/schema",'
     b'"describedBy":"https://project-open-data.cio.gov/v1.1/schema/catalog.json","dataset":['
 )
+FEED_PATH = "/api/feed/dcat-us/1.1.json"
+"""Where an ArcGIS Hub site serves its DCAT-US feed."""
 HUB_DOWNLOADS = (
     ("CSV", "CSV", "text/csv", "csv"),
     ("GeoJSON", "GeoJSON", "application/vnd.geo+json", "geojson"),
@@ -120,6 +122,3 @@ class ArcgisHubPlatform(DataJsonPlatform):
 
     def routes(self) -> list[Route]:
         return [Route(FEED_PATH, self.data_json)]
-
-
-FEED_PATH = "/api/feed/dcat-us/1.1.json"
