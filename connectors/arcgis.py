@@ -60,7 +60,7 @@ from connectors.arcgis_portal_search import (
 from connectors.arcgis_probe import probe_hub, probe_portal
 from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_us import iter_datasets, named_series, normalize_dataset
+from connectors.dcat_us import SeriesNames, iter_datasets, normalize_dataset
 from connectors.errors import RecordInvalid, SourceProtocolError
 from connectors.http import Fetched, get_bytes, get_json, json_body
 from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
@@ -125,8 +125,13 @@ class ArcgisConnector(BaseConnector):
         self.portable_mapping = True
         self.max_pages = max_pages or self.options.max_pages
         self.feed_url: str | None = None
-        self.series_ids: set[str] = set()
+        self.series = SeriesNames()
         self.first_start = 1
+
+    def remember(self, cursor: dict[str, Any]) -> None:
+        """Take the series a Hub feed's last complete run found (``SeriesNames``)."""
+        if self.mode != "portal":
+            self.series.remember(cursor)
 
     def resume_from(self, cursor: dict[str, Any]) -> bool:
         """Make the next portal ``fetch()`` continue one page before the saved ``start``.
@@ -167,7 +172,7 @@ class ArcgisConnector(BaseConnector):
                     url,
                     max_bytes=self.options.max_bytes,
                     stats=self.stats,
-                    series_ids=self.series_ids,
+                    series_ids=self.series.read,
                     on_cut=self._read_again,
                 )
             )
@@ -175,7 +180,7 @@ class ArcgisConnector(BaseConnector):
             try:
                 async for raw in records:
                     yielded += 1
-                    yield raw
+                    yield self.series.marked(raw) if kind != "dcat-ap" else raw
             except SourceProtocolError as error:
                 if yielded:
                     raise
@@ -184,7 +189,7 @@ class ArcgisConnector(BaseConnector):
                 continue
             self.stats.cursor["feed"] = url
             self.stats.cursor["feeds_tried"] = tried
-            self.stats.cursor["collections"] = sorted(self.series_ids)
+            self.stats.cursor["collections"] = sorted(self.series.read)
             return
         self.feed_url = None
         raise SourceProtocolError(
@@ -348,7 +353,7 @@ class ArcgisConnector(BaseConnector):
             return True
         if self.feed_url is None:
             return False
-        return payload_kind(raw) != "dcat-us" or not named_series(raw, self.series_ids, self.stats)
+        return payload_kind(raw) != "dcat-us" or not self.series.names(raw)
 
     def mapping_context(self) -> dict[str, Any]:
         """The Hub feed that answered (its records' catalogue)."""
@@ -384,8 +389,7 @@ class ArcgisConnector(BaseConnector):
             self.source,
             catalog_url=self.feed_url,
             platform=self.platform,
-            series_ids=self.series_ids,
-            stats=self.stats,
+            series=self.series,
         )
         return mark_services(record)
 

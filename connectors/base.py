@@ -33,7 +33,9 @@ class SourceSpec(BaseModel):
 class RawRecord:
     """One remote record as fetched: JSON-able ``payload`` kept so normalization can replay.
     ``digest``: its :func:`payload_hash`, when the connector already has it (the run
-    computes it otherwise)."""
+    computes it otherwise); or, for a record whose mapping also reads what the listing
+    found (a DCAT-US series parent), a hash of that too, so that the run maps it again
+    when that changes."""
 
     remote_id: str
     payload: Any
@@ -140,6 +142,14 @@ class Resumable(Protocol):
         """Make the next ``fetch()`` continue from ``cursor``; False (and no change) when
         the cursor is not usable, so the run starts from the beginning."""
         ...
+
+
+@runtime_checkable
+class Remembering(Protocol):
+    """A connector whose mapping reads what the source's last complete run found: the run
+    gives it that run's saved cursor before ``fetch()``."""
+
+    def remember(self, cursor: dict[str, Any], /) -> None: ...
 
 
 class BaseConnector:

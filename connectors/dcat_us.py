@@ -16,6 +16,13 @@ withdrawn.
 ``since`` is ignored: data.json has no server-side filter, and unchanged records cost no
 write anyway.
 
+Collections: a parent is a series when an ``isPartOf`` names it, which only its children
+say. The parents read so far and those the source's last complete run found (the run gives
+its cursor to :meth:`DcatUsConnector.remember`) are known (:class:`SeriesNames`), so a
+parent listed before its children is a series from the second run on; a named parent's
+record carries a digest that says so, and is mapped again, payload unchanged, when it
+becomes or stops being one.
+
 No resume: the catalogue is one document, and a server cannot be asked for "the rest" of
 it (``stats.cursor["datasets"]`` counts what was read, for the report only). The connector
 has no ``resume_from``, so the run after an interrupted one reads the document again from
@@ -31,14 +38,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.model import DatasetRecord
-from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
+from connectors.base import (
+    BaseConnector,
+    FetchStats,
+    ProbeResult,
+    RawRecord,
+    SourceSpec,
+    payload_hash,
+)
 from connectors.dcat_us_mapping import identifier, normalize_dcat_us, part_of, remote_id
 from connectors.errors import (
     RecordInvalid,
@@ -186,14 +201,40 @@ async def _stream(
             raise _invalid(url, error, parser.count) from None
 
 
-def named_series(raw: RawRecord, series_ids: set[str], stats: FetchStats) -> bool:
-    """Whether ``raw``'s identifier is one an ``isPartOf`` named (``series_ids``, or
-    ``stats.cursor["collections"]``): the record :func:`normalize_dataset` marks as a series
-    for that reason."""
-    ident = identifier(raw.payload) if isinstance(raw.payload, dict) else None
-    if not ident:
-        return False
-    return ident in series_ids or ident in (stats.cursor.get("collections") or ())
+class SeriesNames:
+    """The identifiers an ``isPartOf`` names, which makes their datasets series: those read
+    so far in this run (``read``, filled by :func:`iter_datasets`) and those the source's
+    last complete run had read (``remembered``, its cursor's ``collections``), so that a
+    parent listed before its children is a series from the second run on."""
+
+    __slots__ = ("read", "remembered")
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.remembered: frozenset[str] = frozenset()
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self.read or ident in self.remembered
+
+    def remember(self, cursor: dict[str, Any]) -> None:
+        """Take the ``collections`` of the last complete run's ``cursor``."""
+        found = cursor.get("collections")
+        self.remembered = frozenset(
+            i for i in (found if isinstance(found, list) else ()) if isinstance(i, str)
+        )
+
+    def names(self, raw: RawRecord) -> bool:
+        """Whether ``raw``'s identifier is named: the record :func:`normalize_dataset` maps
+        as a series for that reason."""
+        ident = identifier(raw.payload) if isinstance(raw.payload, dict) else None
+        return bool(ident) and ident in self
+
+    def marked(self, raw: RawRecord) -> RawRecord:
+        """``raw``, with a digest that says it is named when it is: a payload unchanged since
+        the last run is then mapped again when it became, or stopped being, a series."""
+        if not self.names(raw):
+            return raw
+        return replace(raw, digest=payload_hash({"named by isPartOf": raw.payload}))
 
 
 def normalize_dataset(
@@ -202,19 +243,16 @@ def normalize_dataset(
     *,
     catalog_url: str | None,
     platform: str,
-    series_ids: set[str],
-    stats: FetchStats,
+    series: SeriesNames,
 ) -> DatasetRecord:
-    """Map one dataset of :func:`iter_datasets`; parents named by an ``isPartOf`` seen so far
-    (``series_ids``) or listed in ``stats.cursor["collections"]`` are marked as series."""
-    known = series_ids | set(stats.cursor.get("collections") or [])
+    """Map one dataset of :func:`iter_datasets`; parents ``series`` names are series."""
     return normalize_dcat_us(
         raw.payload,
         source,
         catalog_url=catalog_url,
         fetched_at=raw.fetched_at,
         platform=platform,
-        series_ids=known,
+        series_ids=series,
     )
 
 
@@ -230,12 +268,16 @@ class DcatUsConnector(BaseConnector):
     def __init__(self, source: SourceSpec, client: httpx.AsyncClient) -> None:
         super().__init__(source, client)
         self.url = data_json_url(source.url, self.options.url_path)
-        self.series_ids: set[str] = set()
+        self.series = SeriesNames()
+
+    def remember(self, cursor: dict[str, Any]) -> None:
+        """Take the series the source's last complete run found (:class:`SeriesNames`)."""
+        self.series.remember(cursor)
 
     def portable(self, raw: RawRecord) -> bool:
-        """Whether no ``isPartOf`` read so far (nor the cursor's collections) names the
-        dataset: only a parent's mapping reads what ``fetch()`` collected."""
-        return not named_series(raw, self.series_ids, self.stats)
+        """Whether no ``isPartOf`` names the dataset: only a parent's mapping reads what
+        ``fetch()`` collected."""
+        return not self.series.names(raw)
 
     async def fetch(self, since: datetime | None = None) -> AsyncIterator[RawRecord]:
         """Yield every dataset of the catalogue (``since`` is ignored, see module doc)."""
@@ -245,15 +287,15 @@ class DcatUsConnector(BaseConnector):
             self.url,
             max_bytes=self.options.max_bytes,
             stats=self.stats,
-            series_ids=self.series_ids,
+            series_ids=self.series.read,
             on_cut=self._read_again,
         ):
-            yield raw
-        self.stats.cursor["collections"] = sorted(self.series_ids)
+            yield self.series.marked(raw)
+        self.stats.cursor["collections"] = sorted(self.series.read)
 
     def normalize(self, raw: RawRecord) -> DatasetRecord:
-        """Map one fetched dataset; parents named by an ``isPartOf`` seen so far (or listed
-        in ``stats.cursor["collections"]``) are marked as series."""
+        """Map one fetched dataset; parents an ``isPartOf`` names (read so far, or by the
+        last complete run) are series."""
         if not isinstance(raw.payload, dict):
             raise RecordInvalid(f"{raw.remote_id} in {self.url} is not a JSON object")
         return normalize_dataset(
@@ -261,8 +303,7 @@ class DcatUsConnector(BaseConnector):
             self.source,
             catalog_url=self.url,
             platform=self.platform,
-            series_ids=self.series_ids,
-            stats=self.stats,
+            series=self.series,
         )
 
     @classmethod

@@ -38,8 +38,9 @@ bookkeeping with no DCAT-AP property; left in the raw payload.
 Collections (``isPartOf``): DCAT-US 1.1 links a child to its parent's identifier; the parent
 itself says nothing. The record model has no "in series" property yet, so the link lives in
 the raw payload and :func:`part_of`; the caller that streams the catalogue passes the parent
-identifiers it has seen as ``series_ids`` so that parents become ``is_series`` (DCAT-AP 3
-``dcat:DatasetSeries``).
+identifiers it knows as ``series_ids`` so that parents become ``is_series`` (DCAT-AP 3
+``dcat:DatasetSeries``): those read so far and those the last complete run read
+(:class:`connectors.dcat_us.SeriesNames`).
 
 DCAT-US 3 shapes are tolerated: ``identifier`` objects (``@id`` or ``notation``),
 ``@id`` links, ``accessRights``, distribution ``license``, ``Location``/``PeriodOfTime``.
@@ -48,7 +49,7 @@ DCAT-US 3 shapes are tolerated: ``identifier`` objects (``@id`` or ``notation``)
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Container
 from datetime import date, datetime
 from typing import Any
 
@@ -287,7 +288,7 @@ def part_of(dataset: Dataset) -> list[str]:
     return dedupe(found)
 
 
-def is_series(dataset: Dataset, series_ids: Collection[str]) -> bool:
+def is_series(dataset: Dataset, series_ids: Container[str]) -> bool:
     """Whether the dataset is a collection: typed as a series, or named by a child."""
     kinds = dataset.get("@type")
     if any(kind in SERIES_TYPES for kind in (kinds if isinstance(kinds, list) else [kinds])):
@@ -303,7 +304,7 @@ def normalize_dcat_us(
     catalog_url: str | None,
     fetched_at: datetime,
     platform: str = "dcat_us",
-    series_ids: Collection[str] = (),
+    series_ids: Container[str] = (),
 ) -> DatasetRecord:
     """Map one DCAT-US dataset object to a DatasetRecord (``RecordInvalid`` when it has no
     title or no usable identity)."""

@@ -30,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from catalog.model import DatasetRecord, PartnerKind
-from connectors.base import BaseConnector, Connector, RawRecord, Resumable, SourceSpec
+from connectors.base import (
+    BaseConnector,
+    Connector,
+    RawRecord,
+    Remembering,
+    Resumable,
+    SourceSpec,
+)
 from connectors.errors import HarvestError
 from connectors.registry import get_connector
 from harvester import mapping_pool
@@ -191,6 +198,10 @@ async def _start(
             raise SourceNotFound(source_id)
         spec = await source_spec(session, source)
         connector = get_connector(spec.platform)(spec, client)
+        if isinstance(connector, Remembering):
+            complete = await _last_complete_run(session, source_id)
+            if complete is not None and complete.cursor:
+                connector.remember(dict(complete.cursor))
         previous = await _latest_run(session, source_id)
         resumed = (
             previous
@@ -423,6 +434,16 @@ async def _latest_run(session: AsyncSession, source_id: str) -> HarvestRun | Non
     return await session.scalar(
         sa.select(HarvestRun)
         .where(col(HarvestRun.source_id) == source_id)
+        .order_by(col(HarvestRun.id).desc())
+        .limit(1)
+    )
+
+
+async def _last_complete_run(session: AsyncSession, source_id: str) -> HarvestRun | None:
+    """The source's last run that listed the whole catalogue."""
+    return await session.scalar(
+        sa.select(HarvestRun)
+        .where(col(HarvestRun.source_id) == source_id, col(HarvestRun.complete).is_(True))
         .order_by(col(HarvestRun.id).desc())
         .limit(1)
     )

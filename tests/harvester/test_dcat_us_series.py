@@ -1,0 +1,97 @@
+"""A DCAT-US parent is a series once an ``isPartOf`` names it, whatever the feed's order
+(a data.json read by the DCAT-US connector, or as an ArcGIS Hub site's feed).
+
+A data.json names a collection only in its children; a parent listed (and written) before
+them is not known as a series when it is mapped. The run gives the connector the series
+its last complete run found, so such a parent is a series from the second run on, and
+stops being one a run after its last child left; its unchanged payload is mapped again
+then, and only then. The feed is the recorded fixtures, in batches of four, with the
+recorded collection's parent first and its two children last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from connectors.dcat_us_mapping import identifier
+from harvester.runs import run_harvest
+from harvester.store.tables import Dataset, RawRecord
+from tests.harvester.engine_support import add_source
+from tests.paths import fixture
+
+URL = "https://agency.example.gov/data.json"
+SOURCE = "agence"
+
+
+def _datasets(name: str) -> list[dict[str, Any]]:
+    return list(orjson.loads(fixture("dcat-us", name).read_bytes())["dataset"])
+
+
+def _feed(with_children: bool = True) -> tuple[bytes, str, int]:
+    """The feed, its parent's identifier and how many datasets it lists."""
+    awol, parent, retire = _datasets("collection_isPartOf_data.json")
+    fillers = [*_datasets("arm_data.json"), *_datasets("cftc_data.json")]
+    datasets = [parent, *fillers, *([awol, retire] if with_children else [])]
+    body = orjson.dumps({"conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+                         "dataset": datasets})  # fmt: skip
+    return body, str(identifier(parent)), len(datasets)
+
+
+async def _run(sessions: async_sessionmaker[AsyncSession], body: bytes) -> Any:
+    transport = httpx.MockTransport(
+        lambda _: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await run_harvest(sessions, SOURCE, client, batch_size=4, full=True)
+
+
+async def _is_series(sessions: async_sessionmaker[AsyncSession], remote_id: str) -> bool:
+    async with sessions() as session:
+        record = await session.scalar(
+            sa.select(col(Dataset.record)).where(col(Dataset.remote_id) == remote_id)
+        )
+    assert record is not None
+    return bool(record["is_series"])
+
+
+@pytest.mark.parametrize(
+    ("platform", "url", "options"),
+    [("dcat_us", URL, {}), ("arcgis", "https://ville.hub.arcgis.com", {"feed": "data.json"})],
+)
+async def test_a_parent_listed_first_is_a_series_from_the_second_run(
+    sessions: async_sessionmaker[AsyncSession], platform: str, url: str, options: dict[str, Any]
+) -> None:
+    await add_source(sessions, url, SOURCE, platform=platform, options=options)
+    body, parent, listed = _feed()
+
+    first = await _run(sessions, body)
+    assert (first.status, first.added) == ("succeeded", listed), first.message
+    assert not await _is_series(sessions, parent), "written before its children were read"
+    assert parent in first.cursor["collections"]
+
+    second = await _run(sessions, body)
+    assert (second.updated, second.unchanged) == (1, listed - 1)
+    assert await _is_series(sessions, parent)
+    async with sessions() as session:
+        stored = await session.scalar(
+            sa.select(col(RawRecord.payload)).where(col(RawRecord.remote_id) == parent)
+        )
+    assert stored is not None and identifier(stored) == parent  # the payload as published
+
+    third = await _run(sessions, body)
+    assert (third.updated, third.unchanged) == (0, listed)
+
+    orphaned, _, left = _feed(with_children=False)
+    fourth = await _run(sessions, orphaned)
+    assert (fourth.updated, fourth.withdrawn) == (0, 2)
+    assert await _is_series(sessions, parent), "the last complete run still named it"
+    fifth = await _run(sessions, orphaned)
+    assert (fifth.updated, fifth.unchanged) == (1, left - 1)
+    assert not await _is_series(sessions, parent)
