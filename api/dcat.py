@@ -24,11 +24,12 @@ from catalog.rdf.namespaces import Triple
 from harvester.catalog_header import catalog_header, catalog_uri, dataset_uri
 from harvester.search.engine import SearchRequest, SearchResult
 from harvester.search.version import CatalogVersion
+from harvester.store.stored_records import RecordRow, stored_record
 from harvester.store.tables import Dataset
 
 DUMP_PAGE = 200
 
-Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult[Dataset]]]
+Fetch = Callable[[SearchRequest], Coroutine[Any, Any, SearchResult[RecordRow]]]
 
 
 def base_url(request: Request) -> str:
@@ -52,7 +53,10 @@ def dataset_rdf_response(request: Request, row: Dataset, fmt: Format) -> Respons
 
 
 def _header(
-    request: Request, query: SearchRequest, result: SearchResult[Dataset], modified: datetime | None
+    request: Request,
+    query: SearchRequest,
+    result: SearchResult[RecordRow],
+    modified: datetime | None,
 ) -> list[Triple]:
     base = base_url(request)
     page = request.url.remove_query_params("cursor")
@@ -75,13 +79,13 @@ def _header(
     return triples
 
 
-def _records(base: str, rows: list[Dataset]) -> Iterator[tuple[str, DatasetRecord]]:
+def _records(base: str, rows: list[RecordRow]) -> Iterator[tuple[str, DatasetRecord]]:
     for row in rows:
-        yield dataset_uri(base, row.id), DatasetRecord.model_validate(row.record)
+        yield dataset_uri(base, row.id), stored_record(row.record)
 
 
 def _dump(
-    base: str, first: SearchResult[Dataset], query: SearchRequest, fetch: Fetch
+    base: str, first: SearchResult[RecordRow], query: SearchRequest, fetch: Fetch
 ) -> Iterator[tuple[str, DatasetRecord]]:
     """Every page after ``first``, fetched on the event loop from the writer's thread."""
     loop = asyncio.get_running_loop()

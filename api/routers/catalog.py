@@ -14,11 +14,11 @@ from api.problems import Problem, bad_parameter
 from api.search_params import FILTER_PARAMETERS, search_filters
 from catalog.rdf import SUFFIXES, Format
 from harvester.search.cursor import CursorError
-from harvester.search.engine import SearchRequest, SearchResult, search
+from harvester.search.engine import SearchRequest, SearchResult, search_rows
 from harvester.search.filters import Filters
 from harvester.search.version import catalog_version
 from harvester.store.queries import get_dataset
-from harvester.store.tables import Dataset
+from harvester.store.stored_records import RecordRow, load_record_rows
 
 router = APIRouter(tags=["dcat"])
 
@@ -57,9 +57,9 @@ async def _catalog(
     query = SearchRequest(q=q, filters=filters, sort="pk", limit=size or 1, cursor=cursor or None)
     sessions = request.app.state.sessions
 
-    async def fetch(page: SearchRequest) -> SearchResult[Dataset]:
+    async def fetch(page: SearchRequest) -> SearchResult[RecordRow]:
         async with sessions() as own:
-            return await search(own, page)
+            return await search_rows(own, page, load_record_rows)
 
     try:  # the first page is fetched before streaming starts, so a bad cursor is a 400
         return await catalog_response(

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-from harvester.search.engine import SearchRequest, search
+from harvester.search.engine import SearchRequest, search_rows
 from harvester.store.datasets import dataset_id
 from tests.api import corpus
 
@@ -122,11 +122,11 @@ async def test_limit_all_streams_the_whole_catalogue(
     monkeypatch.setattr("api.dcat.DUMP_PAGE", 4)
     pages: list[int] = []
 
-    async def counted(session: Any, request: SearchRequest) -> Any:
+    async def counted(session: Any, request: SearchRequest, load: Any) -> Any:
         pages.append(request.limit)
-        return await search(session, request)
+        return await search_rows(session, request, load)
 
-    monkeypatch.setattr("api.routers.catalog.search", counted)
+    monkeypatch.setattr("api.routers.catalog.search_rows", counted)
     response = await client.get("/catalog", params={"limit": "all"}, headers={"Accept": media})
     graph = _graph(response)
     assert len(_datasets(graph)) == len(corpus.SYNTHETIC)
