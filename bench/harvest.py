@@ -254,11 +254,13 @@ def _measure_database(
     source_url = sim.source_url(platform)
     name = f"{platform}_{size}_{kind}"
     sim.set_generation(0)
-    isolated(jobs.fetch_only, sim.url, platform)  # warm the page cache of generation 0
+    isolated(
+        jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS
+    )  # warm the page cache of generation 0
     if args.quick:
         _measure_quick(sim, platform, size, kind, folder, args.page_size, args.profile)
         return
-    fetch = isolated(jobs.fetch_only, sim.url, platform)
+    fetch = isolated(jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS)
     rounds = repeats(args.repeat, size)
     ceilings, fulls, naives = Rounds(), Rounds(), Rounds()
     for index in range(rounds):
@@ -323,11 +325,11 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
     incremental = isolated(jobs.harvest, db_url, "bench", False, False)
     incremental_writes = asyncio.run(_writes(db_url, reset=True))
     sim.set_generation(1)
-    isolated(jobs.fetch_only, sim.url, platform)  # warm generation 1
+    isolated(jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS)  # warm generation 1
     changed = isolated(jobs.harvest, db_url, "bench", True, False)
     changed_writes = asyncio.run(_writes(db_url, reset=True))
     sim.set_generation(0)
-    isolated(jobs.fetch_only, sim.url, platform)
+    isolated(jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS)
     rows = [
         _row("re-harvest 0 % (--full listing)", again, seconds, again_writes),
         _row("re-harvest 0 % (incremental)", incremental, seconds, incremental_writes),

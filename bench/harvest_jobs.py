@@ -54,21 +54,27 @@ def patch_stem_cache() -> None:
     text.new_stemmer = lambda language: _CachedStemmer(original(language))
 
 
-def _source(sim_url: str, platform: str) -> Any:
+def _source(sim_url: str, platform: str, options: dict[str, Any] | None = None) -> Any:
     from connectors.base import SourceSpec
 
     return SourceSpec(
-        id="bench", url=sim_url + SOURCE_PATHS[platform], platform=CONNECTORS[platform]
+        id="bench",
+        url=sim_url + SOURCE_PATHS[platform],
+        platform=CONNECTORS[platform],
+        options=options or {},
     )
 
 
-def fetch_only(sim_url: str, platform: str) -> dict[str, Any]:
+def fetch_only(
+    sim_url: str, platform: str, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from connectors.client import build_client
     from connectors.registry import get_connector
 
     async def main() -> dict[str, Any]:
         async with build_client(allow=LOOPBACK, timeout=300) as client:
-            connector = get_connector(CONNECTORS[platform])(_source(sim_url, platform), client)
+            spec = _source(sim_url, platform, options)
+            connector = get_connector(CONNECTORS[platform])(spec, client)
             start, count = time.perf_counter(), 0
             async for _ in connector.fetch():
                 count += 1
