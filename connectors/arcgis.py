@@ -174,6 +174,7 @@ class ArcgisConnector(BaseConnector):
                     stats=self.stats,
                     series_ids=self.series.read,
                     on_cut=self._read_again,
+                    given=self.seen,
                 )
             )
             yielded = 0

@@ -51,6 +51,7 @@ from connectors.base import (
     FetchStats,
     ProbeResult,
     RawRecord,
+    SeenSet,
     SourceSpec,
     payload_hash,
 )
@@ -124,22 +125,29 @@ async def iter_datasets(
     attempts: int = 4,
     series_ids: set[str] | None = None,
     on_cut: Callable[[StreamBrokenOff, int], None] | None = None,
+    given: SeenSet | None = None,
 ) -> AsyncIterator[RawRecord]:
     """Stream the datasets of the ``data.json`` at ``url`` as RawRecords, in order.
 
     ``stats`` (when given) counts bytes and gets ``complete = True`` only after the whole
     document was read and had a ``dataset`` list. ``series_ids`` (when given) collects the
-    ``isPartOf`` parents met so far. A repeated remote id is yielded once. A body that breaks
-    off midway is read again from its start (:func:`connectors.http_stream.read_until_whole`,
-    ``on_cut`` hearing of each cut), the datasets already yielded skipped.
+    ``isPartOf`` parents met so far. A repeated remote id is yielded once (warned about in
+    the document's first read). A body that breaks off midway is read again from its start
+    (:func:`connectors.http_stream.read_until_whole`, ``on_cut`` hearing of each cut), the
+    datasets already yielded skipped. ``given``: the ids yielded, kept in the run's own set
+    when it shares one (``BaseConnector.seen``: digests, not a second set of every id).
     """
-    given: set[str] = set()
+    yielded: SeenSet = given if given is not None else set()
     parser = ArrayItems("dataset")
+    reads = 0
 
     def stream() -> AsyncIterator[RawRecord]:
-        nonlocal parser
+        nonlocal parser, reads
         parser = ArrayItems("dataset")
-        return _stream(client, url, parser, given, max_bytes, stats, attempts, series_ids)
+        reads += 1
+        return _stream(
+            client, url, parser, yielded, max_bytes, stats, attempts, series_ids, reads == 1
+        )
 
     async for raw in read_until_whole(stream, on_cut=on_cut):
         yield raw
@@ -160,15 +168,16 @@ async def _stream(
     client: httpx.AsyncClient,
     url: str,
     parser: ArrayItems,
-    given: set[str],
+    given: SeenSet,
     max_bytes: int,
     stats: FetchStats | None,
     attempts: int,
     series_ids: set[str] | None,
+    first: bool,
 ) -> AsyncIterator[RawRecord]:
-    """One stream of the document: its datasets not in ``given`` (yielded by an earlier
-    stream), each then added to it."""
-    seen: set[str] = set()  # this stream's: a key twice in the document is warned about
+    """One read of the document: its datasets not in ``given`` (yielded before), each then
+    added to it; in the ``first`` read, one already there is listed twice, and warned
+    about."""
     fetched_at = datetime.now(UTC)
     async with open_stream(client, url, attempts=attempts) as response:
         if stats is not None:
@@ -179,11 +188,9 @@ async def _stream(
                 value = item.value
                 key = remote_id(value) if isinstance(value, dict) else None
                 key = key or f"dataset[{item.index}]"
-                if key in seen:
-                    log.warning("%s: dataset %s listed twice (line %d)", url, key, item.line)
-                    continue
-                seen.add(key)
                 if key in given:
+                    if first:
+                        log.warning("%s: dataset %s listed twice (line %d)", url, key, item.line)
                     continue
                 given.add(key)
                 if series_ids is not None and isinstance(value, dict):
@@ -289,6 +296,7 @@ class DcatUsConnector(BaseConnector):
             stats=self.stats,
             series_ids=self.series.read,
             on_cut=self._read_again,
+            given=self.seen,
         ):
             yield self.series.marked(raw)
         self.stats.cursor["collections"] = sorted(self.series.read)

@@ -21,6 +21,7 @@ from connectors.dcat_us_mapping import remote_id
 from connectors.errors import SourceForbidden, SourceProtocolError, SourceUnavailable
 from connectors.json_stream import ArrayItems, JsonStreamError
 from connectors.registry import get_connector
+from harvester.seen_ids import SeenIds
 from tests.paths import fixture
 
 SITE = "https://data.example.gov"
@@ -415,3 +416,22 @@ async def test_probe_rejects_other_documents() -> None:
         assert await DcatUsConnector.probe(SITE, client) is None
     client = httpx.AsyncClient(transport=httpx.MockTransport(serve(b"{}")))
     assert await DcatUsConnector.probe(f"{SITE}/other", client) is None  # 404
+
+
+async def test_a_dataset_listed_twice_is_yielded_once_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The recorded CFTC feed with its second dataset listed again at the end; the run's
+    own set of ids (digests) is the one the listing fills, not a set of its own."""
+    document = orjson.loads(body_of("dcat-us", "cftc_data.json"))
+    datasets = document["dataset"]
+    document["dataset"] = [*datasets, datasets[1]]
+    conn = connector(serve(orjson.dumps(document)))
+    conn.seen = shared = SeenIds()
+    with caplog.at_level("WARNING", logger="connectors.dcat_us"):
+        raws = await collect(conn)
+    assert [raw.remote_id for raw in raws] == [remote_id(d) for d in datasets]
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        f"dataset {remote_id(datasets[1])} listed twice (line 1)"
+    ]
+    assert len(shared) == len(datasets) and all(remote_id(d) in shared for d in datasets)
