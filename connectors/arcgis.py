@@ -112,6 +112,11 @@ class ArcgisConnector(BaseConnector):
     Options: ClassVar[type[BaseModel]] = ArcgisOptions
     options: ArcgisOptions
 
+    # a portal item maps from the spec alone; a Hub feed's records read the feed that
+    # answered (given to a worker, see mapping_context) and a series parent the ids its
+    # listing found (mapped in process, see portable)
+    portable_mapping = True
+
     def __init__(
         self, source: SourceSpec, client: httpx.AsyncClient, *, max_pages: int | None = None
     ) -> None:
@@ -119,10 +124,6 @@ class ArcgisConnector(BaseConnector):
         mode = self.options.mode
         self.mode = mode if mode != "auto" else ("portal" if is_portal_url(source.url) else "hub")
         self.root = portal_root(source.url) if self.mode == "portal" else hub_site(source.url)
-        # a portal item maps from the spec alone; a Hub feed's records read the feed that
-        # answered (given to a worker, see mapping_context) and a series parent the ids
-        # its listing found (mapped in process, see portable)
-        self.portable_mapping = True
         self.max_pages = max_pages or self.options.max_pages
         self.feed_url: str | None = None
         self.series = SeriesNames()
