@@ -24,6 +24,7 @@ it, and the workers always keep work queued.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
@@ -35,7 +36,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import structlog
 
 from connectors.base import Connector, RawRecord, SourceSpec, payload_hash
 from connectors.errors import HarvestError, RecordSkipped
@@ -43,8 +43,10 @@ from connectors.registry import get_connector
 from harvester.positional import PickledByPosition
 from harvester.prepare import Derived, Dumped, derived, dumped, json_bytes
 from harvester.search.fields import PartnerInfo
+from harvester.worker_imports import skip_unused_imports
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)  # not structlog, whose import would add its own
+# modules and rich's to every worker (they import this module)
 
 MIN_RECORDS = 64
 """Fewer records to map than this are mapped in the harvesting process: sending them
@@ -346,10 +348,12 @@ class MappingPool:
             return False
         context = multiprocessing.get_context("spawn")
         try:
-            self._executor = ProcessPoolExecutor(processes, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                processes, mp_context=context, initializer=skip_unused_imports
+            )
             self._warm = self._executor.submit(_ready)
         except (OSError, AssertionError, RuntimeError) as error:  # e.g. in a daemon process
-            log.warning("no mapping pool; mapping in process", error=repr(error))
+            log.warning("no mapping pool; mapping in process: %r", error)
             self._unavailable = True
             self._executor = self._warm = None
             return False
@@ -432,7 +436,7 @@ class MappingPool:
 
     def broken(self, error: BaseException) -> None:
         """Drop a pool whose worker died; the next run starts a new one."""
-        log.warning("mapping pool lost; mapping in process", error=repr(error))
+        log.warning("mapping pool lost; mapping in process: %r", error)
         self.losses += 1
         with self._lock:
             executor, self._executor, self._warm = self._executor, None, None

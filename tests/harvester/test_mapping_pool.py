@@ -419,3 +419,15 @@ async def test_arcgis_portal_items_map_in_a_worker_as_in_process(pool: MappingPo
     for there, here in both:
         assert there[0].json == here[0].json
         assert there[1].fields.facets == here[1].fields.facets
+
+
+def test_a_worker_imports_neither_structlog_nor_httpxs_command_line(
+    ready_pool: MappingPool,
+) -> None:
+    """~8 MB of each worker's memory: structlog (and the rich it imports) and httpx's
+    command line (click, pygments, rich), none of which mapping uses."""
+    assert ready_pool._executor is not None  # its worker has imported the mapping code
+    heavy = (
+        "[m for m in ('structlog', 'rich', 'click', 'pygments') if m in __import__('sys').modules]"
+    )
+    assert ready_pool._executor.submit(eval, heavy).result(60) == []
