@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,31 +22,23 @@ from sqlmodel import col
 from connectors.dcat_us_mapping import identifier
 from harvester.runs import run_harvest
 from harvester.store.tables import Dataset, RawRecord
+from tests.connectors.dcat_us_samples import data_json, recorded_datasets, serving
 from tests.harvester.engine_support import add_source
-from tests.paths import fixture
 
 URL = "https://agency.example.gov/data.json"
 SOURCE = "agence"
 
 
-def _datasets(name: str) -> list[dict[str, Any]]:
-    return list(orjson.loads(fixture("dcat-us", name).read_bytes())["dataset"])
-
-
 def _feed(with_children: bool = True) -> tuple[bytes, str, int]:
     """The feed, its parent's identifier and how many datasets it lists."""
-    awol, parent, retire = _datasets("collection_isPartOf_data.json")
-    fillers = [*_datasets("arm_data.json"), *_datasets("cftc_data.json")]
+    awol, parent, retire = recorded_datasets("collection_isPartOf_data.json")
+    fillers = [*recorded_datasets("arm_data.json"), *recorded_datasets("cftc_data.json")]
     datasets = [parent, *fillers, *([awol, retire] if with_children else [])]
-    body = orjson.dumps({"conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
-                         "dataset": datasets})  # fmt: skip
-    return body, str(identifier(parent)), len(datasets)
+    return data_json(datasets), str(identifier(parent)), len(datasets)
 
 
 async def _run(sessions: async_sessionmaker[AsyncSession], body: bytes) -> Any:
-    transport = httpx.MockTransport(
-        lambda _: httpx.Response(200, content=body, headers={"content-type": "application/json"})
-    )
+    transport = httpx.MockTransport(serving(body))
     async with httpx.AsyncClient(transport=transport) as client:
         return await run_harvest(sessions, SOURCE, client, batch_size=4, full=True)
 

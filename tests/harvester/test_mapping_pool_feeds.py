@@ -32,6 +32,7 @@ from harvester.mapping_pool import MappingPool
 from harvester.runs import run_harvest
 from harvester.store.tables import Dataset
 from tests.connectors.arcgis_samples import SITE
+from tests.connectors.dcat_us_samples import data_json, recorded_datasets, serving
 from tests.connectors.test_arcgis_hub import HubSite
 from tests.harvester.engine_support import add_source
 from tests.paths import fixture
@@ -39,15 +40,11 @@ from tests.paths import fixture
 URL = "https://agency.example.gov/data.json"
 
 
-def _datasets(name: str) -> list[dict[str, Any]]:
-    return list(orjson.loads(fixture("dcat-us", name).read_bytes())["dataset"])
-
-
 def _feed() -> tuple[bytes, str, str]:
     """The feed, the remote ids of the parent named before its batch is sent and of the
     one named after."""
-    arm, usda, cftc = (_datasets(f"{n}_data.json") for n in ("arm", "usda", "cftc"))
-    awol, opm, retire = _datasets("collection_isPartOf_data.json")  # child, parent, child
+    arm, usda, cftc = (recorded_datasets(f"{n}_data.json") for n in ("arm", "usda", "cftc"))
+    awol, opm, retire = recorded_datasets("collection_isPartOf_data.json")  # child, parent, child
     late_parent = usda[0]
     late_child = {**cftc[3], "isPartOf": identifier(late_parent)}
     batches = [
@@ -56,11 +53,8 @@ def _feed() -> tuple[bytes, str, str]:
         [cftc[2], late_child, retire, *usda[1:2]],  # names late_parent while it is mapped
         [*usda[2:], *cftc[4:]],
     ]
-    catalog = {
-        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
-        "dataset": [d for batch in batches for d in batch],
-    }
-    return orjson.dumps(catalog), str(identifier(opm)), str(identifier(late_parent))
+    body = data_json(d for batch in batches for d in batch)
+    return body, str(identifier(opm)), str(identifier(late_parent))
 
 
 async def _harvest(
@@ -96,10 +90,6 @@ async def _both_ways(
     return await _records(sessions, "ici"), await _records(sessions, "worker")
 
 
-def _served(body: bytes) -> Callable[[httpx.Request], httpx.Response]:
-    return lambda _: httpx.Response(200, content=body, headers={"content-type": "application/json"})
-
-
 async def _records(sessions: async_sessionmaker[AsyncSession], source_id: str) -> dict[str, Any]:
     """Each stored record by remote id, without the source it was stored under."""
     async with sessions() as session:
@@ -117,7 +107,7 @@ async def test_a_dcat_us_feed_maps_in_a_worker_as_in_process(
 ) -> None:
     body, early_parent, late_parent = _feed()
     spec = SourceSpec(id="feed", url=URL, platform="dcat_us")
-    expected, found = await _both_ways(sessions, monkeypatch, spec, _served(body))
+    expected, found = await _both_ways(sessions, monkeypatch, spec, serving(body))
     assert len(found) == len(expected) == 16
     assert found[late_parent]["is_series"] and not expected[late_parent]["is_series"]
     found[late_parent]["is_series"] = False
