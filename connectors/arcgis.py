@@ -134,6 +134,14 @@ class ArcgisConnector(BaseConnector):
         if self.mode != "portal":
             self.series.remember(cursor)
 
+    def stale(self) -> list[str]:
+        """A Hub feed's parents written before an ``isPartOf`` named them (``SeriesNames``)."""
+        return sorted(self.series.late)
+
+    def revisited(self, raw: RawRecord) -> RawRecord:
+        """A stale parent's stored record, with the digest of a named parent."""
+        return self.series.marked(raw)
+
     def resume_from(self, cursor: dict[str, Any]) -> bool:
         """Make the next portal ``fetch()`` continue one page before the saved ``start``.
         False for a Hub site or a cursor that is not a portal search's."""
@@ -173,7 +181,7 @@ class ArcgisConnector(BaseConnector):
                     url,
                     max_bytes=self.options.max_bytes,
                     stats=self.stats,
-                    series_ids=self.series.read,
+                    series=self.series,
                     on_cut=self._read_again,
                     given=self.seen,
                 )

@@ -152,6 +152,21 @@ class Remembering(Protocol):
     def remember(self, cursor: dict[str, Any], /) -> None: ...
 
 
+@runtime_checkable
+class Revisiting(Protocol):
+    """A connector whose listing can make records it already yielded stale, their mapping
+    reading what was listed after them (a DCAT-US parent named by a later ``isPartOf``).
+    After a listing that ended, the run writes each again from its stored payload."""
+
+    def stale(self) -> list[str]:
+        """The remote ids of the records yielded this run that need mapping again."""
+        ...
+
+    def revisited(self, raw: RawRecord, /) -> RawRecord:
+        """The record to write again, given its stored payload and fetch time."""
+        ...
+
+
 class BaseConnector:
     """Shared plumbing: keeps the source, the client, parsed options and fetch stats.
 

@@ -18,18 +18,20 @@ write anyway.
 
 Collections: a parent is a series when an ``isPartOf`` names it, which only its children
 say. The parents read so far and those the source's last complete run found (the run gives
-its cursor to :meth:`DcatUsConnector.remember`) are known (:class:`SeriesNames`), so a
-parent listed before its children is a series from the second run on; a named parent's
-record carries a digest that says so, and is mapped again, payload unchanged, when it
-becomes or stops being one.
+its cursor to :meth:`DcatUsConnector.remember`) are known (:class:`SeriesNames`); a named
+parent's record carries a digest that says so, and is mapped again, payload unchanged, when
+it becomes or stops being one. A parent listed (and written) before the first child that
+names it is stale once that child is read: the run writes it again, from its stored payload,
+when the listing ends (``connectors.base.Revisiting``), so it is a series from the first run
+on.
 
 No resume: the catalogue is one document, and a server cannot be asked for "the rest" of
 it (``stats.cursor["datasets"]`` counts what was read, for the report only). The connector
 has no ``resume_from``, so the run after an interrupted one reads the document again from
 the start, as a fresh run that may withdraw.
 
-:func:`iter_datasets` is the reusable part (the ArcGIS Hub and Socrata connectors read their
-``data.json`` feeds with it, and map with
+:func:`iter_datasets` is the reusable part (the ArcGIS Hub connector reads its sites'
+``data.json`` feeds with it, and maps with
 :func:`connectors.dcat_us_mapping.normalize_dcat_us`).
 """
 
@@ -123,15 +125,16 @@ async def iter_datasets(
     max_bytes: int = DEFAULT_MAX_BYTES,
     stats: FetchStats | None = None,
     attempts: int = 4,
-    series_ids: set[str] | None = None,
+    series: SeriesNames | None = None,
     on_cut: Callable[[StreamBrokenOff, int], None] | None = None,
     given: SeenSet | None = None,
 ) -> AsyncIterator[RawRecord]:
     """Stream the datasets of the ``data.json`` at ``url`` as RawRecords, in order.
 
     ``stats`` (when given) counts bytes and gets ``complete = True`` only after the whole
-    document was read and had a ``dataset`` list. ``series_ids`` (when given) collects the
-    ``isPartOf`` parents met so far. A repeated remote id is yielded once (warned about in
+    document was read and had a ``dataset`` list. ``series`` (when given) collects the
+    ``isPartOf`` parents met so far, and which of them were named after their own dataset
+    was yielded (:attr:`SeriesNames.late`). A repeated remote id is yielded once (warned about in
     the document's first read). A body that breaks off midway is read again from its start
     (:func:`connectors.http_stream.read_until_whole`, ``on_cut`` hearing of each cut), the
     datasets already yielded skipped. ``given``: the ids yielded, kept in the run's own set
@@ -146,7 +149,7 @@ async def iter_datasets(
         parser = ArrayItems("dataset")
         reads += 1
         return _stream(
-            client, url, parser, yielded, max_bytes, stats, attempts, series_ids, reads == 1
+            client, url, parser, yielded, max_bytes, stats, attempts, series, reads == 1
         )
 
     async for raw in read_until_whole(stream, on_cut=on_cut):
@@ -172,7 +175,7 @@ async def _stream(
     max_bytes: int,
     stats: FetchStats | None,
     attempts: int,
-    series_ids: set[str] | None,
+    series: SeriesNames | None,
     first: bool,
 ) -> AsyncIterator[RawRecord]:
     """One read of the document: its datasets not in ``given`` (yielded before), each then
@@ -192,9 +195,9 @@ async def _stream(
                     if first:
                         log.warning("%s: dataset %s listed twice (line %d)", url, key, item.line)
                     continue
+                if series is not None and isinstance(value, dict):
+                    series.name(part_of(value), yielded=given)
                 given.add(key)
-                if series_ids is not None and isinstance(value, dict):
-                    series_ids.update(part_of(value))
                 if stats is not None:
                     stats.cursor["datasets"] = item.index + 1
                 yield RawRecord(remote_id=key, payload=value, fetched_at=fetched_at)
@@ -214,11 +217,24 @@ class SeriesNames:
     last complete run had read (``remembered``, its cursor's ``collections``), so that a
     parent listed before its children is a series from the second run on."""
 
-    __slots__ = ("read", "remembered")
+    __slots__ = ("late", "read", "remembered")
 
     def __init__(self) -> None:
         self.read: set[str] = set()
         self.remembered: frozenset[str] = frozenset()
+        self.late: set[str] = set()
+        """Parents named only after their dataset was yielded (mapped then as no series),
+        that the last complete run had not named."""
+
+    def name(self, parents: list[str], *, yielded: SeenSet) -> None:
+        """Take the ``isPartOf`` names of a dataset read; ``yielded``: the remote ids of the
+        datasets yielded before it (a parent's is its identifier)."""
+        for parent in parents:
+            if parent in self.read:
+                continue
+            self.read.add(parent)
+            if parent in yielded and parent not in self.remembered:
+                self.late.add(parent)
 
     def __contains__(self, ident: object) -> bool:
         return ident in self.read or ident in self.remembered
@@ -281,6 +297,14 @@ class DcatUsConnector(BaseConnector):
         """Take the series the source's last complete run found (:class:`SeriesNames`)."""
         self.series.remember(cursor)
 
+    def stale(self) -> list[str]:
+        """The parents written before an ``isPartOf`` named them (:attr:`SeriesNames.late`)."""
+        return sorted(self.series.late)
+
+    def revisited(self, raw: RawRecord) -> RawRecord:
+        """A stale parent's stored record, with the digest of a named parent."""
+        return self.series.marked(raw)
+
     def portable(self, raw: RawRecord) -> bool:
         """Whether no ``isPartOf`` names the dataset: only a parent's mapping reads what
         ``fetch()`` collected."""
@@ -294,7 +318,7 @@ class DcatUsConnector(BaseConnector):
             self.url,
             max_bytes=self.options.max_bytes,
             stats=self.stats,
-            series_ids=self.series.read,
+            series=self.series,
             on_cut=self._read_again,
             given=self.seen,
         ):

@@ -44,6 +44,7 @@ from harvester import mapping_pool
 from harvester.liveness import Sleep, heartbeat, interrupt, worker_name
 from harvester.mapping_code import connector_fingerprint
 from harvester.notify import Transition
+from harvester.revisits import revisit_stale
 from harvester.run_close import CloseOptions, finish
 from harvester.run_report import Cut, Report, RunLost, RunProgress, flush, map_ahead, tell
 from harvester.search.fields import PartnerInfo
@@ -396,6 +397,8 @@ async def _fetch_all(
                 await flush(sessions, run.source_id, rest, report, connector, key)
             if memo is not None:
                 await memo.save(prune=fatal is None and connector.stats.complete)
+            if fatal is None:  # records the rest of the listing made stale
+                await revisit_stale(sessions, connector, report, key)
         except RunLost as error:
             return error
         except Exception as error:  # e.g. a database error: end the run failed now, not

@@ -2,11 +2,12 @@
 (a data.json read by the DCAT-US connector, or as an ArcGIS Hub site's feed).
 
 A data.json names a collection only in its children; a parent listed (and written) before
-them is not known as a series when it is mapped. The run gives the connector the series
-its last complete run found, so such a parent is a series from the second run on, and
-stops being one a run after its last child left; its unchanged payload is mapped again
-then, and only then. The feed is the recorded fixtures, in batches of four, with the
-recorded collection's parent first and its two children last.
+them is not known as a series when it is mapped. The run writes it again once the listing
+has ended (``harvester.revisits``), counting it once; later runs know it from the series
+their last complete run found, and it stops being one a run after its last child left:
+its unchanged payload is mapped again then, and only then. The feed is the recorded
+fixtures, in batches of four, with the recorded collection's parent first and its two
+children last.
 """
 
 from __future__ import annotations
@@ -52,37 +53,90 @@ async def _is_series(sessions: async_sessionmaker[AsyncSession], remote_id: str)
     return bool(record["is_series"])
 
 
-@pytest.mark.parametrize(
+def _feed(with_children: bool = True, *, title: str | None = None) -> tuple[bytes, str, int]:
+    """The feed, its parent's identifier and how many datasets it lists."""
+    awol, parent, retire = recorded_datasets("collection_isPartOf_data.json")
+    if title is not None:
+        parent = {**parent, "title": title}
+    fillers = [*recorded_datasets("arm_data.json"), *recorded_datasets("cftc_data.json")]
+    datasets = [parent, *fillers, *([awol, retire] if with_children else [])]
+    return data_json(datasets), str(identifier(parent)), len(datasets)
+
+
+async def _run(sessions: async_sessionmaker[AsyncSession], body: bytes) -> Any:
+    transport = httpx.MockTransport(serving(body))
+    async with httpx.AsyncClient(transport=transport) as client:
+        run = await run_harvest(sessions, SOURCE, client, batch_size=4, full=True)
+    assert run.status == "succeeded", run.message
+    assert run.added + run.updated + run.unchanged == run.seen, "each record counted once"
+    return run
+
+
+async def _parent(sessions: async_sessionmaker[AsyncSession], remote_id: str) -> dict[str, Any]:
+    async with sessions() as session:
+        record = await session.scalar(
+            sa.select(col(Dataset.record)).where(col(Dataset.remote_id) == remote_id)
+        )
+    assert record is not None
+    return dict(record)
+
+
+PLATFORMS = pytest.mark.parametrize(
     ("platform", "url", "options"),
     [("dcat_us", URL, {}), ("arcgis", "https://ville.hub.arcgis.com", {"feed": "data.json"})],
 )
-async def test_a_parent_listed_first_is_a_series_from_the_second_run(
+
+
+@PLATFORMS
+async def test_a_parent_listed_first_is_a_series_from_the_first_run(
     sessions: async_sessionmaker[AsyncSession], platform: str, url: str, options: dict[str, Any]
 ) -> None:
     await add_source(sessions, url, SOURCE, platform=platform, options=options)
     body, parent, listed = _feed()
 
     first = await _run(sessions, body)
-    assert (first.status, first.added) == ("succeeded", listed), first.message
-    assert not await _is_series(sessions, parent), "written before its children were read"
+    assert (first.added, first.updated) == (listed, 0)
+    assert (await _parent(sessions, parent))["is_series"], "written again after its children"
     assert parent in first.cursor["collections"]
-
-    second = await _run(sessions, body)
-    assert (second.updated, second.unchanged) == (1, listed - 1)
-    assert await _is_series(sessions, parent)
     async with sessions() as session:
         stored = await session.scalar(
             sa.select(col(RawRecord.payload)).where(col(RawRecord.remote_id) == parent)
         )
     assert stored is not None and identifier(stored) == parent  # the payload as published
 
-    third = await _run(sessions, body)
-    assert (third.updated, third.unchanged) == (0, listed)
+    second = await _run(sessions, body)
+    assert (second.updated, second.unchanged) == (0, listed)
 
     orphaned, _, left = _feed(with_children=False)
+    third = await _run(sessions, orphaned)
+    assert (third.updated, third.withdrawn) == (0, 2)
+    assert (await _parent(sessions, parent))["is_series"], "the last complete run named it"
     fourth = await _run(sessions, orphaned)
-    assert (fourth.updated, fourth.withdrawn) == (0, 2)
-    assert await _is_series(sessions, parent), "the last complete run still named it"
-    fifth = await _run(sessions, orphaned)
-    assert (fifth.updated, fifth.unchanged) == (1, left - 1)
-    assert not await _is_series(sessions, parent)
+    assert (fourth.updated, fourth.unchanged) == (1, left - 1)
+    assert not (await _parent(sessions, parent))["is_series"]
+
+
+@PLATFORMS
+async def test_a_known_parent_named_again_after_it_is_counted_once(
+    sessions: async_sessionmaker[AsyncSession], platform: str, url: str, options: dict[str, Any]
+) -> None:
+    """Children back after the run that forgot the series: the parent, unchanged when its
+    batch was written, is an update; changed then, still one."""
+    await add_source(sessions, url, SOURCE, platform=platform, options=options)
+    orphaned, parent, left = _feed(with_children=False)
+    body, _, listed = _feed()
+    await _run(sessions, orphaned)
+    assert not (await _parent(sessions, parent))["is_series"]
+
+    back = await _run(sessions, body)  # the parent and its two children
+    assert (back.added, back.updated, back.unchanged) == (2, 1, left - 1)
+    assert (await _parent(sessions, parent))["is_series"]
+
+    await _run(sessions, orphaned)
+    await _run(sessions, orphaned)
+    assert not (await _parent(sessions, parent))["is_series"]
+    retitled, _, _ = _feed(title="Retitled collection")
+    changed = await _run(sessions, retitled)  # two children back from withdrawal, the parent
+    assert (changed.updated, changed.unchanged) == (3, listed - 3)
+    record = await _parent(sessions, parent)
+    assert record["is_series"] and "Retitled collection" in str(record["title"])
