@@ -30,29 +30,6 @@ URL = "https://agency.example.gov/data.json"
 SOURCE = "agence"
 
 
-def _feed(with_children: bool = True) -> tuple[bytes, str, int]:
-    """The feed, its parent's identifier and how many datasets it lists."""
-    awol, parent, retire = recorded_datasets("collection_isPartOf_data.json")
-    fillers = [*recorded_datasets("arm_data.json"), *recorded_datasets("cftc_data.json")]
-    datasets = [parent, *fillers, *([awol, retire] if with_children else [])]
-    return data_json(datasets), str(identifier(parent)), len(datasets)
-
-
-async def _run(sessions: async_sessionmaker[AsyncSession], body: bytes) -> Any:
-    transport = httpx.MockTransport(serving(body))
-    async with httpx.AsyncClient(transport=transport) as client:
-        return await run_harvest(sessions, SOURCE, client, batch_size=4, full=True)
-
-
-async def _is_series(sessions: async_sessionmaker[AsyncSession], remote_id: str) -> bool:
-    async with sessions() as session:
-        record = await session.scalar(
-            sa.select(col(Dataset.record)).where(col(Dataset.remote_id) == remote_id)
-        )
-    assert record is not None
-    return bool(record["is_series"])
-
-
 def _feed(with_children: bool = True, *, title: str | None = None) -> tuple[bytes, str, int]:
     """The feed, its parent's identifier and how many datasets it lists."""
     awol, parent, retire = recorded_datasets("collection_isPartOf_data.json")
