@@ -134,8 +134,8 @@ async def iter_datasets(
     ``stats`` (when given) counts bytes and gets ``complete = True`` only after the whole
     document was read and had a ``dataset`` list. ``series`` (when given) collects the
     ``isPartOf`` parents met so far, and which of them were named after their own dataset
-    was yielded (:attr:`SeriesNames.late`). A repeated remote id is yielded once (warned about in
-    the document's first read). A body that breaks off midway is read again from its start
+    was yielded (:attr:`SeriesNames.late`). A repeated remote id is yielded once (warned
+    about in the document's first read). A body that breaks off midway is read again from its start
     (:func:`connectors.http_stream.read_until_whole`, ``on_cut`` hearing of each cut), the
     datasets already yielded skipped. ``given``: the ids yielded, kept in the run's own set
     when it shares one (``BaseConnector.seen``: digests, not a second set of every id).
@@ -148,9 +148,7 @@ async def iter_datasets(
         nonlocal parser, reads
         parser = ArrayItems("dataset")
         reads += 1
-        return _stream(
-            client, url, parser, yielded, max_bytes, stats, attempts, series, reads == 1
-        )
+        return _stream(client, url, parser, yielded, max_bytes, stats, attempts, series, reads == 1)
 
     async for raw in read_until_whole(stream, on_cut=on_cut):
         yield raw
@@ -215,7 +213,8 @@ class SeriesNames:
     """The identifiers an ``isPartOf`` names, which makes their datasets series: those read
     so far in this run (``read``, filled by :func:`iter_datasets`) and those the source's
     last complete run had read (``remembered``, its cursor's ``collections``), so that a
-    parent listed before its children is a series from the second run on."""
+    parent listed before its children is a series when its batch is written; and those
+    named after their dataset was yielded (``late``), which the run writes again."""
 
     __slots__ = ("late", "read", "remembered")
 

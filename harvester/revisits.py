@@ -10,7 +10,6 @@ ended, each such record is rebuilt from its stored payload, given back to the co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +18,8 @@ from connectors.base import Connector, RawRecord, Revisiting
 from harvester.run_report import Cut, Report, flush
 from harvester.store.among import among
 from harvester.store.db import dialect_name
-from harvester.store.tables import Dataset
+from harvester.store.tables import Dataset, HarvestRun
+from harvester.store.tables import HarvestError as HarvestErrorRow
 from harvester.store.tables import RawRecord as RawRow
 
 COUNTED = ("added", "updated", "unchanged", "failed", "skipped")
@@ -52,7 +52,7 @@ async def revisit_stale(
         return 0
     run = report.run
     async with sessions() as session:
-        stored = await stored_records(session, run.source_id, stale, since=run.started_at)
+        stored = await stored_records(session, run, stale)
     rewritten = 0
     for record in stored:
         before = {name: getattr(run, name) for name in COUNTED}
@@ -70,17 +70,24 @@ async def revisit_stale(
 
 
 async def stored_records(
-    session: AsyncSession, source_id: str, remote_ids: list[str], *, since: datetime
+    session: AsyncSession, run: HarvestRun, remote_ids: list[str]
 ) -> list[StoredRecord]:
-    """The stored raw records of ``remote_ids`` that have a dataset row, in that order;
-    ``since``: when the run started."""
+    """The stored raw records of ``remote_ids`` in ``run``'s source, in that order: those
+    with a dataset row and no error in ``run`` (a record that failed there left an earlier
+    payload stored, which this run did not read)."""
     r, d = RawRow.__table__.c, Dataset.__table__.c  # type: ignore[attr-defined]
-    dialect = dialect_name(session)
+    e = HarvestErrorRow.__table__.c  # type: ignore[attr-defined]
+    failed = sa.exists().where(e.run_id == run.id, e.remote_id == r.remote_id)
     rows = await session.execute(
         sa.select(r.remote_id, r.payload, r.content_type, r.fetched_at, d.first_seen, d.updated_at)
         .join(Dataset, sa.and_(d.source_id == r.source_id, d.remote_id == r.remote_id))
-        .where(r.source_id == source_id, among(r.remote_id, remote_ids, dialect))
+        .where(
+            r.source_id == run.source_id,
+            among(r.remote_id, remote_ids, dialect_name(session)),
+            ~failed,
+        )
     )
+    since = run.started_at
     found: dict[str, StoredRecord] = {}
     for remote_id, payload, content_type, fetched_at, first_seen, updated_at in rows:
         raw = RawRecord(remote_id, payload, fetched_at, content_type)

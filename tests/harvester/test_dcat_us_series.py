@@ -30,22 +30,30 @@ URL = "https://agency.example.gov/data.json"
 SOURCE = "agence"
 
 
-def _feed(with_children: bool = True, *, title: str | None = None) -> tuple[bytes, str, int]:
-    """The feed, its parent's identifier and how many datasets it lists."""
+def _feed(
+    with_children: bool = True, *, title: str | None = None, untitled: bool = False
+) -> tuple[bytes, str, int]:
+    """The feed, its parent's identifier and how many datasets it lists (the parent
+    ``untitled``: a record that fails its mapping)."""
     awol, parent, retire = recorded_datasets("collection_isPartOf_data.json")
     if title is not None:
         parent = {**parent, "title": title}
+    if untitled:
+        parent = {k: v for k, v in parent.items() if k != "title"}
     fillers = [*recorded_datasets("arm_data.json"), *recorded_datasets("cftc_data.json")]
     datasets = [parent, *fillers, *([awol, retire] if with_children else [])]
     return data_json(datasets), str(identifier(parent)), len(datasets)
 
 
-async def _run(sessions: async_sessionmaker[AsyncSession], body: bytes) -> Any:
+async def _run(
+    sessions: async_sessionmaker[AsyncSession], body: bytes, status: str = "succeeded"
+) -> Any:
     transport = httpx.MockTransport(serving(body))
     async with httpx.AsyncClient(transport=transport) as client:
         run = await run_harvest(sessions, SOURCE, client, batch_size=4, full=True)
-    assert run.status == "succeeded", run.message
-    assert run.added + run.updated + run.unchanged == run.seen, "each record counted once"
+    assert run.status == status, run.message
+    counted = run.added + run.updated + run.unchanged + run.failed
+    assert counted == run.seen, "each record counted once"
     return run
 
 
@@ -117,3 +125,19 @@ async def test_a_known_parent_named_again_after_it_is_counted_once(
     assert (changed.updated, changed.unchanged) == (3, listed - 3)
     record = await _parent(sessions, parent)
     assert record["is_series"] and "Retitled collection" in str(record["title"])
+
+
+@PLATFORMS
+async def test_a_parent_that_fails_its_mapping_is_not_written_again(
+    sessions: async_sessionmaker[AsyncSession], platform: str, url: str, options: dict[str, Any]
+) -> None:
+    """Its stored payload is the last one that mapped, not what this run read."""
+    await add_source(sessions, url, SOURCE, platform=platform, options=options)
+    orphaned, parent, left = _feed(with_children=False)
+    await _run(sessions, orphaned)
+    before = await _parent(sessions, parent)
+
+    broken, _, _ = _feed(untitled=True)
+    run = await _run(sessions, broken, status="partial")
+    assert (run.failed, run.added, run.updated, run.unchanged) == (1, 2, 0, left - 1)
+    assert await _parent(sessions, parent) == before  # not rewritten from its old payload
