@@ -353,8 +353,13 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
     seconds = full["seconds"]
     full_writes = asyncio.run(_rows(db_url))
     asyncio.run(_install_counters(db_url))
-    vacuums = asyncio.run(_autovacuums(db_url))
+    vacuums, sim_before = asyncio.run(_autovacuums(db_url)), sim.state()
     again = isolated(jobs.harvest, db_url, "bench", True, False)
+    sim_after = sim.state()
+    again["simulator"] = (
+        f"{sim_after['pages_rendered'] - sim_before['pages_rendered']} pages rendered, "
+        f"{sim_after['cpu_s'] - sim_before['cpu_s']:.2f} s CPU"
+    )
     if vacuums:
         again["autovacuum"] = _beside(vacuums, asyncio.run(_autovacuums(db_url)))
     again_writes = asyncio.run(_writes(db_url, reset=True))
@@ -434,7 +439,8 @@ def _verdict(
     print(
         f"  unchanged re-harvest (full listing): {first['seconds'] / again['seconds']:.1f}x "
         "faster than the full harvest of its round (target ≥ 3x with zero row writes); "
-        f"{again['seconds']:.2f} s, CPU of the harvesting process {again['run_cpu_s']:.2f} s"
+        f"{again['seconds']:.2f} s, CPU of the harvesting process {again['run_cpu_s']:.2f} s; "
+        f"the simulator: {again['simulator']}"
         + (
             f"; PostgreSQL autovacuum beside it: {again['autovacuum']}"
             if "autovacuum" in again

@@ -47,6 +47,8 @@ def build_app(state: SimState) -> Starlette:
                 "faults_injected": state.faults.injected,
                 "platforms": list(state.config.platforms),
                 "cached_bytes": state.pages.size,
+                "pages_rendered": state.pages.rendered,
+                "cpu_s": time.process_time(),
             }
         )
 

@@ -63,6 +63,8 @@ class PageCache:
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.size = 0
+        self.rendered = 0
+        """Pages rendered (not found in the cache), since the simulator started."""
         self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -73,6 +75,7 @@ class PageCache:
                 self._pages.move_to_end(key)
                 return found
         body = render()
+        self.rendered += 1
         if self.budget and len(body) <= self.budget:
             with self._lock:
                 self._pages[key] = body
