@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harvest_jobs as jobs
 from bench.common import chosen, drop_database, fresh_database, isolated, machine, table
+from bench.pg_waits import WaitSampler
 
 COUNTED = ("dataset", "raw_record", "dataset_facet")
 
@@ -354,7 +355,8 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
     full_writes = asyncio.run(_rows(db_url))
     asyncio.run(_install_counters(db_url))
     vacuums, sim_before = asyncio.run(_autovacuums(db_url)), sim.state()
-    again = isolated(jobs.harvest, db_url, "bench", True, False)
+    with WaitSampler(db_url) as waits:
+        again = isolated(jobs.harvest, db_url, "bench", True, False)
     sim_after = sim.state()
     again["simulator"] = (
         f"{sim_after['pages_rendered'] - sim_before['pages_rendered']} pages rendered, "
@@ -362,6 +364,7 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
     )
     if vacuums:
         again["autovacuum"] = _beside(vacuums, asyncio.run(_autovacuums(db_url)))
+        again["waits"] = waits.summary()
     again_writes = asyncio.run(_writes(db_url, reset=True))
     incremental = isolated(jobs.harvest, db_url, "bench", False, False)
     incremental_writes = asyncio.run(_writes(db_url, reset=True))
@@ -442,7 +445,8 @@ def _verdict(
         f"{again['seconds']:.2f} s, CPU of the harvesting process {again['run_cpu_s']:.2f} s; "
         f"the simulator: {again['simulator']}"
         + (
-            f"; PostgreSQL autovacuum beside it: {again['autovacuum']}"
+            f"; PostgreSQL autovacuum beside it: {again['autovacuum']}; its backends over "
+            f"{again['waits']}"
             if "autovacuum" in again
             else ""
         )
