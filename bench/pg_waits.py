@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from types import TracebackType
 
 import sqlalchemy as sa
 
@@ -48,12 +47,7 @@ class WaitSampler:
             self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
