@@ -60,7 +60,7 @@ from connectors.arcgis_portal_search import (
 from connectors.arcgis_probe import probe_hub, probe_portal
 from connectors.arcgis_services import mark_services
 from connectors.base import BaseConnector, FetchStats, ProbeResult, RawRecord, SourceSpec
-from connectors.dcat_us import SeriesNames, iter_datasets, normalize_dataset
+from connectors.dcat_us import SeriesNames, SeriesRevisits, iter_datasets, normalize_dataset
 from connectors.errors import RecordInvalid, SourceProtocolError
 from connectors.http import Fetched, get_bytes, get_json, json_body
 from connectors.read_ahead import PageReader, depth_for, following_offsets, listed
@@ -105,7 +105,7 @@ def payload_kind(raw: RawRecord) -> Literal["item", "dcat-ap", "dcat-us"]:
     return "dcat-us"
 
 
-class ArcgisConnector(BaseConnector):
+class ArcgisConnector(SeriesRevisits, BaseConnector):
     """Harvests an ArcGIS Hub site's feeds or an ArcGIS Online/Enterprise portal's items."""
 
     platform: ClassVar[str] = "arcgis"
@@ -133,14 +133,6 @@ class ArcgisConnector(BaseConnector):
         """Take the series a Hub feed's last complete run found (``SeriesNames``)."""
         if self.mode != "portal":
             self.series.remember(cursor)
-
-    def stale(self) -> list[str]:
-        """A Hub feed's parents written before an ``isPartOf`` named them (``SeriesNames``)."""
-        return sorted(self.series.late)
-
-    def revisited(self, raw: RawRecord) -> RawRecord:
-        """A stale parent's stored record, with the digest of a named parent."""
-        return self.series.marked(raw)
 
     def resume_from(self, cursor: dict[str, Any]) -> bool:
         """Make the next portal ``fetch()`` continue one page before the saved ``start``.

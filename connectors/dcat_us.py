@@ -278,7 +278,23 @@ def normalize_dataset(
     )
 
 
-class DcatUsConnector(BaseConnector):
+class SeriesRevisits:
+    """``stale()`` and ``revisited()`` (``connectors.base.Revisiting``) of a connector whose
+    data.json listings fill its ``series``: the parents written before an ``isPartOf``
+    named them (:attr:`SeriesNames.late`), written again marked as named."""
+
+    series: SeriesNames
+
+    def stale(self) -> list[str]:
+        """The parents written before an ``isPartOf`` named them."""
+        return sorted(self.series.late)
+
+    def revisited(self, raw: RawRecord) -> RawRecord:
+        """A stale parent's stored record, with the digest of a named parent."""
+        return self.series.marked(raw)
+
+
+class DcatUsConnector(SeriesRevisits, BaseConnector):
     """Harvests a DCAT-US 1.1 ``data.json`` (US agencies, ArcGIS Hub, Socrata, DKAN…)."""
 
     platform: ClassVar[str] = "dcat_us"
@@ -295,14 +311,6 @@ class DcatUsConnector(BaseConnector):
     def remember(self, cursor: dict[str, Any]) -> None:
         """Take the series the source's last complete run found (:class:`SeriesNames`)."""
         self.series.remember(cursor)
-
-    def stale(self) -> list[str]:
-        """The parents written before an ``isPartOf`` named them (:attr:`SeriesNames.late`)."""
-        return sorted(self.series.late)
-
-    def revisited(self, raw: RawRecord) -> RawRecord:
-        """A stale parent's stored record, with the digest of a named parent."""
-        return self.series.marked(raw)
 
     def portable(self, raw: RawRecord) -> bool:
         """Whether no ``isPartOf`` names the dataset: only a parent's mapping reads what
