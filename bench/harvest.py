@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harvest_jobs as jobs
 from bench.common import chosen, drop_database, fresh_database, isolated, machine, table
-from bench.pg_waits import WaitSampler
+from bench.pg_waits import WaitSampler, autovacuums, beside
 
 COUNTED = ("dataset", "raw_record", "dataset_facet")
 
@@ -146,39 +146,6 @@ async def _rows(db_url: str) -> int:
             total += int(await connection.scalar(sa.text(f"SELECT count(*) FROM {name}")) or 0)
     await engine.dispose()
     return total
-
-
-async def _autovacuums(db_url: str) -> dict[str, tuple[int, int]]:
-    """PostgreSQL: each table's autovacuum and autoanalyze counts ({} on SQLite), so that
-    a slow re-harvest can be told apart from one that ran beside them."""
-    import sqlalchemy as sa
-
-    from harvester.store.db import create_engine
-
-    engine = create_engine(db_url)
-    if engine.dialect.name != "postgresql":
-        await engine.dispose()
-        return {}
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            sa.text("SELECT relname, autovacuum_count, autoanalyze_count FROM pg_stat_user_tables")
-        )
-        counts = {name: (int(vacuums), int(analyzes)) for name, vacuums, analyzes in rows}
-    await engine.dispose()
-    return counts
-
-
-def _beside(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> str:
-    """The autovacuums and autoanalyzes between two :func:`_autovacuums` counts, in words."""
-    done = []
-    for name, (vacuums, analyzes) in sorted(after.items()):
-        then = before.get(name, (0, 0))
-        kinds = [
-            k for k, n in (("vacuum", vacuums - then[0]), ("analyze", analyzes - then[1])) if n
-        ]
-        if kinds:
-            done.append(f"{name} ({' + '.join(kinds)})")
-    return ", ".join(done) or "none"
 
 
 async def _writes(db_url: str, *, reset: bool = False) -> int:
@@ -288,9 +255,8 @@ def _measure_database(
     source_url = sim.source_url(platform)
     name = f"{platform}_{size}_{kind}"
     sim.set_generation(0)
-    isolated(
-        jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS
-    )  # warm the page cache of generation 0
+    # warm the page cache of generation 0
+    isolated(jobs.fetch_only, sim.url, platform, SOURCE_OPTIONS)
     if args.quick:
         _measure_quick(sim, platform, size, kind, folder, args.page_size, args.profile)
         return
@@ -354,7 +320,7 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
     seconds = full["seconds"]
     full_writes = asyncio.run(_rows(db_url))
     asyncio.run(_install_counters(db_url))
-    vacuums, sim_before = asyncio.run(_autovacuums(db_url)), sim.state()
+    vacuums, sim_before = asyncio.run(autovacuums(db_url)), sim.state()
     with WaitSampler(db_url) as waits:
         again = isolated(jobs.harvest, db_url, "bench", True, False)
     sim_after = sim.state()
@@ -363,7 +329,7 @@ def _reharvests(sim: Any, platform: str, db_url: str, full: dict[str, Any]) -> R
         f"{sim_after['cpu_s'] - sim_before['cpu_s']:.2f} s CPU"
     )
     if vacuums:
-        again["autovacuum"] = _beside(vacuums, asyncio.run(_autovacuums(db_url)))
+        again["autovacuum"] = beside(vacuums, asyncio.run(autovacuums(db_url)))
         again["waits"] = waits.summary()
     again_writes = asyncio.run(_writes(db_url, reset=True))
     incremental = isolated(jobs.harvest, db_url, "bench", False, False)

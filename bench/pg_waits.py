@@ -1,7 +1,9 @@
-"""What PostgreSQL's client backends on one database were doing while a benchmark step ran.
+"""What PostgreSQL did on one database while a benchmark step ran.
 
-A thread polls ``pg_stat_activity`` every ``interval`` seconds and counts, over every
-sample, each backend as idle, busy (no wait event: on the CPU) or waiting on its event
+:func:`autovacuums` counts the tables' completed autovacuums and autoanalyzes, taken before
+and after the step (:func:`beside` says the difference). :class:`WaitSampler`'s thread polls
+``pg_stat_activity`` every ``interval`` seconds and counts, over every sample, each client
+backend as idle, busy (no wait event: on the CPU) or waiting on its event
 (``Lock/relation``, ``IO/DataFileRead``…). A step slower than its CPU says then shows
 whether the database was the one working or waiting, or was idle while the client waited
 on something else.
@@ -71,3 +73,34 @@ class WaitSampler:
         """``"N samples: idle 40, CPU 12, Lock/relation 3"`` (backend-samples, most first)."""
         counted = ", ".join(f"{state} {n}" for state, n in self.states.most_common())
         return f"{self.samples} samples: {counted or 'no client backend'}"
+
+
+async def autovacuums(db_url: str) -> dict[str, tuple[int, int]]:
+    """PostgreSQL: each table's autovacuum and autoanalyze counts ({} on SQLite), so that
+    a slow re-harvest can be told apart from one that ran beside them."""
+    from harvester.store.db import create_engine
+
+    engine = create_engine(db_url)
+    if engine.dialect.name != "postgresql":
+        await engine.dispose()
+        return {}
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text("SELECT relname, autovacuum_count, autoanalyze_count FROM pg_stat_user_tables")
+        )
+        counts = {name: (int(vacuums), int(analyzes)) for name, vacuums, analyzes in rows}
+    await engine.dispose()
+    return counts
+
+
+def beside(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> str:
+    """The autovacuums and autoanalyzes between two :func:`autovacuums` counts, in words."""
+    done = []
+    for name, (vacuums, analyzes) in sorted(after.items()):
+        then = before.get(name, (0, 0))
+        kinds = [
+            k for k, n in (("vacuum", vacuums - then[0]), ("analyze", analyzes - then[1])) if n
+        ]
+        if kinds:
+            done.append(f"{name} ({' + '.join(kinds)})")
+    return ", ".join(done) or "none"

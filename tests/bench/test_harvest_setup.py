@@ -57,20 +57,3 @@ def test_every_simulated_platform_has_its_connector_and_source_url() -> None:
     assert (source.url, source.platform) == ("http://127.0.0.1:9/portal", "arcgis")
     turtle = harvest_jobs._source("http://127.0.0.1:9", "dcat_turtle")
     assert (turtle.url, turtle.platform) == ("http://127.0.0.1:9/catalog.ttl", "dcat_rdf")
-
-
-async def test_autovacuums_are_counted_on_postgresql_only(database_url: str) -> None:
-    counts = await harvest._autovacuums(database_url)
-    if database_url.startswith("sqlite"):
-        assert counts == {}
-    else:
-        assert {"dataset", "raw_record", "search_doc"} <= set(counts)
-        assert all(v >= 0 and a >= 0 for v, a in counts.values())
-
-
-def test_autovacuums_beside_a_run_are_said_in_words() -> None:
-    before = {"dataset": (1, 2), "raw_record": (0, 0), "source": (0, 0)}
-    after = {"dataset": (1, 3), "raw_record": (1, 1), "source": (0, 0), "page_memo": (1, 0)}
-    said = harvest._beside(before, after)
-    assert said == "dataset (analyze), page_memo (vacuum), raw_record (vacuum + analyze)"
-    assert harvest._beside(after, after) == "none"
